@@ -1,0 +1,117 @@
+"""What the training loop reports, as plain frozen records.
+
+`engine.fit` yields these; the run registry, the store, the CLI and the app read
+them. They hold Python numbers and tuples only (no tensors), so a snapshot can
+be handed to another thread or written to JSON as is. Accuracies are fractions
+in [0, 1]. No field ever holds NaN: a diverging run ends with Done(status=
+"diverged") instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+# Final statuses of a run. "failed" is set by the registry when the training
+# thread raises; the engine itself ends with one of the first four.
+FINISHED, EARLY_STOPPED, STOPPED, DIVERGED, FAILED = (
+    "finished", "early_stopped", "stopped", "diverged", "failed",
+)
+FINAL_STATUSES = (FINISHED, EARLY_STOPPED, STOPPED, DIVERGED, FAILED)
+
+# Bin edges of the weight histograms in EpochEnd: 61 bins over [-0.3, 0.3];
+# weights outside fall into the end bins.
+HIST_LOW, HIST_HIGH, HIST_BINS = -0.3, 0.3, 61
+# A weight counts as "near zero" below this magnitude (L1's sparsity).
+NEAR_ZERO = 1e-3
+
+
+@dataclass(frozen=True)
+class Started:
+    kind = "started"
+    device: str
+    train_size: int
+    test_size: int
+    val_size: int  # 0 unless early stopping holds out a validation split
+    steps_per_epoch: int
+    parameters: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Running train-mode loss/accuracy over the steps since the last Progress."""
+
+    kind = "progress"
+    step: int  # optimizer steps done so far (1-based)
+    epoch: float  # fractional epoch, e.g. 2.25
+    train_loss: float
+    train_acc: float
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    kind = "epoch"
+    epoch: int  # 1-based
+    train_loss: float  # mean loss during the epoch, train mode (dropout on, augmented)
+    train_acc: float  # running accuracy during the epoch, train mode (the article's "train")
+    train_loss_eval: float  # eval mode over the (unaugmented) training digits
+    train_acc_eval: float
+    test_loss: float
+    test_acc: float
+    val_loss: float | None  # held-out split, only with early stopping
+    val_acc: float | None
+    l1_norm: float  # sum |w| over the penalized weights
+    l2_norm: float  # sqrt(sum w^2) over the penalized weights
+    near_zero: float  # fraction of penalized weights with |w| < NEAR_ZERO
+    weight_hist: tuple[int, ...]  # counts over HIST_BINS bins of [HIST_LOW, HIST_HIGH]
+    best_epoch: int  # best held-out epoch so far (this epoch when no early stopping)
+    seconds: float  # wall time of this epoch, evaluation included
+    step: int
+
+
+@dataclass(frozen=True)
+class MaskSnapshot:
+    """A real dropout mask from a training step, for the fixed probe digit.
+
+    `activation` is the layer's input for the probe digit (flattened, row-major
+    over `shape`) and `kept[i]` says whether dropout kept element i in that very
+    step. For the article net shape is (channels, h, w); for the wide net (units,).
+    """
+
+    kind = "mask"
+    step: int
+    epoch: float
+    layer: str
+    p: float
+    shape: tuple[int, ...]
+    activation: tuple[float, ...]
+    kept: tuple[bool, ...]
+
+    @property
+    def fraction_dropped(self) -> float:
+        return 1.0 - sum(self.kept) / max(1, len(self.kept))
+
+
+@dataclass(frozen=True)
+class Done:
+    kind = "done"
+    status: str  # one of FINAL_STATUSES
+    epochs_run: int
+    best_epoch: int  # 0 when no epoch completed
+    step: int
+    message: str = ""  # advice for diverged / failed, reason for early stop
+    # Predictions of the kept model (best weights under early stopping) on the
+    # test split, in test order: confusion matrix and misclassified digits.
+    test_predictions: tuple[int, ...] = ()
+    # The trained model itself (CPU, eval mode) for --save; not serialized.
+    model: object = field(default=None, repr=False, compare=False)
+
+
+Event = Started | Progress | EpochEnd | MaskSnapshot | Done
+
+
+def to_json_dict(event) -> dict:
+    """A JSON-ready dict with a 'kind' key; drops the model object."""
+    # Not dataclasses.asdict: it would deep-copy the model.
+    data = {f.name: getattr(event, f.name) for f in fields(event) if f.name != "model"}
+    data["kind"] = event.kind
+    return data
