@@ -224,8 +224,16 @@ def to_query_params(config: RunConfig) -> dict[str, str]:
     for name, attr in QUERY_FIELDS.items():
         value = getattr(config, attr)
         if value != getattr(default, attr):
-            out[name] = ("1" if value else "0") if isinstance(value, bool) else f"{value:g}" if isinstance(value, float) else str(value)
+            out[name] = _format(value)
     return out
+
+
+def _format(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def from_query_params(params, base: RunConfig | None = None) -> tuple[RunConfig, list[str]]:

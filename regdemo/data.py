@@ -317,7 +317,7 @@ def _download_missing(name: str, target: pathlib.Path, urls, sums: dict[str, str
         target.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise DataError(_unwritable(target, err)) from None
-    for base, path in zip(FILES, _find_files(target)):
+    for base, path in zip(FILES, _find_files(target), strict=True):
         if path is not None:
             continue  # keep what is already there (and was validated or will be)
         filename = f"{base}.gz"
