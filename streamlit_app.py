@@ -1,7 +1,25 @@
-"""Regularization Lab: a placeholder page until the app lands."""
+"""Regularization Lab: `streamlit run streamlit_app.py`.
+
+The entry script draws what every page shares -- the sidebar with the run's
+setup (kept in the URL) and presentation mode -- then runs the chosen page.
+"""
 
 import streamlit as st
 
-st.set_page_config(page_title="Regularization Lab", layout="wide")
-st.title("Regularization Lab")
-st.write("The training engine is ready: `python -m regdemo train`.")
+from webapp import layout, sidebar
+from webapp.state import t
+
+st.set_page_config(page_title="Regularization Lab", page_icon="🧪", layout="wide")
+
+sidebar.render()
+layout.apply_presentation_mode()
+
+pages = {
+    t("nav.section.lab"): [
+        st.Page("pages/playground.py", title=t("nav.playground"), icon="🧪", default=True),
+    ],
+}
+page = st.navigation(pages)
+sidebar.show_url_warnings()
+page.run()
+layout.presentation_exit()

@@ -1,0 +1,34 @@
+"""Page chrome shared by every page: presentation mode."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from webapp.state import presentation, t
+
+# Presentation mode: no sidebar, no header bar, larger type. Charts read their
+# own font sizes from regdemo.charts (a larger scale is passed when presenting).
+_PRESENTATION_CSS = """
+<style>
+section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"],
+header[data-testid="stHeader"], div[data-testid="stToolbar"] { display: none !important; }
+.stMainBlockContainer, .block-container { padding-top: 1.5rem; max-width: 100%; }
+html, body, .stMarkdown p, .stMarkdown li { font-size: 1.25rem; }
+h1 { font-size: 2.6rem !important; }
+h2 { font-size: 2.0rem !important; }
+</style>
+"""
+
+
+def apply_presentation_mode() -> None:
+    if presentation():
+        st.markdown(_PRESENTATION_CSS, unsafe_allow_html=True)
+
+
+def presentation_exit() -> None:
+    """With the sidebar hidden, a small way back out at the foot of the page."""
+    if presentation():
+        st.divider()
+        if st.button(t("presentation.exit"), key="exit_presentation"):
+            st.session_state.presentation = False
+            st.rerun()

@@ -1,0 +1,68 @@
+"""Per-server and per-session state of the app: the run registry, language, current run.
+
+The registry is one object for the whole server (st.cache_resource), shared by
+every browser session: that is what makes identical configs share one run.
+Everything per student lives in st.session_state.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from regdemo.config import RunConfig
+from regdemo.i18n import LANGUAGES, translate
+from regdemo.jobs import Registry, Run
+
+
+@st.cache_resource(show_spinner=False)
+def registry() -> Registry:
+    return Registry()
+
+
+def session_id() -> str:
+    if "session_id" not in st.session_state:
+        st.session_state.session_id = uuid.uuid4().hex
+    return st.session_state.session_id
+
+
+def lang() -> str:
+    value = st.session_state.get("lang", "en")
+    return value if value in LANGUAGES else "en"
+
+
+def t(key: str, **values) -> str:
+    """The UI string `key` in the session's language."""
+    return translate(key, lang(), **values)
+
+
+def current_config() -> RunConfig:
+    """The config the sidebar widgets describe (set by webapp.sidebar each rerun)."""
+    return st.session_state.get("config", RunConfig())
+
+
+def presentation() -> bool:
+    return bool(st.session_state.get("presentation", False))
+
+
+def current_run() -> Run | None:
+    """The run this session is looking at.
+
+    The last run this session trained (moving a widget mid-run does not
+    switch away from it); before any Train, the run of the current config if
+    one exists (started by a classmate, or finished earlier).
+    """
+    reg = registry()
+    key = st.session_state.get("run_key")
+    run = reg.get(key) if key else None
+    if run is None:
+        run = reg.get(current_config().key())
+    return run
+
+
+def start_current() -> Run:
+    """Train pressed: start or join the run of the current config."""
+    run = registry().get_or_start(current_config())
+    st.session_state.run_key = run.key
+    return run
