@@ -1,0 +1,50 @@
+"""The short lesson at the top of each page, in English and Simplified Chinese.
+
+One Markdown file per topic and language: regdemo/lessons/<lang>/<topic>.md.
+Teachers can edit the text without touching code; a test checks every topic
+exists in every language. LESSON_PRESETS holds what each lesson's "Try it"
+button loads: RunConfig field overrides on top of the defaults (the wide
+network on the embedded sample).
+"""
+
+from __future__ import annotations
+
+import functools
+import pathlib
+
+from regdemo.config import PRESETS
+
+LESSON_DIR = pathlib.Path(__file__).resolve().parent
+LANGS = ("en", "zh")
+TOPICS = ("playground", "dropout", "l1_l2", "early_stopping", "augmentation", "train_size",
+          "batchnorm", "sweep", "mistakes", "about")
+
+# Each lesson's "Try it" setup, as RunConfig overrides. The values are the ones
+# the lesson text promises; the L2 strength is the best mean test accuracy of
+# the measured sweep in docs/sweep_l2.md.
+LESSON_PRESETS: dict[str, dict] = {
+    "playground": {},  # the unregularized baseline every page compares against
+    "dropout": {"dropout": 0.5},
+    "l1_l2": {"l2": 3e-3},
+    "early_stopping": {"patience": 3, "epochs": 30},
+    "augmentation": {"augment": "light"},
+    "train_size": {"train_size": 500},
+    "batchnorm": {"batchnorm": True},
+    "sweep": {},  # the sweep's base config; the page varies one field of it
+    "mistakes": {},  # a baseline run to open
+    "about": dict(PRESETS["article-baseline"]),
+}
+
+
+class LessonError(KeyError):
+    """No such topic (a page asked for a lesson that was never written)."""
+
+
+@functools.cache
+def lesson(topic: str, lang: str = "en") -> str:
+    """The Markdown text of `topic` in `lang`; an unknown language falls back to English."""
+    if topic not in TOPICS:
+        raise LessonError(f"no lesson {topic!r}; topics are {', '.join(TOPICS)}")
+    if lang not in LANGS:
+        lang = "en"
+    return (LESSON_DIR / lang / f"{topic}.md").read_text(encoding="utf-8").strip()
