@@ -113,16 +113,21 @@ def epoch_json(ev) -> dict:
 def cmd_train(args) -> int:
     from regdemo.checkpoint import save_checkpoint
     from regdemo.engine import fit
+    from regdemo.jobs import Run
+    from regdemo.store import RunStore
 
     config = config_from_args(args)
     out = sys.stdout
     stop = threading.Event()
     last_epoch = None
     done = None
+    record = Run(config)  # the same record the app keeps, for the run store
+    record.mark_running()
     if not args.json:
         print(f"training {config.label()} on {config.dataset} (key {config.key()})", file=out)
     try:
         for event in fit(config, stop=stop):
+            record.apply(event)
             if event.kind == "started" and not args.json:
                 print(f"device {event.device}: {event.train_size} train / {event.test_size} test digits"
                       + (f" / {event.val_size} held out" if event.val_size else "")
@@ -144,6 +149,12 @@ def cmd_train(args) -> int:
              "step": done.step, "message": done.message, "key": config.key()}
     if last_epoch is not None:
         final.update(train_acc_eval=last_epoch.train_acc_eval, test_acc=last_epoch.test_acc)
+    # Into the app's run store (source "cli"): precomputed runs show at once in the app.
+    store = RunStore()
+    for text in store.warnings:
+        print(f"warning: {text}", file=sys.stderr)
+    if store.save(record.view(), source="cli") and not args.json:
+        print(f"stored in {store.path}", file=out)
     if args.json:
         print(json.dumps(final), file=out)
     else:

@@ -1,0 +1,462 @@
+"""The run store: finished runs and their curves in SQLite, so nothing is lost on a restart.
+
+One file, $REGDEMO_HOME/runs.sqlite3 (default: ~/.local/share/regdemo, or
+$XDG_DATA_HOME/regdemo), one row per config key. The app's registry saves every
+run that ended with something to show; `python -m regdemo train` saves its runs
+too (source "cli"), so a teacher can train the night before and the app shows
+the results at once. Pages read a stored run back as a jobs.RunView and draw it
+with the same code as a live one.
+
+The store never takes the app down:
+  - a corrupt or truncated file is moved aside (runs.sqlite3.corrupt-<time>)
+    and a fresh one started, with a warning;
+  - a read-only or full disk turns saving off, with a warning; training goes on.
+Warnings are logged and kept in RunStore.warnings for the app to show.
+
+Stdlib sqlite3 in WAL mode (readers never wait for the writer); a connection per
+call, so any thread may use one RunStore; busy_timeout covers writers that meet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import pathlib
+import sqlite3
+import sys
+import threading
+import time
+from contextlib import closing
+from dataclasses import dataclass, fields
+
+from regdemo.config import RunConfig
+from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
+
+log = logging.getLogger(__name__)
+
+STORE_FILE = "runs.sqlite3"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 10.0  # seconds a writer waits for another writer before giving up
+# Final answers for their config: the registry reuses them instead of training again.
+REUSABLE = (FINISHED, EARLY_STOPPED, DIVERGED)
+SOURCES = ("app", "cli", "sweep")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    config TEXT NOT NULL,          -- RunConfig.to_dict() as JSON
+    status TEXT NOT NULL,
+    message TEXT NOT NULL,
+    source TEXT NOT NULL,          -- app | cli | sweep
+    dataset TEXT NOT NULL,
+    model TEXT NOT NULL,
+    epochs_run INTEGER NOT NULL,
+    best_epoch INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    test_acc REAL,                 -- of the kept model (best epoch under early stopping)
+    train_acc REAL,                -- running train-mode accuracy of that epoch
+    train_acc_eval REAL,           -- eval-mode accuracy on the training digits
+    test_loss REAL,
+    seconds REAL,                  -- wall time from start to finish
+    created_at REAL NOT NULL,      -- unix times
+    started_at REAL,
+    finished_at REAL,
+    saved_at REAL NOT NULL,
+    started TEXT,                  -- the Started event as JSON
+    epochs TEXT NOT NULL,          -- [EpochEnd as JSON object, ...]
+    progress TEXT NOT NULL,        -- [[step, epoch, train_loss, train_acc], ...]
+    test_predictions TEXT NOT NULL -- [class, ...] in test order
+);
+CREATE INDEX IF NOT EXISTS runs_by_time ON runs (saved_at);
+"""
+
+_SUMMARY_COLUMNS = ("key", "label", "config", "status", "message", "source", "dataset", "model",
+                    "epochs_run", "best_epoch", "step", "test_acc", "train_acc", "train_acc_eval",
+                    "test_loss", "seconds", "created_at", "started_at", "finished_at", "saved_at")
+
+
+def home_dir() -> pathlib.Path:
+    """$REGDEMO_HOME, else $XDG_DATA_HOME/regdemo, else ~/.local/share/regdemo."""
+    if os.environ.get("REGDEMO_HOME"):
+        return pathlib.Path(os.environ["REGDEMO_HOME"]).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or pathlib.Path.home() / ".local" / "share"
+    return pathlib.Path(data_home).expanduser() / "regdemo"
+
+
+def default_path() -> pathlib.Path:
+    return home_dir() / STORE_FILE
+
+
+def worth_saving(view) -> bool:
+    """Final answers always; a stopped run only if it drew something; never a failure
+    (it is retried on the next click, and its message is shown live)."""
+    return view.status in REUSABLE or (view.status == STOPPED and bool(view.progress))
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One stored run without its curves: a row of the History list."""
+
+    key: str
+    label: str
+    config: RunConfig
+    status: str
+    message: str
+    source: str
+    dataset: str
+    model: str
+    epochs_run: int
+    best_epoch: int
+    step: int
+    test_acc: float | None
+    train_acc: float | None
+    train_acc_eval: float | None
+    test_loss: float | None
+    seconds: float | None
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    saved_at: float
+
+    def to_json(self) -> dict:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["config"] = self.config.to_dict()
+        return data
+
+
+class StoreCorrupt(Exception):
+    """The file is not a usable SQLite database (raised inside the store only)."""
+
+
+def _is_corruption(err: sqlite3.Error) -> bool:
+    # SQLITE_CORRUPT (11) and SQLITE_NOTADB (26); Python < 3.11 has only the text.
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (11, 26)
+    text = str(err).lower()
+    return "malformed" in text or "not a database" in text or "corrupt" in text
+
+
+class RunStore:
+    """Finished runs by config key. Every method is safe from any thread and never raises
+    for a storage problem: reads give nothing, writes give False, and `warnings` says why."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = pathlib.Path(path).expanduser() if path else default_path()
+        self.warnings: list[str] = []
+        self.saving = True  # False while the folder or the disk refuses writes
+        self._lock = threading.Lock()  # guards opening / moving the file aside
+        self._ready = False
+        self._open()
+
+    # -- opening, and what to do when the file is bad ---------------------------------------
+    def _open(self) -> None:
+        """Make the file usable: create it, or move a damaged one aside and start afresh.
+
+        Under the lock, and it checks before it moves: when two threads meet a damaged
+        file at once, the second finds the fresh one and leaves it alone.
+        """
+        with self._lock:
+            self._ready = False
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                self._stop_saving(f"cannot create the folder {self.path.parent} ({err.strerror or err})")
+                return
+            for attempt in range(2):
+                try:
+                    self._create()
+                    self._ready = True
+                    return
+                except StoreCorrupt as err:
+                    if attempt == 0 and self._move_aside(str(err)):
+                        continue
+                    self._stop_saving(f"the run store {self.path} is damaged ({err})")
+                    return
+                except sqlite3.Error as err:
+                    self._stop_saving(f"cannot write {self.path} ({err})")
+                    return
+
+    def _create(self) -> None:
+        try:
+            with closing(self._connect()) as con:
+                check = con.execute("PRAGMA quick_check").fetchone()
+                if check is None or check[0] != "ok":
+                    raise StoreCorrupt(check[0] if check else "integrity check gave no answer")
+                # WAL is a property of the file: set once, kept by every later connection.
+                con.execute("PRAGMA journal_mode=WAL")
+                version = con.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise sqlite3.OperationalError(
+                        f"it was written by a newer regdemo (schema {version} > {SCHEMA_VERSION})")
+                con.executescript(_SCHEMA)
+                con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as err:
+            if _is_corruption(err):
+                raise StoreCorrupt(str(err)) from None
+            raise
+
+    def _connect(self) -> sqlite3.Connection:
+        # Autocommit; writes open their own BEGIN IMMEDIATE (see _write).
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable enough, no fsync per run
+        return con
+
+    def _move_aside(self, reason: str) -> bool:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        for n in range(2, 100):  # never overwrite an earlier damaged copy
+            if not aside.exists():
+                break
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        try:
+            os.replace(self.path, aside)
+            for suffix in ("-wal", "-shm"):  # the journal belongs to the bad file
+                extra = self.path.with_name(self.path.name + suffix)
+                if extra.exists():
+                    os.replace(extra, aside.with_name(aside.name + suffix))
+        except OSError as err:
+            self._warn(f"The run store {self.path} is damaged ({reason}) and could not be moved "
+                       f"aside ({err.strerror or err}).")
+            return False
+        self._warn(f"The run store {self.path} was damaged ({reason}); it was moved to {aside.name} "
+                   "and a fresh, empty one started. Earlier runs are not shown.")
+        return True
+
+    def _stop_saving(self, reason: str) -> None:
+        self.saving = False
+        self._warn(f"Runs are not being saved: {reason}. Training still works; results live "
+                   "until the server restarts.")
+
+    def _warn(self, text: str) -> None:
+        if text not in self.warnings:  # a full disk fails every save: say it once
+            log.warning("%s", text)
+            self.warnings.append(text)
+
+    def _run(self, work, default):
+        """Run `work(connection)`; a damaged file is moved aside (once) and a storage
+        error becomes a warning and `default`."""
+        for attempt in range(2):
+            if not self._ready:
+                return default
+            try:
+                with closing(self._connect()) as con:
+                    return work(con)
+            except sqlite3.DatabaseError as err:
+                if attempt == 0 and _is_corruption(err):
+                    self._open()  # moves the damaged file aside, or stops saving
+                    continue
+                self._stop_saving(f"{self.path}: {err}")
+                return default
+        return default
+
+    # -- the API ---------------------------------------------------------------------------
+    def save(self, view, source: str = "app") -> bool:
+        """Store a run's final snapshot (a jobs.RunView). True when written.
+
+        One row per key: a later run of the same config replaces the earlier one,
+        except that a stopped run never replaces a final answer.
+        """
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+        if not worth_saving(view):
+            return False
+        try:
+            row = _row(view, source)
+        except ValueError as err:  # a NaN slipped into an event: refuse it, say so
+            self._warn(f"Run {view.key} was not saved: {err}.")
+            return False
+
+        def write(con):
+            if row["status"] not in REUSABLE:
+                old = con.execute("SELECT status FROM runs WHERE key=?", (row["key"],)).fetchone()
+                if old is not None and old[0] in REUSABLE:
+                    return False
+            names = ", ".join(row)
+            marks = ", ".join("?" for _ in row)
+            con.execute(f"INSERT OR REPLACE INTO runs ({names}) VALUES ({marks})", tuple(row.values()))
+            return True
+
+        # Every save tries again: a disk that was full may have room now.
+        written = self._run(lambda con: _write(con, write), None)
+        if written is not None:
+            self.saving = True
+        return bool(written)
+
+    def get(self, key: str):
+        """The stored run as a jobs.RunView (curves included, no dropout masks), or None."""
+        def read(con):
+            con.row_factory = sqlite3.Row
+            return con.execute("SELECT * FROM runs WHERE key=?", (key,)).fetchone()
+
+        row = self._run(read, None)
+        if row is None:
+            return None
+        try:
+            return _view(row)
+        except (ValueError, TypeError, KeyError) as err:  # a row this version cannot read
+            self._warn(f"Stored run {key} could not be read ({err}); it is ignored.")
+            return None
+
+    def list(self, limit: int = 200) -> list[RunSummary]:
+        """The newest `limit` stored runs, newest first, without curves."""
+        def read(con):
+            con.row_factory = sqlite3.Row
+            return con.execute(f"SELECT {', '.join(_SUMMARY_COLUMNS)} FROM runs "
+                               "ORDER BY saved_at DESC LIMIT ?", (max(0, int(limit)),)).fetchall()
+
+        out = []
+        for row in self._run(read, []):
+            try:
+                out.append(_summary(row))
+            except (ValueError, TypeError) as err:
+                self._warn(f"Stored run {row['key']} could not be read ({err}); it is ignored.")
+        return out
+
+    def delete(self, key: str) -> bool:
+        def write(con):
+            return con.execute("DELETE FROM runs WHERE key=?", (key,)).rowcount > 0
+
+        return self._run(lambda con: _write(con, write), False)
+
+    def __len__(self) -> int:
+        return self._run(lambda con: con.execute("SELECT count(*) FROM runs").fetchone()[0], 0)
+
+
+def _write(con: sqlite3.Connection, work):
+    """One write transaction; IMMEDIATE takes the write lock up front, so a read-then-write
+    (save's check of the old status) cannot interleave with another writer."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(con)
+        con.execute("COMMIT")
+        return result
+    except BaseException:
+        if con.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+            con.execute("ROLLBACK")
+        raise
+
+
+# -- rows <-> RunViews -----------------------------------------------------------------------
+
+def _dumps(value) -> str:
+    # allow_nan=False: events never hold NaN; if one ever did, saving fails loudly
+    # (a warning) instead of writing a file strict JSON readers reject.
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def _record(event) -> dict:
+    return {f.name: getattr(event, f.name) for f in fields(event) if f.name != "model"}
+
+
+def _kept_epoch(view):
+    """The EpochEnd whose model the run kept: the best under early stopping, else the last."""
+    if not view.epochs:
+        return None
+    best = view.done.best_epoch if view.done is not None else 0
+    for ev in view.epochs:
+        if ev.epoch == best:
+            return ev
+    return view.epochs[-1]
+
+
+def _row(view, source: str) -> dict:
+    kept = _kept_epoch(view)
+    done = view.done
+    started_at, finished_at = view.started_at, view.finished_at
+    return {
+        "key": view.key,
+        "label": view.config.label(),
+        "config": _dumps(view.config.to_dict()),
+        "status": view.status,
+        "message": view.message,
+        "source": source,
+        "dataset": view.config.dataset,
+        "model": view.config.model,
+        "epochs_run": done.epochs_run if done else len(view.epochs),
+        "best_epoch": done.best_epoch if done else 0,
+        "step": done.step if done else (view.progress[-1].step if view.progress else 0),
+        "test_acc": kept.test_acc if kept else None,
+        "train_acc": kept.train_acc if kept else None,
+        "train_acc_eval": kept.train_acc_eval if kept else None,
+        "test_loss": kept.test_loss if kept else None,
+        "seconds": finished_at - started_at if started_at and finished_at else None,
+        "created_at": view.created_at,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "saved_at": time.time(),
+        "started": _dumps(_record(view.started)) if view.started else None,
+        "epochs": _dumps([_record(ev) for ev in view.epochs]),
+        "progress": _dumps([[p.step, p.epoch, p.train_loss, p.train_acc] for p in view.progress]),
+        "test_predictions": _dumps(list(done.test_predictions) if done else []),
+    }
+
+
+def _known(cls, data: dict) -> dict:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def _config(text: str) -> RunConfig:
+    return RunConfig.from_dict(json.loads(text))
+
+
+def _summary(row) -> RunSummary:
+    data = {name: row[name] for name in _SUMMARY_COLUMNS}
+    data["config"] = _config(data["config"])
+    return RunSummary(**data)
+
+
+def _view(row):
+    from regdemo.jobs import RunView  # jobs imports this module lazily; no cycle at import time
+
+    config = _config(row["config"])
+    epochs = []
+    for data in json.loads(row["epochs"]):
+        data = _known(EpochEnd, data)
+        data["weight_hist"] = tuple(data.get("weight_hist", ()))
+        epochs.append(EpochEnd(**data))
+    progress = tuple(Progress(*p) for p in json.loads(row["progress"]))
+    started = Started(**_known(Started, json.loads(row["started"]))) if row["started"] else None
+    done = Done(row["status"], row["epochs_run"], row["best_epoch"], row["step"], row["message"],
+                test_predictions=tuple(json.loads(row["test_predictions"])))
+    return RunView(
+        key=row["key"], config=config, status=row["status"], message=row["message"],
+        queue_position=0, started=started, progress=progress, epochs=tuple(epochs), masks={},
+        done=done, created_at=row["created_at"], started_at=row["started_at"],
+        finished_at=row["finished_at"], source=row["source"],
+    )
+
+
+# -- python -m regdemo runs ---------------------------------------------------------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON object per run")
+    parser.add_argument("--limit", type=int, default=200, help="newest N runs (default 200)")
+    parser.add_argument("--store", metavar="PATH", help=f"store file (default {default_path()})")
+
+
+def run(args) -> int:
+    store = RunStore(args.store)
+    for text in store.warnings:
+        print(f"warning: {text}", file=sys.stderr)
+    runs = store.list(args.limit)
+    out = sys.stdout
+    if args.json:
+        for item in runs:
+            print(json.dumps(item.to_json(), allow_nan=False), file=out)
+        return 0
+    if not runs:
+        print(f"no stored runs in {store.path}", file=out)
+        return 0
+    print(f"{'key':12}  {'status':13}  {'test %':>6}  {'epochs':>6}  {'source':6}  {'saved':16}  config",
+          file=out)
+    for item in runs:
+        acc = "     -" if item.test_acc is None else f"{100 * item.test_acc:6.2f}"
+        saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.saved_at))
+        print(f"{item.key:12}  {item.status:13}  {acc}  {item.epochs_run:>6}  {item.source:6}  {saved:16}  "
+              f"{item.label}", file=out)
+    return 0
