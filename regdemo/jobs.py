@@ -259,7 +259,7 @@ class Registry:
                  on_finish: Callable[[Run], None] | None = None, store=_DEFAULT_STORE,
                  session_limit: int | None = None, max_queued: int | None = None,
                  grace_seconds: float | None = None, keep_finished: int = KEEP_FINISHED,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, source: str = "app"):
         """`store`: a store.RunStore, None for no store, default RunStore() at
         $REGDEMO_HOME/runs.sqlite3. `train(config, stop=event)` yields events
         (engine.fit; tests inject fakes). `clock` times viewers (tests fake it)."""
@@ -271,6 +271,7 @@ class Registry:
 
             store = RunStore()
         self.store = store
+        self.source = source  # who trains, as recorded in the store: "app", or "sweep" for the CLI's sweeps
         self.session_limit = session_limit or _env_number("REGDEMO_SESSION_RUNS", SESSION_LIMIT)
         self.max_queued = max_queued or _env_number("REGDEMO_MAX_QUEUED", MAX_QUEUED)
         self.grace_seconds = grace_seconds or _env_number("REGDEMO_GRACE_SECONDS", GRACE_SECONDS, float)
@@ -564,7 +565,7 @@ class Registry:
     def _after(self, run: Run) -> None:
         if self.store is not None:
             try:
-                run.saved = self.store.save(run.view(), source="app")
+                run.saved = self.store.save(run.view(), source=self.source)
             except Exception:  # noqa: BLE001 -- a store failure must not kill the worker
                 log.exception("run %s: saving it failed", run.key)
         if self._on_finish is not None:

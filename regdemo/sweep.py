@@ -2,9 +2,10 @@
 
     python -m regdemo sweep --param l2 --values 0,1e-4,1e-3,1e-2,1e-1 --seeds 2
 
-Every (value, seed) point is an ordinary RunConfig trained through jobs.Registry, so
-points are single-flight like any run, and with a run store a point trained before
-(by the app, the CLI or an earlier sweep) is read back instead of trained again.
+Every (value, seed) point is an ordinary RunConfig trained through jobs.Registry and
+its run store, so points are single-flight like any run, a point trained before (by
+the app, the CLI or an earlier sweep) is read back instead of trained again, and
+the points trained here show up in the app.
 The Sweep page uses the same pieces: sweep_configs() to make the points,
 point_from_view() to read a finished run, summarize() to draw mean and spread.
 """
@@ -117,6 +118,7 @@ class SweepPoint:
     train_acc_eval: float | None
     train_acc: float | None  # train mode, running (the article's "train")
     epochs_run: int
+    source: str = ""  # "" when trained just now; "app", "cli" or "sweep" when read from the store
 
     @property
     def ok(self) -> bool:
@@ -132,7 +134,8 @@ class SweepPoint:
     def to_json(self) -> dict:
         return {"value": self.value, "seed": self.seed, "key": self.key, "status": self.status,
                 "test_acc": self.test_acc, "train_acc_eval": self.train_acc_eval, "gap": self.gap,
-                "train_acc": self.train_acc, "epochs_run": self.epochs_run}
+                "train_acc": self.train_acc, "epochs_run": self.epochs_run,
+                "cached": bool(self.source)}
 
 
 def point_from_view(spec: SweepSpec, view) -> SweepPoint:
@@ -146,7 +149,7 @@ def point_from_view(spec: SweepSpec, view) -> SweepPoint:
         test_acc=kept.test_acc if kept else None,
         train_acc_eval=kept.train_acc_eval if kept else None,
         train_acc=kept.train_acc if kept else None,
-        epochs_run=len(view.epochs),
+        epochs_run=len(view.epochs), source=getattr(view, "source", ""),
     )
 
 
@@ -208,28 +211,82 @@ def best_value(rows: Sequence[SummaryRow]):
     return max(measured, key=lambda r: r.test_acc.mean).value if measured else None
 
 
+# --- what the Sweep page draws ----------------------------------------------------
+
+def x_positions(param: str, values: Sequence) -> dict:
+    """Where each value sits on the x axis.
+
+    λ and train size are drawn on a log axis; λ = 0 has no logarithm, so it is
+    put one decade below the smallest positive value. Augmentation levels are
+    categories and keep their names.
+    """
+    if param == "augment":
+        return {v: v for v in values}
+    if param in LOG_PARAMS:
+        positive = [v for v in values if v > 0]
+        zero_at = min(positive) / 10 if positive else 1e-6
+        return {v: (v if v > 0 else zero_at) for v in values}
+    return {v: float(v) for v in values}
+
+
+def chart_rows(param: str, rows: Sequence[SummaryRow]) -> list[dict]:
+    """One dict per measured value: x, the value's label, and mean/min/max in percent."""
+    where = x_positions(param, [r.value for r in rows])
+    out = []
+    for order, row in enumerate(rows):
+        if row.test_acc is None:
+            continue
+        out.append({
+            "x": where[row.value], "value": _format_value(row.value), "order": order, "seeds": row.runs,
+            "test_mean": 100 * row.test_acc.mean, "test_std": 100 * row.test_acc.std,
+            "test_low": 100 * row.test_acc.low, "test_high": 100 * row.test_acc.high,
+            "gap_mean": 100 * row.gap.mean, "gap_std": 100 * row.gap.std,
+            "gap_low": 100 * row.gap.low, "gap_high": 100 * row.gap.high,
+            "train_eval_mean": 100 * row.train_acc_eval.mean,
+        })
+    return out
+
+
+def seed_rows(param: str, points: Sequence[SweepPoint], values: Sequence) -> list[dict]:
+    """One dict per measured (value, seed): the dots behind the mean line."""
+    where = x_positions(param, values)
+    return [{"x": where[p.value], "value": _format_value(p.value), "seed": p.seed,
+             "test": 100 * p.test_acc, "gap": 100 * p.gap}
+            for p in points if p.ok and p.value in where]
+
+
 # --- running a sweep ---------------------------------------------------------------
 
 def run_points(registry, specs: Sequence[SweepSpec],
                on_point: Callable[[SweepPoint], None] | None = None,
-               poll: float = 0.5) -> list[SweepPoint]:
-    """Start every point through the registry and wait; on_point sees each as it finishes.
+               poll: float = 0.5, window: int | None = None) -> list[SweepPoint]:
+    """Train every point through the registry; on_point sees each as it finishes.
 
-    Points are reported in the order they finish (cached ones first), and the
-    list returned is in spec order. Queued through the registry, so at most
-    registry.workers points train at once and a repeated config is one run.
+    At most `window` points (default: twice the registry's workers) are queued
+    or training at a time, so a long sweep never fills the shared queue; points
+    the registry already has (or reads from the store) finish at once and take
+    no room. The list returned is in spec order.
     """
-    runs = [registry.get_or_start(spec.config) for spec in specs]
+    window = window or max(2, 2 * registry.workers)
     points: list[SweepPoint | None] = [None] * len(specs)
-    pending = list(range(len(specs)))
-    while pending:
-        for i in [i for i in pending if runs[i].wait(0)]:
-            points[i] = point_from_view(specs[i], runs[i].view())
-            pending.remove(i)
-            if on_point is not None:
-                on_point(points[i])
-        if pending:
-            runs[pending[0]].wait(poll)
+    runs: dict[int, object] = {}
+    started = 0
+    while any(p is None for p in points):
+        while started < len(specs) and sum(not r.finished for r in runs.values()) < window:
+            runs[started] = registry.get_or_start(specs[started].config)
+            started += 1
+        waiting = None
+        for i, run in runs.items():
+            if points[i] is not None:
+                continue
+            if run.wait(0):
+                points[i] = point_from_view(specs[i], run.view())
+                if on_point is not None:
+                    on_point(points[i])
+            elif waiting is None:
+                waiting = run
+        if waiting is not None:
+            waiting.wait(poll)
     return points
 
 
@@ -258,17 +315,6 @@ def summary_table(param: str, rows: Sequence[SummaryRow]) -> str:
     if any(row.failed for row in rows):
         lines.append("n+k!: k runs ended without a measurement (diverged, stopped or failed)")
     return "\n".join(lines)
-
-
-def open_store():
-    """The run store when this version has one (regdemo/store.py), else None."""
-    try:
-        from regdemo import store
-    except ModuleNotFoundError as err:
-        if err.name != "regdemo.store":
-            raise
-        return None
-    return store
 
 
 def add_arguments(parser) -> None:
@@ -305,7 +351,8 @@ def run(args) -> int:
             print(json.dumps(point.to_json()), file=out, flush=True)
         else:
             acc = "-" if point.test_acc is None else f"test {100 * point.test_acc:.2f}%  gap {100 * point.gap:.2f}"
-            print(f"  {args.param}={_format_value(point.value)} seed {point.seed}: {point.status}  {acc}",
+            cached = f"  (stored, from {point.source})" if point.source else ""
+            print(f"  {args.param}={_format_value(point.value)} seed {point.seed}: {point.status}  {acc}{cached}",
                   file=out, flush=True)
 
     registry = make_registry(args.workers)
@@ -322,7 +369,11 @@ def run(args) -> int:
 
 
 def make_registry(workers: int | None = None):
-    """A registry that reads and writes the run store when there is one."""
+    """A registry backed by the app's run store: points trained before are read back,
+    new ones are saved (source "sweep") and show up in the app."""
     from regdemo.jobs import Registry
 
-    return Registry(workers=workers)
+    registry = Registry(workers=workers, source="sweep")
+    for text in registry.warnings:
+        print(f"warning: {text}", file=sys.stderr)
+    return registry

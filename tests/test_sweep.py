@@ -159,3 +159,61 @@ def test_real_tiny_sweep_trains_through_the_engine(capsys):
     assert code == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) == 2 and all(0.0 <= o["test_acc"] <= 1.0 and o["status"] == FINISHED for o in lines)
+
+
+def test_run_points_keeps_at_most_window_points_queued():
+    seen_queue = []
+    calls = []
+    inner = fake_train(calls)
+
+    def train(config, stop=None):
+        seen_queue.append(registry.queue_length())
+        yield from inner(config, stop)
+
+    registry = Registry(workers=1, train=train, store=None)
+    try:
+        specs = sweep.sweep_configs(RunConfig(), "l2", (0.0, 1e-4, 1e-3, 1e-2, 1e-1), 2)
+        points = sweep.run_points(registry, specs, poll=0.01, window=2)
+        assert len(calls) == 10 and all(p.ok for p in points)
+        assert max(seen_queue) <= 1  # one training, at most one waiting
+    finally:
+        registry.shutdown()
+
+
+def test_cli_second_sweep_reads_every_point_from_the_store(monkeypatch, capsys):
+    from regdemo.store import RunStore
+
+    calls = []
+    monkeypatch.setattr(sweep, "make_registry",
+                        lambda workers=None: Registry(workers=1, train=fake_train(calls), source="sweep"))
+    argv = ["sweep", "--param", "l2", "--values", "0,1e-3", "--seeds", "2", "--json"]
+    assert cli.main(argv) == 0
+    first = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(calls) == 4 and not any(o["cached"] for o in first)
+    assert {row.source for row in RunStore().list()} == {"sweep"}
+    # A new process (a new registry) with the same store trains nothing.
+    assert cli.main(argv) == 0
+    second = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(calls) == 4 and all(o["cached"] for o in second)
+    key = lambda o: (o["value"], o["seed"])
+    assert [o["test_acc"] for o in sorted(first, key=key)] == [o["test_acc"] for o in sorted(second, key=key)]
+
+
+def test_x_positions_put_zero_a_decade_below_on_log_axes():
+    assert sweep.x_positions("l2", (0.0, 1e-4, 1e-2)) == {0.0: 1e-5, 1e-4: 1e-4, 1e-2: 1e-2}
+    assert sweep.x_positions("l1", (0.0,)) == {0.0: 1e-6}
+    assert sweep.x_positions("dropout", (0.0, 0.5)) == {0.0: 0.0, 0.5: 0.5}
+    assert sweep.x_positions("augment", ("off", "light")) == {"off": "off", "light": "light"}
+
+
+def test_chart_rows_are_percent_and_skip_unmeasured_values():
+    points = [point(0.0, 0, 0.80), point(0.0, 1, 0.84), point(1e-3, 0, 0.90)]
+    rows = sweep.summarize(points, values=(0.0, 1e-3, 1e-2))
+    chart = sweep.chart_rows("l2", rows)
+    assert [c["value"] for c in chart] == ["0", "0.001"]
+    assert chart[0]["x"] == pytest.approx(1e-4)
+    assert chart[0]["test_mean"] == pytest.approx(82.0) and chart[0]["test_low"] == pytest.approx(80.0)
+    assert chart[1]["gap_mean"] == pytest.approx(10.0)
+    dots = sweep.seed_rows("l2", points, (0.0, 1e-3, 1e-2))
+    assert [(d["value"], d["seed"], round(d["test"], 6)) for d in dots] == [("0", 0, 80.0), ("0", 1, 84.0),
+                                                                           ("0.001", 0, 90.0)]
