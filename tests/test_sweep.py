@@ -1,4 +1,5 @@
 import json
+import pathlib
 
 import pytest
 
@@ -7,6 +8,8 @@ from regdemo.config import ConfigError, RunConfig
 from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED, Done, EpochEnd
 from regdemo.jobs import Registry
 from regdemo.sweep import SweepPoint, SweepSpec
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -217,3 +220,35 @@ def test_chart_rows_are_percent_and_skip_unmeasured_values():
     dots = sweep.seed_rows("l2", points, (0.0, 1e-3, 1e-2))
     assert [(d["value"], d["seed"], round(d["test"], 6)) for d in dots] == [("0", 0, 80.0), ("0", 1, 84.0),
                                                                            ("0.001", 0, 90.0)]
+
+
+def test_sweep_page_draws_stored_points_in_both_languages(monkeypatch):
+    """The page with every point already in the store: nothing trains, the charts and table appear."""
+    from streamlit.testing.v1 import AppTest
+
+    from webapp import state
+
+    calls = []
+    registry = Registry(workers=1, train=fake_train(calls), source="sweep")
+    try:
+        sweep.run_points(registry, sweep.sweep_configs(RunConfig(), "l2", (0.0, 1e-3), 2), poll=0.01)
+    finally:
+        registry.shutdown()
+    assert len(calls) == 4
+    state.registry.clear()  # the page's registry must open this test's store
+    monkeypatch.setattr("regdemo.engine.fit", fake_train(calls))
+    for lang, start, done in (("en", "Run sweep", "All 4 points done."), ("zh", "开始扫描", "全部 4 个点已完成。")):
+        at = AppTest.from_file(str(ROOT / "pages" / "sweep.py"), default_timeout=30)
+        at.session_state["lang"] = lang
+        at.run()
+        assert not at.exception
+        at.text_input(key="sweep_values").set_value("0,1e-3")
+        at.number_input(key="sweep_seeds").set_value(2)
+        next(b for b in at.button if b.label == start).click()
+        at.run()
+        assert not at.exception, at.exception
+        assert any(done in s.value for s in at.success), [s.value for s in at.success]
+        assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 2
+        assert len(calls) == 4  # every point came from the store
+    state.registry().shutdown()
+    state.registry.clear()
