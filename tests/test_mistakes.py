@@ -63,3 +63,58 @@ def test_mismatched_lengths_and_bad_classes_are_errors():
         mistakes.misclassified([1], [10])
     with pytest.raises(ValueError, match="test labels"):
         mistakes.disagreement([1, 2], [1, 2], [1])
+
+
+def test_mistakes_page_shows_matrix_grid_and_two_run_comparison(tmp_path, monkeypatch):
+    """Two stored runs on the embedded sample; the page opens them in English and Chinese."""
+    import pathlib
+
+    from streamlit.testing.v1 import AppTest
+
+    from regdemo.config import RunConfig
+    from regdemo.data import load_dataset
+    from regdemo.events import FINISHED, Done, EpochEnd
+    from regdemo.jobs import Registry
+    from webapp import state
+
+    monkeypatch.setenv("REGDEMO_HOME", str(tmp_path))
+    labels = load_dataset("mnist-sample").test_labels.tolist()
+    a = list(labels)
+    b = list(labels)
+    for i in (0, 1, 2):  # A wrong on 0, 1, 2; B wrong on 2, 3
+        a[i] = (labels[i] + 1) % 10
+    for i in (2, 3):
+        b[i] = (labels[i] + 2) % 10
+
+    def train(config, stop=None):
+        preds = a if config.dropout == 0 else b
+        acc = sum(p == t for p, t in zip(preds, labels, strict=True)) / len(labels)
+        yield EpochEnd(epoch=1, train_loss=0.1, train_acc=0.9, train_loss_eval=0.1, train_acc_eval=1.0,
+                       test_loss=0.1, test_acc=acc, val_loss=None, val_acc=None, l1_norm=0.0, l2_norm=0.0,
+                       near_zero=0.0, weight_hist=(), best_epoch=1, seconds=0.0, step=1)
+        yield Done(FINISHED, 1, 1, 1, test_predictions=tuple(preds))
+
+    registry = Registry(workers=1, train=train)
+    try:
+        for config in (RunConfig(epochs=1), RunConfig(epochs=1, dropout=0.5)):
+            assert registry.get_or_start(config).wait(30)
+    finally:
+        registry.shutdown()
+    state.registry.clear()
+    page = str(pathlib.Path(__file__).resolve().parents[1] / "pages" / "mistakes.py")
+    try:
+        for lang, summary in (("en", "3 of 1000 test digits wrong"), ("zh", "1000 个测试数字中错了 3 个")):
+            at = AppTest.from_file(page, default_timeout=30)
+            at.session_state["lang"] = lang
+            at.session_state["mistakes_a"] = RunConfig(epochs=1).key()
+            at.run()
+            assert not at.exception, at.exception
+            assert any(summary in s.value for s in at.subheader), [s.value for s in at.subheader]
+            # A's three mistakes; then digit 3 (A right, B wrong) and digits 0, 1 (B right, A wrong)
+            assert [len(img.value) for img in at.image] == [3, 1, 2]
+            assert at.image[0].captions[0] == f"{labels[0]} → {(labels[0] + 1) % 10}"
+            metrics = [m.value for m in at.metric]
+            assert metrics == ["1", "2", "1", "-1"], metrics
+    finally:
+        state.registry().shutdown()
+        state.registry.clear()
