@@ -106,7 +106,9 @@ class Run:
         self.key = config.key()
         self.stop_event = threading.Event()
         self._lock = threading.Lock()
-        self._finished = threading.Event()
+        # Set once the run is final *and* its registry has saved it (see wait()).
+        self._settled = threading.Event()
+        self.managed = False  # True when a Registry trains it and settles it after saving
         self.status = QUEUED
         self.message = ""
         self.notice = ""  # e.g. "trained on the CPU instead"; prefixed to the final message
@@ -136,7 +138,7 @@ class Run:
         run.progress, run.epochs = list(view.progress), list(view.epochs)
         run.created_at, run.started_at, run.finished_at = view.created_at, view.started_at, view.finished_at
         run.source, run.saved = view.source, True
-        run._finished.set()
+        run._settled.set()
         return run
 
     # -- written by the training thread -------------------------------------
@@ -165,7 +167,8 @@ class Run:
         self.message = " ".join(part for part in (self.notice, message) if part)
         self.queue_position = 0
         self.finished_at = time.time()
-        self._finished.set()
+        if not self.managed:
+            self._settled.set()
 
     def mark_running(self) -> None:
         with self._lock:
@@ -214,9 +217,15 @@ class Run:
             self.stop_event.set()
             if self.status == QUEUED:
                 self._finish(STOPPED, reason or "Stopped before it started.")
+                self._settled.set()  # no trainer will pick it up: nothing left to save
+
+    def settle(self) -> None:
+        """The registry is done with it (saved, or not worth saving)."""
+        self._settled.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        return self._finished.wait(timeout)
+        """Until the run is final and, in a registry, saved: after wait() the store has it."""
+        return self._settled.wait(timeout)
 
 
 def available_cpus() -> int:
@@ -341,6 +350,7 @@ class Registry:
                 raise RunLimitError(f"The server is busy: {len(self._queue)} runs are waiting. "
                                     "Try again in a few minutes, or pick a run someone already trained.")
             run = Run(config)
+            run.managed = True
             run.owner = session
             if session is not None:
                 self._by_session.setdefault(session, []).append(run)
@@ -511,8 +521,11 @@ class Registry:
                     continue
                 run.mark_running()
                 run.started_tick = self._clock()
-            self._train_run(run)
-            self._after(run)
+            try:
+                self._train_run(run)
+                self._after(run)
+            finally:
+                run.settle()  # wait() returns even if bookkeeping broke
 
     def _train_run(self, run: Run) -> None:
         config = run.config
