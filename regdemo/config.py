@@ -244,9 +244,12 @@ def from_query_params(params, base: RunConfig | None = None) -> tuple[RunConfig,
     base = base or RunConfig()
     warnings: list[str] = []
     values = {}
-    for name in params:
-        if name == "lang":
-            continue
+    # The dataset goes first: train_size is checked against the dataset the
+    # same link names, not against the default one.
+    names = sorted(params, key=lambda n: n != "dataset")
+    for name in names:
+        if name == "lang" or name == "present":
+            continue  # the app's own parameters, not part of the run
         if name not in QUERY_FIELDS:
             warnings.append(f"Unknown URL parameter {_shown(name)} was ignored.")
             continue
@@ -259,9 +262,10 @@ def from_query_params(params, base: RunConfig | None = None) -> tuple[RunConfig,
             if len(raw) > MAX_QUERY_VALUE:
                 raise ConfigError("value is too long")
             value = _parse(attr, raw, type(getattr(base, attr)))
-            replace(base, **{attr: value}).validate()
+            replace(base, **{**values, attr: value}).validate()
         except ConfigError as err:
-            warnings.append(f"URL parameter {name}={_shown(raw)} is not valid ({err}); using {getattr(base, attr)!r}.")
+            warnings.append(f"URL parameter {name}={_shown(raw)} is not valid ({err}); "
+                            f"using {getattr(base, attr)!r}.")
             continue
         values[attr] = value
     config = replace(base, **values)
