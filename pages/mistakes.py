@@ -111,11 +111,12 @@ def confusion_chart(matrix: list[list[int]], classes) -> alt.LayerChart:
     )
     # Mistakes take the colour scale to themselves: on the diagonal ~100 correct
     # digits per class would wash out the handful of errors that matter here.
-    cells = base.mark_rect().encode(
-        color=alt.when(alt.datum.right).then(alt.value("#e3ece3")).otherwise(
-            alt.Color("count:Q", scale=alt.Scale(scheme="orangered", domainMin=0), legend=None)))
+    grid = base.mark_rect(color="#ffffff", stroke="#eeeeee")
+    right = base.transform_filter(alt.datum.right).mark_rect(color="#e3ece3")
+    errors = base.transform_filter("!datum.right && datum.count > 0").mark_rect().encode(
+        color=alt.Color("count:Q", scale=alt.Scale(scheme="orangered", domainMin=0), legend=None))
     counts = base.transform_filter(alt.datum.count > 0).mark_text(fontSize=12).encode(text="count:Q")
-    return alt.layer(cells, counts).properties(height=380)
+    return alt.layer(grid, right, errors, counts).properties(height=380)
 
 
 runs = finished_runs()

@@ -133,11 +133,11 @@ def draw(state: dict) -> None:
         st.caption(t("sweep.no_points"))
         return
     seeds = pd.DataFrame(sweep.seed_rows(param, points, values))
+    zero_at = sweep.x_positions(param, values)[0.0] if param in sweep.LOG_PARAMS and 0.0 in values else None
     test_col, gap_col = st.columns(2)
-    test_col.altair_chart(_chart(param, summary, seeds, "test", t("sweep.axis.test")), width="stretch")
-    gap_col.altair_chart(_chart(param, summary, seeds, "gap", t("sweep.axis.gap")), width="stretch")
-    if param in sweep.LOG_PARAMS and 0.0 in values:
-        zero_at = sweep.x_positions(param, values)[0.0]
+    test_col.altair_chart(_chart(param, summary, seeds, "test", t("sweep.axis.test"), zero_at), width="stretch")
+    gap_col.altair_chart(_chart(param, summary, seeds, "gap", t("sweep.axis.gap"), zero_at), width="stretch")
+    if zero_at is not None:
         st.caption(t("sweep.zero_note", position=f"{zero_at:g}"))
     best = sweep.best_value(rows)
     if best is not None and len(summary) > 1:
@@ -153,14 +153,20 @@ def draw(state: dict) -> None:
         c: st.column_config.NumberColumn(format="%.2f") for c in table.columns[2:]})
 
 
-def _chart(param: str, summary: pd.DataFrame, seeds: pd.DataFrame, which: str, title: str):
+def _chart(param: str, summary: pd.DataFrame, seeds: pd.DataFrame, which: str, title: str,
+           zero_at: float | None = None):
     """Mean line over seeds, a min-max band, and one dot per seed."""
     name = t(f"sweep.param.{param}")
     if param == "augment":
         x = alt.X("x:N", title=name, sort=list(sweep.DEFAULT_VALUES["augment"]))
     else:
         scale = alt.Scale(type="log") if param in sweep.LOG_PARAMS or param == "train_size" else alt.Scale()
-        x = alt.X("x:Q", title=name, scale=scale, axis=alt.Axis(format="~g"))
+        axis = alt.Axis(format="~g")
+        if zero_at is not None:
+            # The tick where λ = 0 is drawn reads "0", not the stand-in value.
+            axis = alt.Axis(format="~g", labelExpr=f"abs(datum.value - {zero_at!r}) < {zero_at * 1e-6!r} "
+                                                   "? '0' : datum.label")
+        x = alt.X("x:Q", title=name, scale=scale, axis=axis)
     y = alt.Y(f"{which}_mean:Q", title=title, scale=alt.Scale(zero=False))
     tooltip = [alt.Tooltip("value:N", title=name), alt.Tooltip(f"{which}_mean:Q", title=title, format=".2f"),
                alt.Tooltip(f"{which}_low:Q", format=".2f", title=t("sweep.col.min")),

@@ -148,6 +148,6 @@ STRINGS: dict[str, str] = {
     "mistakes.metric.net": "A minus B",
     "mistakes.only_a": "A gets these right, B gets them wrong",
     "mistakes.only_b": "B gets these right, A gets them wrong",
-    "mistakes.caption_a": "{true}, A said {pred}",
-    "mistakes.caption_b": "{true}, B said {pred}",
+    "mistakes.caption_a": "{true} (A: {pred})",
+    "mistakes.caption_b": "{true} (B: {pred})",
 }

@@ -149,6 +149,6 @@ STRINGS: dict[str, str] = {
     "mistakes.metric.net": "A 减 B",
     "mistakes.only_a": "A 认对、B 认错的数字",
     "mistakes.only_b": "B 认对、A 认错的数字",
-    "mistakes.caption_a": "{true}，A 认成 {pred}",
-    "mistakes.caption_b": "{true}，B 认成 {pred}",
+    "mistakes.caption_a": "{true}（A：{pred}）",
+    "mistakes.caption_b": "{true}（B：{pred}）",
 }
