@@ -2,7 +2,8 @@
 
 术语统一：overfitting 过拟合，underfitting 欠拟合，gap 差距（泛化差距），
 held-out 留出集，weight decay 权重衰减，early stopping 早停，augmentation
-数据增强，batch norm 批归一化，seed 随机种子，epoch 保留英文。
+数据增强，batch norm 批归一化，seed 随机种子，run 训练，run store 训练记录库；
+epoch 保留英文。
 """
 
 STRINGS: dict[str, str] = {
