@@ -16,7 +16,7 @@ from regdemo.config import PRESETS
 
 LESSON_DIR = pathlib.Path(__file__).resolve().parent
 LANGS = ("en", "zh")
-TOPICS = ("playground", "dropout", "l1_l2", "early_stopping", "augmentation", "train_size",
+TOPICS = ("playground", "compare", "dropout", "l1_l2", "early_stopping", "augmentation", "train_size",
           "batchnorm", "sweep", "mistakes", "about")
 
 # Each lesson's "Try it" setup, as RunConfig overrides. The values are the ones
@@ -24,6 +24,7 @@ TOPICS = ("playground", "dropout", "l1_l2", "early_stopping", "augmentation", "t
 # the measured sweep in docs/sweep_l2.md.
 LESSON_PRESETS: dict[str, dict] = {
     "playground": {},  # the unregularized baseline every page compares against
+    "compare": dict(PRESETS["article-dropout"]),  # to set beside the article's baseline
     "dropout": {"dropout": 0.5},
     "l1_l2": {"l2": 3e-3},
     "early_stopping": {"patience": 3, "epochs": 30},
