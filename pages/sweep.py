@@ -76,39 +76,45 @@ if stop_col.button(t("sweep.stop"), disabled=current is None or current["stopped
 
 
 def advance(state: dict) -> str:
-    """Collect finished points, start the next ones the run limit allows; return a notice."""
+    """Collect finished points, start the next ones the run limit allows; return a notice.
+
+    get_or_start joins a run in memory, reads one from the store, or starts
+    one; once the session's limit refuses a start, the remaining points wait
+    for the next redraw without being looked up (no store reads per tick).
+    """
     reg, me = registry(), session_id()
-    waiting = 0
+    waiting = going = 0
     blocked = ""
     for spec in state["specs"]:
         key = spec.config.key()
         if key in state["points"]:
             continue
-        run = reg.get(key)
-        # A stopped point is trained afresh (unless this sweep was stopped); a
-        # failed one is a result (it would fail again) and counts as missing.
-        if run is None or (run.status == STOPPED and not state["stopped"]):
-            if state["stopped"] or blocked:
-                waiting += 1
-                continue
+        if blocked:
+            waiting += 1
+            continue
+        if state["stopped"]:
+            run = reg.get(key)  # look, never start
+        else:
             try:
+                # A stopped point is trained afresh; a failed one is a result
+                # (it would fail again) and is shown as missing.
                 run = reg.get_or_start(spec.config, session=me)
             except RunLimitError as err:
                 blocked = str(err)
                 waiting += 1
                 continue
-        reg.touch(key, me)
-        if run.finished and run.status != STOPPED:
-            state["points"][key] = sweep.point_from_view(spec, run.view())
-        elif run.status == STOPPED:
+        if run is None or run.status == STOPPED:
             waiting += 1
+            continue
+        reg.touch(key, me)
+        if run.finished:
+            state["points"][key] = sweep.point_from_view(spec, run.view())
+        else:
+            going += 1
     if state["stopped"]:
         return t("sweep.stopped_note", missing=waiting) if waiting else ""
-    mine_going = any(
-        (run := reg.get(s.config.key())) is not None and not run.finished for s in state["specs"]
-    )
-    if blocked and not mine_going:
-        return blocked  # not our own limit: the server's queue is full
+    if blocked and not going:
+        return blocked  # not this session's own limit: the server's queue is full
     return t("sweep.waiting", count=waiting) if waiting else ""
 
 

@@ -252,3 +252,37 @@ def test_sweep_page_draws_stored_points_in_both_languages(monkeypatch):
         assert len(calls) == 4  # every point came from the store
     state.registry().shutdown()
     state.registry.clear()
+
+
+def test_sweep_page_trains_missing_points_within_the_session_limit(monkeypatch):
+    """Six new points, a limit of four runs per session: the page starts what it may and finishes on later redraws."""
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    from webapp import state
+
+    calls = []
+    monkeypatch.setattr("regdemo.engine.fit", fake_train(calls))
+    monkeypatch.setenv("REGDEMO_SESSION_RUNS", "4")
+    state.registry.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "pages" / "sweep.py"), default_timeout=30)
+        at.run()
+        at.text_input(key="sweep_values").set_value("0,1e-3,1e-2")
+        at.number_input(key="sweep_seeds").set_value(2)
+        next(b for b in at.button if b.label == "Run sweep").click()
+        at.run()
+        assert not at.exception, at.exception
+        assert len(calls) <= 4  # never more than the session may run at once
+        for _ in range(50):
+            if any("All 6 points done." in s.value for s in at.success):
+                break
+            time.sleep(0.1)
+            at.run()
+        assert any("All 6 points done." in s.value for s in at.success)
+        assert len(calls) == 6
+        assert len(at.dataframe[0].value) == 3
+    finally:
+        state.registry().shutdown()
+        state.registry.clear()
