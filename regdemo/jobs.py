@@ -20,8 +20,10 @@ A class of thirty on one small server, the rules:
     looked at for `grace_seconds` (default 120: a reload, a glance at another
     tab or page) is stopped -- unless it would finish within the grace period
     anyway, in which case it finishes and is stored. A queued run nobody waits
-    for gives up its place. Runs never touched (CLI, tests, benchmark) are
-    never reaped. A stopped run that drew curves is stored as "stopped".
+    for gives up its place. The rule is opt-in per run: only runs some page has
+    touch()ed are ever reaped, so the CLI, tests, the benchmark -- or a page
+    that never calls touch() -- cannot lose a run to it. A stopped run that
+    drew curves is stored as "stopped".
   - A failing run (an exception in its thread) becomes status "failed" with a
     readable message; the other runs and the pool go on.
   - A device that is missing, or a GPU that runs out of memory: the run trains
@@ -126,6 +128,7 @@ class Run:
         # Registry bookkeeping, guarded by the registry's lock.
         self.owner: str | None = None  # the session that started it (session cap)
         self.viewers: dict[str, float] = {}  # session -> last touch (registry clock)
+        self.watched = False  # a page called touch() for it: the grace-period rule applies
         self.started_tick: float | None = None  # registry clock when training began
         self._stop_reason = ""
 
@@ -378,6 +381,7 @@ class Registry:
         with self._cond:
             run = self._runs.get(key)
             if run is not None:
+                run.watched = True
                 self._touch(run, session)
 
     def viewers(self, key: str) -> int:
@@ -450,8 +454,8 @@ class Registry:
                     del run.viewers[other]
 
     def _abandoned(self, run: Run) -> bool:
-        """Everyone who watched it left more than grace_seconds ago (and it was watched)."""
-        if not run.viewers:
+        """Everyone who watched it left more than grace_seconds ago (and a page watched it)."""
+        if not run.watched or not run.viewers:
             return False
         return self._clock() - max(run.viewers.values()) >= self.grace_seconds
 

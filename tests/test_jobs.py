@@ -277,6 +277,7 @@ def test_a_run_nobody_watches_is_stopped_after_the_grace_period(make_registry):
     train = FakeTrain(steps=10, manual=True)
     registry = make_registry(train=train, grace_seconds=10, clock=clock)
     run = registry.get_or_start(A, session="s1")
+    registry.touch(run.key, "s1")
     train.allow(1)
     wait_for(lambda: len(run.view().progress) == 1)
     clock.now += 5
@@ -297,6 +298,7 @@ def test_a_nearly_done_run_finishes_without_viewers(make_registry):
     train = FakeTrain(steps=10, manual=True)
     registry = make_registry(train=train, grace_seconds=10, clock=clock)
     run = registry.get_or_start(A, session="s1")
+    registry.touch(run.key, "s1")
     clock.now += 1  # nine tenths done after one second: one more tenth will take ~0.1 s
     train.allow(9)
     wait_for(lambda: len(run.view().progress) == 9)
@@ -305,16 +307,18 @@ def test_a_nearly_done_run_finishes_without_viewers(make_registry):
     assert run.wait(20) and run.status == FINISHED
 
 
-def test_runs_without_a_session_are_never_reaped(make_registry):
+def test_runs_no_page_touches_are_never_reaped(make_registry):
     clock = Clock()
     train = FakeTrain(steps=4, manual=True)
     registry = make_registry(train=train, grace_seconds=10, clock=clock)
-    run = registry.get_or_start(A)
+    cli_run = registry.get_or_start(A)  # no session at all
+    app_run = registry.get_or_start(B, session="s1")  # a page that never calls touch()
     train.allow(1)
-    wait_for(lambda: len(run.view().progress) == 1)
+    wait_for(lambda: len(cli_run.view().progress) == 1)
     clock.now += 1000
-    train.allow(3)
-    assert run.wait(20) and run.status == FINISHED
+    train.allow(100)
+    assert cli_run.wait(20) and cli_run.status == FINISHED
+    assert app_run.wait(20) and app_run.status == FINISHED
 
 
 def test_a_queued_run_nobody_waits_for_gives_up_its_place(make_registry):
@@ -324,6 +328,8 @@ def test_a_queued_run_nobody_waits_for_gives_up_its_place(make_registry):
     first = registry.get_or_start(A, session="s1")
     left = registry.get_or_start(B, session="s2")
     waiting = registry.get_or_start(C, session="s3")
+    for run, session in ((first, "s1"), (left, "s2"), (waiting, "s3")):
+        registry.touch(run.key, session)  # each page's first redraw
     wait_for(lambda: first.status == RUNNING)
     clock.now += 11
     registry.touch(first.key, "s1")

@@ -1,0 +1,304 @@
+"""A class opens the app at once: many browser sessions against one real server.
+
+    python -m regdemo.loadtest                      # 30 sessions, 10 distinct configs
+    python -m regdemo.loadtest --sessions 4 --configs 2 --epochs 1 --json   # the CI size
+
+Starts `streamlit run streamlit_app.py` on a free 127.0.0.1 port (its own
+REGDEMO_HOME in a temp folder) with regdemo.screenshots.start_server, opens
+`--sessions` headless Chromium contexts (each a separate Streamlit session),
+each on a link carrying its config in the query string
+(`?dropout=0.2&seed=1&epochs=2&train_size=100`), and clicks Train in all of
+them. Session i gets config i mod --configs, so identical configs must share
+one run and the others must queue. Then it watches every page until each shows
+its run finished.
+
+Measured, and the pass conditions:
+  exceptions   boxes Streamlit draws for an exception (data-testid="stException"),
+               over all pages and all polls, plus tracebacks in the server log: 0
+  runs         every session saw its run queued, training or finished after Train,
+               and finished in the end; the store holds exactly --configs runs
+  memory       the server's resident memory (VmRSS of its process), sampled twice
+               a second: peak under --max-rss-mb
+  drain        seconds from the first Train click until every page shows finished
+  revisit      a fresh session on an already-trained link shows "finished" at once
+               (the run comes from the store / registry, no training)
+
+Everything stays on loopback; every wait is bounded in time and in count.
+Never imports streamlit: the app runs in its own process, as in class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import asdict, dataclass, field
+
+from regdemo.screenshots import chromium_missing, launch_chromium, start_server, wait_rendered
+
+STATUS = re.compile(r"^(Queued: position \d+|Training: epoch \d+ of \d+|Finished: \d+ epochs)")
+POLL_SECONDS = 1.0
+
+
+@dataclass
+class Result:
+    sessions: int
+    configs: int
+    epochs: int
+    train_size: int
+    workers: int
+    cpus: int
+    exceptions: int = 0
+    server_tracebacks: int = 0
+    sessions_started: int = 0  # saw queued / training / finished right after Train
+    sessions_finished: int = 0
+    stored_runs: int = 0
+    stored_finished: int = 0
+    max_queue_position: int = 0
+    open_seconds: float = 0.0  # all sessions opened and rendered
+    drain_seconds: float = 0.0  # first Train click -> every page finished
+    revisit_seconds: float = 0.0  # fresh session on a trained link -> "Finished" shown
+    rss_start_mb: float = 0.0  # server after start-up, before any session
+    rss_peak_mb: float = 0.0
+    rss_end_mb: float = 0.0
+    max_rss_mb: float = 0.0  # the pass limit
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    def markdown(self) -> str:
+        return "\n".join([
+            "| measure | value |",
+            "|---|---|",
+            f"| browser sessions / distinct configs | {self.sessions} / {self.configs} |",
+            f"| run size | {self.train_size} digits x {self.epochs} epochs, {self.workers} trainer thread(s), "
+            f"{self.cpus} CPU(s) |",
+            f"| exceptions shown in pages / tracebacks in the server log | {self.exceptions} / "
+            f"{self.server_tracebacks} |",
+            f"| sessions whose run was queued or started / finished | {self.sessions_started} / "
+            f"{self.sessions_finished} of {self.sessions} |",
+            f"| runs trained and stored | {self.stored_finished} finished of {self.stored_runs} stored |",
+            f"| deepest queue position shown | {self.max_queue_position} |",
+            f"| all sessions open | {self.open_seconds:.1f} s |",
+            f"| queue drained (first Train click to every page finished) | {self.drain_seconds:.1f} s |",
+            f"| fresh session on a trained link shows the result | {self.revisit_seconds:.1f} s |",
+            f"| server memory (VmRSS): start / peak / end | {self.rss_start_mb:.0f} / {self.rss_peak_mb:.0f} / "
+            f"{self.rss_end_mb:.0f} MB |",
+        ])
+
+
+def config_params(i: int, epochs: int, train_size: int) -> dict[str, str]:
+    """The i-th distinct config: five dropout rates x seeds."""
+    return {"dropout": f"{0.1 * (i % 5):g}", "seed": str(i // 5), "epochs": str(epochs),
+            "train_size": str(train_size)}
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class MemorySampler(threading.Thread):
+    def __init__(self, pid: int, every: float = 0.5):
+        super().__init__(name="rss-sampler", daemon=True)
+        self.pid, self.every = pid, every
+        self.peak = 0.0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self.every):
+            self.peak = max(self.peak, rss_mb(self.pid))
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(5)
+
+
+def status_of(page) -> str:
+    """The run's status line on the page ("" while none is drawn)."""
+    boxes = page.locator('[data-testid="stAlert"], [data-testid="stProgress"]')
+    for i in range(boxes.count()):
+        text = boxes.nth(i).inner_text().strip()
+        match = STATUS.match(text)
+        if match:
+            return match.group(1)
+    return ""
+
+
+def count_exceptions(page) -> int:
+    return page.get_by_test_id("stException").count()
+
+
+def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size: int = 100, workers: int = 1,
+             timeout: float = 900.0, max_rss_mb: float = 1500.0, home: str | None = None,
+             log=lambda text: None) -> Result:
+    """Run the load test; returns the measurements (Result.passed says whether it held)."""
+    from playwright.sync_api import sync_playwright
+
+    configs = min(configs, sessions)
+    from regdemo.jobs import available_cpus
+
+    result = Result(sessions=sessions, configs=configs, epochs=epochs, train_size=train_size, workers=workers,
+                    cpus=available_cpus(), max_rss_mb=max_rss_mb)
+    owned_home = None
+    if home is None:
+        owned_home = tempfile.TemporaryDirectory(prefix="regdemo-load-")
+        home = owned_home.name
+    deadline = time.monotonic() + timeout
+    server = start_server(home, workers=workers, extra_env={"REGDEMO_SESSION_RUNS": "4"})
+    sampler = MemorySampler(server.pid)
+    try:
+        result.rss_start_mb = rss_mb(server.pid)
+        sampler.start()
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            try:
+                _drive(browser, server.url, result, deadline, log)
+            finally:
+                browser.close()
+        result.rss_end_mb = rss_mb(server.pid)
+    finally:
+        sampler.stop()
+        server.stop()
+        result.rss_peak_mb = max(sampler.peak, result.rss_start_mb, result.rss_end_mb)
+        text = server.log()
+        result.server_tracebacks = text.count("Traceback")
+        _count_store(home, result)
+        if owned_home is not None:
+            owned_home.cleanup()
+    _judge(result)
+    return result
+
+
+def _drive(browser, url: str, result: Result, deadline: float, log) -> None:
+    pages = []
+    opened = time.monotonic()
+    for i in range(result.sessions):
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        query = urllib.parse.urlencode(config_params(i % result.configs, result.epochs, result.train_size))
+        page.goto(f"{url}/?{query}")
+        pages.append(page)
+    for page in pages:
+        wait_rendered(page, timeout_ms=120_000)
+    result.open_seconds = time.monotonic() - opened
+    log(f"{len(pages)} sessions open in {result.open_seconds:.1f} s")
+
+    clicked = time.monotonic()
+    for page in pages:
+        page.get_by_role("button", name="Train", exact=True).click()
+    started = [False] * len(pages)
+    finished = [False] * len(pages)
+    # Poll every page until all show their run finished: bounded by the deadline and a count.
+    for _ in range(int((deadline - time.monotonic()) / POLL_SECONDS) + 1):
+        for i, page in enumerate(pages):
+            if finished[i]:
+                continue
+            result.exceptions += count_exceptions(page)
+            status = status_of(page)
+            if status:
+                started[i] = True
+            if status.startswith("Queued"):
+                position = int(status.split()[2])
+                result.max_queue_position = max(result.max_queue_position, position)
+            if status.startswith("Finished"):
+                finished[i] = True
+        if all(finished) or time.monotonic() > deadline:
+            break
+        time.sleep(POLL_SECONDS)
+    result.drain_seconds = time.monotonic() - clicked
+    result.sessions_started = sum(started)
+    result.sessions_finished = sum(finished)
+    log(f"{sum(finished)} of {len(pages)} sessions finished after {result.drain_seconds:.1f} s")
+    for page in pages:  # a last look: exceptions drawn after the finish
+        result.exceptions += count_exceptions(page)
+        page.context.close()
+
+    # A latecomer on a link someone trained: the result at once, no training.
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    query = urllib.parse.urlencode(config_params(0, result.epochs, result.train_size))
+    began = time.monotonic()
+    page.goto(f"{url}/?{query}")
+    wait_rendered(page, timeout_ms=60_000)
+    for _ in range(120):
+        if status_of(page).startswith("Finished") or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    result.revisit_seconds = time.monotonic() - began
+    if not status_of(page).startswith("Finished"):
+        result.problems.append("a fresh session on a trained link did not show the finished run")
+    result.exceptions += count_exceptions(page)
+    context.close()
+
+
+def _count_store(home: str, result: Result) -> None:
+    from regdemo.store import RunStore
+
+    runs = RunStore(os.path.join(home, "runs.sqlite3")).list(1000)
+    result.stored_runs = len(runs)
+    result.stored_finished = sum(r.status == "finished" for r in runs)
+
+
+def _judge(result: Result) -> None:
+    if result.exceptions:
+        result.problems.append(f"{result.exceptions} exception box(es) shown in pages")
+    if result.server_tracebacks:
+        result.problems.append(f"{result.server_tracebacks} traceback(s) in the server log")
+    if result.sessions_started < result.sessions:
+        result.problems.append(f"only {result.sessions_started} of {result.sessions} sessions saw their run start")
+    if result.sessions_finished < result.sessions:
+        result.problems.append(f"only {result.sessions_finished} of {result.sessions} sessions saw their run finish")
+    if result.stored_finished != result.configs:
+        result.problems.append(f"{result.stored_finished} finished runs stored, expected {result.configs} "
+                               "(one per distinct config)")
+    if result.rss_peak_mb > result.max_rss_mb:
+        result.problems.append(f"server memory peaked at {result.rss_peak_mb:.0f} MB > {result.max_rss_mb:.0f} MB")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m regdemo.loadtest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--configs", type=int, default=10, help="distinct configs among the sessions")
+    parser.add_argument("--epochs", type=int, default=2)
+    # Tiny runs: what is under test is thirty sessions on one server, not training speed.
+    parser.add_argument("--train-size", type=int, default=100, help="digits per run (a slider choice)")
+    parser.add_argument("--workers", type=int, default=1, help="training threads of the server")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the whole test")
+    parser.add_argument("--max-rss-mb", type=float, default=1500.0, help="pass limit on the server's memory")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    args = parser.parse_args(argv)
+    if not 1 <= args.sessions <= 200 or not 1 <= args.configs:
+        parser.error("--sessions must be 1..200 and --configs at least 1")
+    reason = chromium_missing()
+    if reason:
+        print(f"error: {reason}", file=sys.stderr)
+        return 2
+    result = run_load(args.sessions, args.configs, args.epochs, args.train_size, args.workers, args.timeout,
+                      args.max_rss_mb, log=lambda text: print(text, file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps({**asdict(result), "passed": result.passed}))
+    else:
+        print(result.markdown())
+        print("PASSED" if result.passed else "FAILED: " + "; ".join(result.problems))
+    return 0 if result.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
