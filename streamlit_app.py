@@ -11,12 +11,12 @@ from webapp.state import t
 
 st.set_page_config(page_title="Regularization Lab", page_icon="🧪", layout="wide")
 
-sidebar.render()
-layout.apply_presentation_mode()
+sidebar.init_from_url()  # language and setup from the link, before anything is drawn
 
 pages = {
     t("nav.section.lab"): [
         st.Page("pages/playground.py", title=t("nav.playground"), icon="🧪", default=True),
+        st.Page("pages/compare.py", title=t("nav.compare"), icon="📊"),
     ],
     t("nav.section.lessons"): [
         st.Page("pages/dropout.py", title=t("nav.dropout"), icon="🎲"),
@@ -28,7 +28,12 @@ pages = {
         st.Page("pages/about.py", title=t("nav.about"), icon="ℹ️"),
     ],
 }
+# st.navigation before any widget: widgets drawn before it on a session's
+# first run come back at their defaults on the next rerun (Streamlit 1.67,
+# seen in Chromium), which would drop the setup a shared link carried.
 page = st.navigation(pages)
+sidebar.render()
+layout.apply_presentation_mode()
 sidebar.show_url_warnings()
 page.run()
 layout.presentation_exit()

@@ -1,34 +1,165 @@
-"""Playground: press Train, watch the curves. (First cut; the page owner extends it.)"""
+"""Playground: pick regularizers in the sidebar, press Train, watch a real CNN learn.
 
-import altair as alt
+Train starts (or joins) the run of the sidebar's config in the background; the
+panel below streams its curves while it trains. Moving a widget afterwards
+changes what the next Train uses, never the run on screen.
+"""
+
+from dataclasses import fields
+
 import streamlit as st
 
-from regdemo.frames import curves_frame
+from regdemo import charts
+from regdemo.config import ConfigError, RunConfig
+from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch
+from regdemo.jobs import RunLimitError
+from webapp import export
+from webapp.layout import chart_scale
 from webapp.live import live_panel, show_status
-from webapp.state import current_config, current_run, registry, start_current, t
+from webapp.state import current_config, current_run, presentation, registry, start_current, t
+
+SCALE = chart_scale()
+NAMES = {TRAIN: t("split.train"), TRAIN_EVAL: t("split.train_eval"), TEST: t("split.test"), VAL: t("split.val")}
+TEXT = {key: t(f"chart.{key}") for key in charts.TEXT}
+# The sidebar label of each config field, to say what changed since the run started.
+FIELD_LABELS = {
+    "dataset": "sidebar.dataset", "model": "sidebar.model", "dropout": "sidebar.dropout", "l1": "sidebar.l1",
+    "l2": "sidebar.l2", "augment": "sidebar.augment", "batchnorm": "sidebar.batchnorm",
+    "patience": "sidebar.patience", "train_size": "sidebar.train_size", "epochs": "sidebar.epochs",
+    "seed": "sidebar.seed", "device": "sidebar.device", "lr": "sidebar.lr", "batch_size": "sidebar.batch_size",
+    "optimizer": "sidebar.optimizer",
+}
+
+
+def changes(old: RunConfig, new: RunConfig) -> list[str]:
+    """'Dropout p: 0 → 0.5' for each choice that differs between two configs."""
+    out = []
+    for f in fields(RunConfig):
+        a, b = getattr(old, f.name), getattr(new, f.name)
+        if f.compare and a != b:
+            name = t(FIELD_LABELS[f.name]) if f.name in FIELD_LABELS else f.name
+            out.append(f"{name}: {_shown(a)} → {_shown(b)}")
+    return out
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return t("playground.on") if value else t("sidebar.off")
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
 
 st.title(t("app.title"))
-st.caption(t("app.tagline"))
+if not presentation():
+    st.caption(t("app.tagline"))
+
 config = current_config()
-left, right, _ = st.columns([1, 1, 6])
-if left.button(t("button.train"), type="primary"):
-    start_current()
 run = current_run()
-if right.button(t("button.stop"), disabled=run is None or run.finished):
+train_col, stop_col, toggle_col = st.columns([1, 1, 5], vertical_alignment="center")
+if train_col.button(t("button.train"), type="primary", key="pg_train", width="stretch"):
+    try:
+        run = start_current()
+    except (RunLimitError, ConfigError) as err:
+        st.error(str(err))
+if stop_col.button(t("button.stop"), disabled=run is None or run.finished, key="pg_stop", width="stretch"):
     registry().stop(run.key)
+eval_train = toggle_col.toggle(t("playground.eval_train"), value=True, key="pg_eval_train",
+                               help=t("playground.eval_train.help"))
+
+if run is not None and run.config != config and not presentation():
+    st.info(t("playground.config_changed", changes="; ".join(changes(run.config, config))), icon="🔧")
 
 
-def draw(view):
+def best_epoch(view) -> int | None:
+    """Early stopping's best epoch so far (0 before the first epoch), None without it."""
+    if not view.config.patience:
+        return None
+    return view.epochs[-1].best_epoch if view.epochs else 0
+
+
+def chart_options(view, metric: str) -> dict:
+    return dict(epochs=view.config.epochs, show_gap=eval_train, best_epoch=best_epoch(view), names=NAMES,
+                text=TEXT, title=t(f"playground.chart.{metric}"), scale=SCALE)
+
+
+def draw_curves(view) -> None:
+    """Accuracy and loss side by side (a cached spec with fresh data: cheap to redraw)."""
+    curves, table = curves_frame(view, eval_train=eval_train), epochs_frame(view)
+    for col, metric in zip(st.columns(2), ("acc", "loss"), strict=True):
+        spec = charts.curves_spec(curves, metric, epochs_table=table, **chart_options(view, metric))
+        col.vega_lite_chart(spec, width="stretch", alt=t(f"playground.chart.{metric}.alt"))
+
+
+def build_chart(view, metric: str):
+    """The altair chart of `metric` for export (built when a download is clicked)."""
+    return lambda: charts.curves_chart(curves_frame(view, eval_train=eval_train), metric,
+                                       epochs_table=epochs_frame(view), **{**chart_options(view, metric), "scale": 1.0})
+
+
+def draw_masks(view) -> None:
+    """The latest mask of the first dropout layer on the probe digit, small."""
+    st.markdown(f"**{t('playground.masks.title')}**")
+    if view.config.dropout == 0:
+        st.caption(t("playground.masks.none"))
+        return
+    if not view.masks:
+        st.caption(t("playground.masks.stored") if view.source else t("playground.masks.waiting"))
+        return
+    layer, snapshots = next(iter(view.masks.items()))
+    latest = snapshots[-1]
+    st.vega_lite_chart(charts.mask_grid_spec(latest, text=TEXT, scale=SCALE), width="content",
+                       alt=t("playground.masks.title"))
+    kind = "units" if len(latest.shape) == 1 else "maps"
+    st.caption(t(f"playground.masks.{kind}", dropped=f"{latest.fraction_dropped:.0%}", p=f"{latest.p:g}",
+                 step=latest.step, layer=layer, channels=min(4, latest.shape[0])))
+
+
+def draw_metrics(view) -> None:
+    e = kept_epoch(view)
+    if e is None:
+        return
+    st.markdown(f"**{t('playground.metrics.title', epoch=e.epoch)}**")
+    a, b, c, d = st.columns(4)
+    a.metric(t("playground.metric.test"), f"{e.test_acc:.2%}")
+    b.metric(t("playground.metric.train_eval"), f"{e.train_acc_eval:.2%}", help=t("playground.metric.train_eval.help"))
+    c.metric(t("playground.metric.gap"), f"{(e.train_acc_eval - e.test_acc) * 100:+.1f} pts",
+             help=t("playground.metric.gap.help"))
+    d.metric(t("playground.metric.train"), f"{e.train_acc:.2%}", help=t("playground.metric.train.help"))
+
+
+def draw_export(view) -> None:
+    stem = export.file_stem("regdemo", view.key)
+    with st.expander(t("export.title"), icon=":material/download:"):
+        st.caption(t("export.help"))
+        cols = st.columns(5)
+        with cols[0]:
+            export.csv_button(epochs_frame(view), f"{stem}-epochs", key="pg_csv_epochs", label=t("export.csv.epochs"))
+        with cols[1]:
+            export.csv_button(curves_frame(view, eval_train=True), f"{stem}-curves", key="pg_csv_curves",
+                              label=t("export.csv.curves"))
+        for col, metric in zip(cols[2:4], ("acc", "loss"), strict=True):
+            with col:
+                export.chart_buttons(build_chart(view, metric), f"{stem}-{metric}", key=f"pg_{metric}",
+                                     label=t(f"chart.{metric}"))
+
+
+def draw(view) -> None:
     show_status(view)
     if view is None:
+        st.markdown(t("playground.start"))
         return
-    frame = curves_frame(view)
-    if frame.empty:
-        return
-    st.altair_chart(
-        alt.Chart(frame).mark_line().encode(x="epoch:Q", y="acc:Q", color="split:N"),
-        use_container_width=True,
-    )
+    draw_curves(view)
+    if not view.progress:
+        st.caption(t("playground.waiting"))
+    masks, metrics = st.columns([1, 3])
+    with masks:
+        draw_masks(view)
+    with metrics:
+        if view.finished:
+            draw_metrics(view)
+        if view.epochs and not presentation():
+            st.caption(t("playground.read", label=view.config.label(), epochs=view.config.epochs))
+    if view.finished and view.progress and not presentation():
+        draw_export(view)
 
 
 live_panel(run.key if run else None, draw)

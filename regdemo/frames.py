@@ -58,3 +58,30 @@ def curves_frame(view, label: str | None = None, eval_train: bool = False) -> pd
         if e.val_loss is not None:
             rows.append((view.key, label, float(e.epoch), VAL, e.val_acc, e.val_loss, "epoch"))
     return pd.DataFrame(rows, columns=["run", "label", "epoch", "split", "acc", "loss", "kind"])
+
+
+def kept_epoch(view):
+    """The EpochEnd whose weights the run kept: the best one under early stopping,
+    else the last; None before the first epoch ends."""
+    if not view.epochs:
+        return None
+    best = view.done.best_epoch if view.done is not None and view.config.patience else 0
+    return next((e for e in view.epochs if e.epoch == best), view.epochs[-1])
+
+
+SUMMARY_COLUMNS = ["run", "label", "status", "epochs", "kept_epoch", "train_acc", "train_acc_eval",
+                   "test_acc", "gap"]
+
+
+def summary_frame(views, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per run, its kept epoch's accuracies (fractions) and the gap (Compare's table)."""
+    rows = []
+    for view in views:
+        e = kept_epoch(view)
+        rows.append({
+            "run": view.key, "label": (labels or {}).get(view.key) or view.config.label(),
+            "status": view.status, "epochs": len(view.epochs), "kept_epoch": e.epoch if e else None,
+            "train_acc": e.train_acc if e else None, "train_acc_eval": e.train_acc_eval if e else None,
+            "test_acc": e.test_acc if e else None, "gap": e.train_acc_eval - e.test_acc if e else None,
+        })
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

@@ -20,6 +20,14 @@ h2 { font-size: 2.0rem !important; }
 """
 
 
+PRESENTATION_SCALE = 1.4  # charts' fonts, lines and heights when presenting
+
+
+def chart_scale() -> float:
+    """What pages pass to regdemo.charts as `scale`."""
+    return PRESENTATION_SCALE if presentation() else 1.0
+
+
 def apply_presentation_mode() -> None:
     if presentation():
         st.markdown(_PRESENTATION_CSS, unsafe_allow_html=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from regdemo.jobs import QUEUED, RUNNING, RunView
-from webapp.state import registry, t
+from webapp.state import registry, session_id, t
 
 REFRESH_SECONDS = 0.4
 
@@ -50,19 +50,65 @@ def show_status(view: RunView | None) -> None:
         st.error(text)
 
 
+def _view(key: str | None) -> RunView | None:
+    """A fresh snapshot of run `key`, telling the registry this session still watches it
+    (a run nobody watches for a while is stopped to free the trainer)."""
+    if not key:
+        return None
+    reg = registry()
+    run = reg.get(key)
+    if run is None:
+        return None
+    if not run.finished:
+        reg.touch(key, session_id())
+    return run.view()
+
+
+# While a fragment redraws, Streamlit fades every element it has not redrawn
+# yet; several redraws a second would make a streaming panel flicker. Inside
+# a live panel (a container keyed "live_...") elements stay opaque.
+_STEADY_CSS = """<style>
+[class*="st-key-live_"] [data-stale="true"] { opacity: 1 !important; transition: none !important; }
+</style>"""
+
+
+def _steady(name: str):
+    st.html(_STEADY_CSS)
+    return st.container(key=f"live_{name}")
+
+
 def live_panel(key: str | None, draw: Callable[[RunView | None], None]) -> None:
     """Draw the run `key` with `draw(view)`, streaming while it trains."""
-    run = registry().get(key) if key else None
-    if run is None or run.finished:
-        draw(run.view() if run else None)
+    view = _view(key)
+    if view is None or view.finished:
+        draw(view)
         return
-    _stream(key, draw)
+    with _steady(key):
+        _stream(key, draw)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def _stream(key: str, draw: Callable[[RunView | None], None]) -> None:
-    run = registry().get(key)
-    view = run.view() if run else None
+    view = _view(key)
     draw(view)
     if view is None or view.finished:
         st.rerun()  # one full rerun draws the final state without a timer
+
+
+def live_runs(keys: list[str], draw: Callable[[list[RunView]], None], name: str = "runs") -> None:
+    """Draw several runs at once with `draw(views)` (runs unknown to the registry are
+    left out), streaming while any of them trains. `name`: unique on the page."""
+    views = [v for v in map(_view, keys) if v is not None]
+    if all(v.finished for v in views):
+        draw(views)
+        return
+    with _steady(name):
+        _stream_many(tuple(keys), draw)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _stream_many(keys: tuple[str, ...], draw: Callable[[list[RunView]], None]) -> None:
+    views = [v for v in map(_view, keys) if v is not None]
+    draw(views)
+    if all(v.finished for v in views):
+        st.rerun()

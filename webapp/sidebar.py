@@ -34,8 +34,11 @@ TRAIN_SIZE_CHOICES = {
 DEFAULT = RunConfig()
 
 
-def _init_from_url() -> None:
-    """First run of a session: widgets start from the link's parameters."""
+def init_from_url() -> None:
+    """First run of a session: language and widgets start from the link's parameters.
+
+    The entry script calls it before st.navigation (the page titles need the
+    language); render() calls it too, so a page works either way."""
     if st.session_state.get("cfg_ready"):
         return
     params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
@@ -96,7 +99,7 @@ def _fmt_lambda(value: float) -> str:
 
 def render() -> RunConfig:
     """Draw the sidebar widgets; store and return the config they describe."""
-    _init_from_url()
+    init_from_url()
     ss = st.session_state
     with st.sidebar:
         st.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")

@@ -62,7 +62,11 @@ def current_run() -> Run | None:
 
 
 def start_current() -> Run:
-    """Train pressed: start or join the run of the current config."""
-    run = registry().get_or_start(current_config())
+    """Train pressed: start or join the run of the current config.
+
+    Raises regdemo.jobs.RunLimitError (its message is for the student) when
+    this session already has its share of runs going or the queue is full.
+    """
+    run = registry().get_or_start(current_config(), session=session_id())
     st.session_state.run_key = run.key
     return run

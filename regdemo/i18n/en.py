@@ -74,6 +74,123 @@ STRINGS: dict[str, str] = {
     "presentation.exit": "Exit presentation mode",
     "button.train": "Train",
     "button.stop": "Stop",
+    # --- curves (regdemo.charts.TEXT), shared by Playground and Compare ----------
+    "split.train": "train",
+    "split.train_eval": "train (eval mode)",
+    "split.test": "test",
+    "split.val": "held-out",
+    "chart.epoch": "epoch",
+    "chart.acc": "accuracy",
+    "chart.loss": "loss",
+    "chart.split": "measured on",
+    "chart.run": "run",
+    "chart.gap": "gap {value}",
+    "chart.best": "best epoch {epoch}",
+    "chart.kept": "kept",
+    "chart.dropped": "dropped",
+    "chart.activation": "activation",
+    "chart.channel": "channel",
+    "chart.unit": "unit",
+    # --- export for slides (webapp/export.py) --------------------------------------
+    "export.title": "Export for slides",
+    "export.help": "PNG and SVG are drawn when you click, at slide size; presentation mode (sidebar) "
+                   "makes the page itself projector-ready for screenshots.",
+    "export.csv": "Curves (CSV)",
+    "export.csv.epochs": "Per-epoch table (CSV)",
+    "export.csv.curves": "All curve points (CSV)",
+    "export.png": "{chart} chart (PNG)",
+    "export.svg": "{chart} chart (SVG)",
+    "export.no_images": "PNG/SVG export is unavailable here ({reason}); each chart's ⋯ menu can still "
+                        "save it as PNG or SVG.",
+    # --- Playground page -----------------------------------------------------------
+    "playground.on": "on",
+    "playground.eval_train": "Show train accuracy in eval mode and the gap",
+    "playground.eval_train.help": "Green: the training digits measured after each epoch the way test is "
+                                  "measured (dropout off, no augmentation). The grey band between green and "
+                                  "test is the generalization gap.",
+    "playground.config_changed": "The sidebar has changed since the run on screen started ({changes}). "
+                                 "That run goes on unchanged; press **Train** to run the new setup.",
+    "playground.chart.acc": "Accuracy",
+    "playground.chart.loss": "Loss",
+    "playground.chart.acc.alt": "Accuracy per epoch of the run on screen: train, train in eval mode, test.",
+    "playground.chart.loss.alt": "Loss per epoch of the run on screen: train, train in eval mode, test.",
+    "playground.start": "Pick regularizers in the sidebar (or keep the defaults: a wide network with no "
+                        "regularization, which overfits) and press **Train**. The curves appear within "
+                        "a second or two and grow while it trains.",
+    "playground.waiting": "Starting: the first points appear after the first training steps.",
+    "playground.masks.title": "Dropped units, latest step",
+    "playground.masks.none": "No dropout in this run. Set Dropout p in the sidebar and press Train to see "
+                             "units being switched off; the Dropout page shows it in full.",
+    "playground.masks.waiting": "The first mask arrives after a few training steps.",
+    "playground.masks.stored": "This run came from the run store, which keeps curves but not masks.",
+    "playground.masks.units": "The 256 hidden units for one test digit at step {step}: grey ones were "
+                              "dropped ({dropped}, p = {p}). Each step draws a new mask.",
+    "playground.masks.maps": "First {channels} feature maps entering {layer} at step {step}: grey positions "
+                             "were dropped ({dropped} of the layer, p = {p}).",
+    "playground.metrics.title": "Result (weights of epoch {epoch})",
+    "playground.metric.test": "test accuracy",
+    "playground.metric.train_eval": "train accuracy (eval mode)",
+    "playground.metric.train_eval.help": "The training digits, measured like test: dropout off, no "
+                                         "augmentation.",
+    "playground.metric.gap": "gap",
+    "playground.metric.gap.help": "Train accuracy (eval mode) minus test accuracy, in percentage points: "
+                                  "how much better the network does on digits it trained on. Smaller is "
+                                  "less overfitting.",
+    "playground.metric.train": "train accuracy (train mode)",
+    "playground.metric.train.help": "The running accuracy during the last epoch, dropout and augmentation "
+                                    "on: what the article reports as “train”.",
+    "playground.read": "Run: {label}, {epochs} epochs. Blue is the accuracy while training (dropout and "
+                       "augmentation on); green the same training digits measured afterwards; vermillion "
+                       "new test digits. The grey band is the gap: wide means overfitting.",
+    # --- Compare page -----------------------------------------------------------------
+    "compare.intro": "Any runs on the same axes: the ones trained in this app by anyone, and the stored "
+                     "ones (also those trained from the command line). Colour is the run, line style "
+                     "what it was measured on.",
+    "compare.label": "{label} · {epochs} ep",
+    "compare.runs": "Runs",
+    "compare.runs.placeholder": "Pick runs to overlay",
+    "compare.metric": "Show",
+    "compare.splits": "Measured on",
+    "compare.empty": "No runs picked. Train something on the Playground, or run the article's "
+                     "experiment below.",
+    "compare.chart.acc": "Accuracy",
+    "compare.chart.loss": "Loss",
+    "compare.col.run": "run",
+    "compare.col.status": "status",
+    "compare.col.epoch": "kept epoch",
+    "compare.col.train": "train % (train mode)",
+    "compare.col.train_eval": "train % (eval mode)",
+    "compare.col.test": "test %",
+    "compare.col.gap": "gap (points)",
+    "compare.article.title": "The article's experiment",
+    "compare.article.intro": "The article trains one small all-convolutional network (10,790 weights) four "
+                             "times: no regularization, dropout 0.25, L1 λ = 5·10⁻⁵ and L2 λ = 3·10⁻³ "
+                             "(SGD, learning rate 0.01, momentum 0.9, batch 128). One click trains the "
+                             "same four here and sets our numbers beside the published ones.",
+    "compare.article.epochs": "Epochs (the article: 20)",
+    "compare.article.run": "Run the article's experiment",
+    "compare.article.setup": "Ours: {dataset}, {train:,} training digits, {epochs} epochs. The article: "
+                             "MNIST, 60,000 training and 10,000 test digits, 20 epochs.",
+    "compare.article.none": "Not run yet with these settings: press **Run the article's experiment**. "
+                            "The four runs train one after another (a teacher can also train them the "
+                            "night before: `python -m regdemo train --preset article-dropout`).",
+    "compare.article.not_run": "not run",
+    "compare.article.article-baseline": "baseline",
+    "compare.article.article-dropout": "dropout 0.25",
+    "compare.article.article-l1": "L1 5e-5",
+    "compare.article.article-l2": "L2 3e-3",
+    "compare.article.col.experiment": "experiment",
+    "compare.article.col.status": "status",
+    "compare.article.col.our_train": "ours: train %",
+    "compare.article.col.our_train_eval": "ours: train % (eval)",
+    "compare.article.col.our_test": "ours: test %",
+    "compare.article.col.their_train": "article: train %",
+    "compare.article.col.their_test": "article: test %",
+    "compare.article.chart": "The article's four runs: train (dashed) and test (solid)",
+    "compare.article.read": "The article's “train” is the running accuracy during training, dropout on, "
+                            "like our “train (train mode)”: that is why dropout's train accuracy sits "
+                            "below its test accuracy. With far fewer training digits than the article, "
+                            "expect lower accuracies and a wider gap.",
     # --- lesson pages: chart text (regdemo.visuals.LABELS) -------------------------
     "visuals.epoch": "epoch",
     "visuals.accuracy": "accuracy",
