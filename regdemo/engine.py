@@ -48,7 +48,11 @@ from regdemo.events import (
 from regdemo.models import build_model, count_parameters, dropout_layers, penalized_weights
 
 PROGRESS_PER_EPOCH = 8  # progress events (and mask snapshots) per epoch
-EVAL_BATCH = 1000  # evaluation has no backward pass: large batches are cheaper
+# Evaluation batches. On a CPU, 256 digits keep each layer's activations in the
+# caches: batches of 1,000 cost 2-2.7x more per digit (bench.py, both nets). A
+# GPU wants large batches.
+EVAL_BATCH = 256
+EVAL_BATCH_GPU = 4096
 TRAIN_EVAL_LIMIT = 10_000  # eval-mode train accuracy on at most this many digits
 VAL_FRACTION = 0.1  # held out of the training digits when early stopping is on
 
@@ -144,8 +148,9 @@ def evaluate(model, split: Split, limit: int | None = None, autocast: bool = Fal
     n = len(split) if limit is None else min(limit, len(split))
     loss_sum = torch.zeros((), device=split.labels.device)
     preds = []
-    for start in range(0, n, EVAL_BATCH):
-        x = to_float(split.images[start:min(n, start + EVAL_BATCH)])
+    batch = EVAL_BATCH if split.labels.device.type == "cpu" else EVAL_BATCH_GPU
+    for start in range(0, n, batch):
+        x = to_float(split.images[start:min(n, start + batch)])
         y = split.labels[start:start + len(x)]
         with torch.autocast(split.labels.device.type, dtype=torch.bfloat16, enabled=autocast):
             out = model(x)

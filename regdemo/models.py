@@ -35,11 +35,16 @@ class CapturingDropout(nn.Module):
     def forward(self, x):
         if not self.training or self.p == 0.0:
             return x
-        keep = torch.empty_like(x).bernoulli_(1.0 - self.p, generator=self.generator)
+        # keep = u < 1-p for u uniform in [0, 1), scaled in place by 1/(1-p): a
+        # Bernoulli(1-p) mask, drawn 3x faster than bernoulli_ on the AMD CPUs
+        # measured (bench.py), and applied with one multiply each way. u is
+        # float32 even under bf16 autocast, so the keep rate is exactly 1-p.
+        u = torch.empty_like(x, dtype=torch.float32).uniform_(generator=self.generator)
+        keep = u.lt_(1.0 - self.p).mul_(1.0 / (1.0 - self.p)).to(x.dtype)
         if self.capture_row is not None:
             row = self.capture_row
             self.captured = (x[row].detach().float().cpu(), keep[row].detach().cpu() > 0)
-        return x * keep * (1.0 / (1.0 - self.p))
+        return x * keep
 
     def extra_repr(self):
         return f"p={self.p}"

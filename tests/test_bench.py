@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from regdemo import cli
-from regdemo.bench import ArticleDigits, _slope, synthetic_dataset
+from regdemo.bench import ArticleDigits, _slope, article_model, synthetic_dataset
+from regdemo.models import CapturingDropout
 
 
 @pytest.fixture(autouse=True)
@@ -68,3 +69,10 @@ def test_slope_is_least_squares():
     assert _slope([5.0, 5.0, 5.0]) == 0.0
     assert _slope([1.0, 2.0, 3.0, 4.0]) == pytest.approx(1.0)
     assert _slope([0.0, 2.0, 1.0]) == pytest.approx(0.5)
+
+
+def test_the_article_pipeline_trains_with_torch_dropout_like_the_article():
+    model = article_model("article")
+    drops = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
+    assert len(drops) == 2 and all(m.p == 0.25 for m in drops)
+    assert not any(isinstance(m, CapturingDropout) for m in model.modules())
