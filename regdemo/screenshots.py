@@ -165,7 +165,7 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
 
 
-def wait_rendered(page, timeout_ms: float = 30_000) -> None:
+def wait_rendered(page, timeout_ms: float = 120_000) -> None:
     """Wait until the app is connected and its script run has finished.
 
     Streamlit marks its root element with the script state; a fragment that
@@ -179,7 +179,7 @@ def wait_rendered(page, timeout_ms: float = 30_000) -> None:
     expect(root).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout_ms)
 
 
-def open_app(page, url: str, timeout_ms: float = 30_000) -> None:
+def open_app(page, url: str, timeout_ms: float = 120_000) -> None:
     page.goto(url)
     wait_rendered(page, timeout_ms)
 
@@ -199,3 +199,23 @@ def nav_links(page) -> list[tuple[str, str]]:
         href = link.evaluate("a => a.href")  # resolved against the page URL
         found.append((link.inner_text().strip(), href))
     return found
+
+
+# A fingerprint of what every chart on the page currently draws: Vega renders
+# to SVG or canvas; either way a new point changes it.
+_CHARTS_JS = """() => Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]')).map(el => {
+    const canvas = el.querySelector('canvas');
+    if (canvas) return canvas.toDataURL();
+    const svg = el.querySelector('svg');
+    return svg ? svg.outerHTML : '';
+}).join('|')"""
+
+
+def charts_fingerprint(page) -> str:
+    return page.evaluate(_CHARTS_JS)
+
+
+def wait_charts_change(page, before: str, timeout_ms: float = 60_000) -> str:
+    """Block until the charts draw something other than `before`; return the new fingerprint."""
+    page.wait_for_function(f"(before) => ({_CHARTS_JS})() !== before", arg=before, timeout=timeout_ms)
+    return charts_fingerprint(page)

@@ -16,7 +16,7 @@ from regdemo.screenshots import VIEWPORT, chromium_missing, launch_chromium, sta
 
 # Pages render in a second or two; a cold first run imports torch, and the
 # machine is shared: give auto-waiting expectations room.
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000
 
 
 def pytest_collection_modifyitems(items):
