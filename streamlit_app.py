@@ -17,6 +17,9 @@ pages = {
     t("nav.section.lab"): [
         st.Page("pages/playground.py", title=t("nav.playground"), icon="🧪", default=True),
         st.Page("pages/compare.py", title=t("nav.compare"), icon="📊"),
+        st.Page("pages/sweep.py", title=t("nav.sweep"), icon="📈"),
+        st.Page("pages/mistakes.py", title=t("nav.mistakes"), icon="🔍"),
+        st.Page("pages/history.py", title=t("nav.history"), icon="🗂️"),
     ],
     t("nav.section.lessons"): [
         st.Page("pages/dropout.py", title=t("nav.dropout"), icon="🎲"),
