@@ -12,8 +12,8 @@ st.header(t("about.curves.title"))
 st.markdown(t("about.curves"))
 
 st.header(t("about.regularizers.title"))
-for name in ("dropout", "l1", "l2", "early_stopping", "augment", "data", "batchnorm"):
-    st.markdown(f"- {t(f'about.regularizer.{name}')}")
+names = ("dropout", "l1", "l2", "early_stopping", "augment", "data", "batchnorm")
+st.markdown("\n".join(f"- {t(f'about.regularizer.{name}')}" for name in names))
 
 st.header(t("about.lab.title"))
 st.markdown(lesson("about", lang()))

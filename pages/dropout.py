@@ -8,11 +8,11 @@ from regdemo.config import ConfigError
 from regdemo.jobs import RunLimitError
 from regdemo.lessons import LESSON_PRESETS, lesson
 from webapp import sidebar
+from webapp.layout import chart_scale
 from webapp.live import live_panel, show_status
-from webapp.state import current_config, current_run, lang, presentation, registry, start_current, t
+from webapp.state import current_config, current_run, lang, registry, session_id, start_current, t
 
 LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
-SCALE = 1.4 if presentation() else 1.0
 TRY = LESSON_PRESETS["dropout"]  # {"dropout": 0.5}
 
 
@@ -21,13 +21,13 @@ def train_with(**changes) -> None:
     config = current_config().replace(**changes)
     sidebar.load_config(config)
     try:
-        st.session_state.run_key = registry().get_or_start(config).key
+        st.session_state.run_key = registry().get_or_start(config, session=session_id()).key
     except (RunLimitError, ConfigError) as err:
         st.session_state.lesson_error = str(err)
 
 
 st.title(t("nav.dropout"))
-with st.expander(t("lesson.expander"), expanded=not presentation()):
+with st.expander(t("lesson.expander")):
     st.markdown(lesson("dropout", lang()))
 if error := st.session_state.pop("lesson_error", None):
     st.error(error)
@@ -36,7 +36,10 @@ config = current_config()
 run = current_run()
 left, middle, right, _ = st.columns([1, 1, 2, 3])
 if left.button(t("button.train"), type="primary", key="dropout_train"):
-    run = start_current()
+    try:
+        run = start_current()
+    except (RunLimitError, ConfigError) as err:
+        st.error(str(err))
 if middle.button(t("button.stop"), disabled=run is None or run.finished, key="dropout_stop"):
     registry().stop(run.key)
 right.button(t("dropout.try", p=TRY["dropout"]), key="dropout_try", on_click=train_with, kwargs=TRY)
@@ -62,8 +65,8 @@ def draw_masks(view) -> None:
         if len(latest.shape) == 3:
             chart = visuals.feature_maps_chart(latest, eval_mode, labels=LABELS)
         else:  # hidden units: the latest steps side by side, a new mask each step
-            chart = visuals.units_chart(snapshots[-1:] if eval_mode else snapshots, eval_mode, labels=LABELS)
-        st.altair_chart(visuals.style(chart, SCALE), width="content")
+            chart = visuals.units_chart(snapshots, eval_mode, labels=LABELS)
+        st.altair_chart(visuals.style(chart, chart_scale()), width="content")
     if eval_mode:
         st.info(t("dropout.eval.why"))
     else:
@@ -83,7 +86,7 @@ def draw(view) -> None:
     if frame.empty:
         st.caption(t("dropout.modes.waiting"))
         return
-    st.altair_chart(visuals.style(visuals.accuracy_modes_chart(frame, labels=LABELS), SCALE), width="stretch")
+    st.altair_chart(visuals.style(visuals.accuracy_modes_chart(frame, labels=LABELS), chart_scale()), width="stretch")
     st.caption(t("dropout.modes.why"))
 
 

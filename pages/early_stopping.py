@@ -8,11 +8,11 @@ from regdemo.events import EARLY_STOPPED
 from regdemo.jobs import RunLimitError
 from regdemo.lessons import LESSON_PRESETS, lesson
 from webapp import sidebar
+from webapp.layout import chart_scale
 from webapp.live import live_panel, show_status
-from webapp.state import current_config, current_run, lang, presentation, registry, start_current, t
+from webapp.state import current_config, current_run, lang, registry, session_id, start_current, t
 
 LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
-SCALE = 1.4 if presentation() else 1.0
 TRY = LESSON_PRESETS["early_stopping"]  # {"patience": 3, "epochs": 30}
 
 
@@ -21,13 +21,13 @@ def train_with(**changes) -> None:
     config = current_config().replace(**changes)
     sidebar.load_config(config)
     try:
-        st.session_state.run_key = registry().get_or_start(config).key
+        st.session_state.run_key = registry().get_or_start(config, session=session_id()).key
     except (RunLimitError, ConfigError) as err:
         st.session_state.lesson_error = str(err)
 
 
 st.title(t("nav.early_stopping"))
-with st.expander(t("lesson.expander"), expanded=not presentation()):
+with st.expander(t("lesson.expander")):
     st.markdown(lesson("early_stopping", lang()))
 if error := st.session_state.pop("lesson_error", None):
     st.error(error)
@@ -36,7 +36,10 @@ config = current_config()
 run = current_run()
 left, middle, right, _ = st.columns([1, 1, 3, 2])
 if left.button(t("button.train"), type="primary", key="early_train"):
-    run = start_current()
+    try:
+        run = start_current()
+    except (RunLimitError, ConfigError) as err:
+        st.error(str(err))
 if middle.button(t("button.stop"), disabled=run is None or run.finished, key="early_stop"):
     registry().stop(run.key)
 right.button(t("early.try", **TRY), key="early_try", on_click=train_with, kwargs=TRY)
@@ -81,7 +84,7 @@ def draw(view) -> None:
     chart = visuals.early_stopping_chart(
         visuals.early_stopping_frame(view), best_epoch=best, patience=patience,
         last_epoch=view.epochs[-1].epoch, stopped_early=view.status == EARLY_STOPPED, labels=LABELS)
-    st.altair_chart(visuals.style(chart, SCALE), width="stretch")
+    st.altair_chart(visuals.style(chart, chart_scale()), width="stretch")
     st.caption(t("early.chart.why") if patience else t("early.chart.off"))
 
 

@@ -6,64 +6,76 @@ from regdemo import visuals
 from regdemo.config import ConfigError
 from regdemo.jobs import RunLimitError
 from regdemo.lessons import lesson
-from webapp.live import live_panel, status_text
-from webapp.state import current_config, lang, presentation, registry, t
+from webapp.layout import chart_scale
+from webapp.live import live_runs, status_text
+from webapp.state import current_config, lang, registry, session_id, t
 
 LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
-SCALE = 1.4 if presentation() else 1.0
+ss = st.session_state
+
+configs = visuals.penalty_configs(current_config())
+keys = [config.key() for config in configs.values()]
 
 
-def start(configs) -> None:
-    """Button callback: start (or join) each run; a refusal is shown on the rerun."""
-    for config in configs:
+def want() -> None:
+    ss.l1l2_wanted = keys
+
+
+def stop() -> None:
+    """Stop this session's own runs of the three (a classmate's run is theirs to stop)."""
+    ss.l1l2_wanted = []
+    for key in keys:
+        run = registry().get(key)
+        if run is not None and not run.finished and run.owner == session_id():
+            registry().stop(key)
+
+
+def advance() -> str:
+    """Start or join each wanted run; past the session's run limit the rest wait for a
+    later redraw. Returns the reason some are waiting, if any."""
+    for config in configs.values():
+        if config.key() not in ss.get("l1l2_wanted", []):
+            continue
         try:
-            registry().get_or_start(config)
+            registry().get_or_start(config, session=session_id())
         except (RunLimitError, ConfigError) as err:
-            st.session_state.lesson_error = str(err)
-            return
-
-
-def stop(configs) -> None:
-    for config in configs:
-        registry().stop(config.key())
+            return str(err)
+    return ""
 
 
 st.title(t("nav.l1_l2"))
-with st.expander(t("lesson.expander"), expanded=not presentation()):
+with st.expander(t("lesson.expander")):
     st.markdown(lesson("l1_l2", lang()))
-if error := st.session_state.pop("lesson_error", None):
-    st.error(error)
 
-configs = visuals.penalty_configs(current_config())
-runs = {name: registry().get(config.key()) for name, config in configs.items()}
-going = [run for run in runs.values() if run is not None and not run.finished]
 left, right, _ = st.columns([3, 1, 3])
 left.button(t("l1l2.train", l1=f"{configs['L1'].l1:g}", l2=f"{configs['L2'].l2:g}"), type="primary",
-            key="l1l2_train", on_click=start, args=(list(configs.values()),))
-right.button(t("button.stop"), key="l1l2_stop", disabled=not going, on_click=stop, args=(list(configs.values()),))
+            key="l1l2_train", on_click=want)
+right.button(t("button.stop"), key="l1l2_stop", on_click=stop)
 st.caption(t("l1l2.setup", label=configs["none"].label()))
 epoch = st.slider(t("l1l2.epoch"), 1, max(2, configs["none"].epochs), configs["none"].epochs, key="l1l2_epoch")
 
 
-def draw(_view=None) -> None:
-    """All three runs, read afresh: one of them may have started or finished meanwhile."""
-    views = {}
+def draw(views) -> None:
+    if notice := advance():
+        st.info(notice)
+    by_key = {view.key: view for view in views}
+    named = {name: by_key.get(config.key()) for name, config in configs.items()}
     for name, config in configs.items():
-        run = registry().get(config.key())
-        views[name] = run.view() if run else None
-        st.caption(f"**{name}** ({config.label()}): {status_text(views[name])}")
-    hist = visuals.weight_hist_frame(views)
+        st.caption(f"**{name}** ({config.label()}): {status_text(named[name])}")
+    hist = visuals.weight_hist_frame(named)
     if hist.empty:
-        st.info(t("l1l2.empty"))
+        st.info(t("l1l2.waiting") if views else t("l1l2.empty"))
         return
     st.subheader(t("l1l2.hist.title"))
-    st.altair_chart(visuals.style(visuals.weight_hist_chart(hist, epoch, labels=LABELS), SCALE), width="content")
+    chart = visuals.weight_hist_chart(hist, epoch, labels=LABELS)
+    st.altair_chart(visuals.style(chart, chart_scale()), width="content")
     st.caption(t("l1l2.hist.why"))
     st.subheader(t("l1l2.near_zero.title"))
-    near = visuals.near_zero_frame(views)
-    st.altair_chart(visuals.style(visuals.near_zero_chart(near, labels=LABELS), SCALE), width="stretch")
-    st.dataframe(visuals.penalty_summary(near), hide_index=True, width="content")
+    near = visuals.near_zero_frame(named)
+    st.altair_chart(visuals.style(visuals.near_zero_chart(near, labels=LABELS), chart_scale()), width="stretch")
+    st.dataframe(visuals.penalty_summary(near, labels=LABELS), hide_index=True, width="content")
     st.caption(t("l1l2.near_zero.why"))
 
 
-live_panel(going[0].key if going else None, draw)
+advance()  # before drawing: a run started now streams at once
+live_runs(keys, draw)

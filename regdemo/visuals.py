@@ -119,14 +119,15 @@ def _mask_layers(frame: pd.DataFrame, cell: int, width: int, height: int, labels
     kept = alt.Chart().mark_rect().encode(
         x=x, y=y, tooltip=tooltip,
         color=alt.Color("activation:Q", title=labels["activation"],
-                        scale=alt.Scale(scheme="viridis", domain=[0, max_activation])),
+                        scale=alt.Scale(scheme="viridis", domain=[0, max_activation]),
+                        legend=alt.Legend(orient="bottom", gradientLength=220)),
     ).transform_filter("datum.kept")
     layers = [kept]
     if frame["dropped"].any():
         # A one-entry legend names the grey squares.
         layers.append(alt.Chart().mark_rect().encode(
             x=x, y=y, tooltip=tooltip,
-            fill=alt.Fill("state:N", title=None,
+            fill=alt.Fill("state:N", title=None, legend=alt.Legend(orient="bottom", symbolSize=250),
                           scale=alt.Scale(domain=[labels["dropped"]], range=[DROPPED_COLOR])),
         ).transform_filter("datum.dropped"))
     frame = frame.assign(state=labels["dropped"])
@@ -145,7 +146,7 @@ def feature_maps_chart(snapshot: MaskSnapshot, eval_mode: bool = False, columns:
     top = float(frame["activation"].max()) or 1.0
     return _mask_layers(frame, cell, w, h, labels, top).facet(
         facet=alt.Facet("channel:O", title=None, header=alt.Header(labelPadding=2)),
-        columns=columns, spacing=6,
+        columns=columns, spacing=3,
     )
 
 
@@ -251,11 +252,8 @@ def weight_hist_frame(views: Mapping[str, object]) -> pd.DataFrame:
 
 def weight_hist_chart(frame: pd.DataFrame, epoch: int, labels: Mapping[str, str] | None = None,
                       height: int = 260):
-    """The weights of each run at `epoch` (or its last epoch, if it has fewer), side by side.
-
-    The share axis is a square-root scale: L1's spike at zero and the thin
-    tails both stay readable.
-    """
+    """The weights of each run at `epoch` (or its last epoch, if it has fewer), side by side,
+    on one shared share-of-weights axis so the runs compare at a glance."""
     labels = _labels(labels)
     last = frame.groupby("run")["epoch"].transform("max")
     shown = frame[frame["epoch"] == np.minimum(epoch, last)]
@@ -263,7 +261,8 @@ def weight_hist_chart(frame: pd.DataFrame, epoch: int, labels: Mapping[str, str]
     return alt.Chart(shown).mark_bar().encode(
         x=alt.X("low:Q", title=labels["weight"], scale=alt.Scale(domain=[HIST_LOW, HIST_HIGH])),
         x2="high:Q",
-        y=alt.Y("share:Q", title=labels["weights"], axis=alt.Axis(format="%"), scale=alt.Scale(type="sqrt")),
+        y=alt.Y("share:Q", title=labels["weights"], axis=alt.Axis(format="%")),
+        y2=alt.datum(0),
         color=alt.Color("run:N", legend=None, scale=_penalty_scale(runs)),
         tooltip=[alt.Tooltip("run:N", title=labels["run"]), "epoch:Q",
                  alt.Tooltip("low:Q", format=".3f"), alt.Tooltip("high:Q", format=".3f"),

@@ -237,17 +237,26 @@ def test_augmentation_grid_and_new_draw(registry):
     assert all(a != b for a, b in zip(after[1:], before[1:], strict=True))  # every draw is new
 
 
-def test_train_size_button_runs_every_size_and_plots_the_gap(registry):
+def test_train_size_button_runs_every_size_within_the_session_limit(registry):
     base = WIDE.replace(train_size=0, patience=0)
+    configs = visuals.size_configs(base)
+    assert len(configs) > registry.session_limit  # the last size waits for a free slot
     at = app("pages/augmentation.py", base)
     at.button(key="augment_sizes_train").click().run()
     assert not at.exception
-    runs = [registry.get(c.key()) for c in visuals.size_configs(base)]
-    assert len(runs) == 5 and all(run is not None for run in runs)
-    assert all(run.wait(60) for run in runs)
+    for _ in range(len(configs)):
+        runs = [registry.get(c.key()) for c in configs]
+        if all(run is not None and run.finished for run in runs):
+            break
+        assert all(run.wait(60) for run in runs if run is not None)
+        at.run()  # each redraw starts what the limit now allows
+        assert not at.exception
+    assert all(registry.get(c.key()).view().status == "finished" for c in configs)
     at.run()
     assert not at.exception
     assert len(charts(at)) == 1
+    lines = [c.value for c in at.caption if c.value.startswith("**")]
+    assert len(lines) == 5 and lines[0].startswith("**250**: Finished")
 
 
 # --- about -----------------------------------------------------------------------------------

@@ -248,10 +248,11 @@ STRINGS: dict[str, str] = {
     "l1l2.epoch": "Weights after epoch",
     "l1l2.empty": "Not trained yet: press the button above. The three runs train one after another "
                   "and draw as they go.",
+    "l1l2.waiting": "The histograms appear when the first run has finished its first epoch.",
     "l1l2.hist.title": "Where the weights are",
-    "l1l2.hist.why": "Share of the penalized weights in each bin (square-root scale, so both the spike "
-                     "and the tails show). L2 squeezes the whole bell towards zero; L1 piles weights up "
-                     "in the middle bin: exactly zero, or nearly.",
+    "l1l2.hist.why": "Share of the penalized weights in each bin of width 0.01; pick the epoch with the "
+                     "slider. L2 squeezes the whole bell towards zero; L1 piles weights up in the middle "
+                     "bin, at zero or within a hair of it.",
     "l1l2.near_zero.title": "How many weights are (nearly) zero",
     "l1l2.near_zero.why": "L1's pull towards zero is the same for every weight, however small, so "
                           "unneeded weights go all the way to zero: a sparse network. L2's pull shrinks "
@@ -289,6 +290,7 @@ STRINGS: dict[str, str] = {
     "augment.size.setup": "One run per size; all else from the sidebar: {label}.",
     "augment.size.empty": "Not trained yet: press the button above. The runs train one after another; "
                           "each point appears as soon as its run has finished an epoch.",
+    "augment.size.waiting": "Each point appears when its run has finished an epoch.",
     "augment.size.why": "Green: accuracy on the training digits (eval mode); vermillion: test accuracy; "
                         "grey bars: the gap between them. Hollow points are runs still training.",
     "lesson.expander.train_size": "Lesson: more data",
