@@ -63,6 +63,8 @@ class Result:
     max_queue_position: int = 0
     open_seconds: float = 0.0  # all sessions opened and rendered
     drain_seconds: float = 0.0  # first Train click -> every page finished
+    run_seconds_mean: float = 0.0  # one run's wall time, start to finish (from the store)
+    run_seconds_max: float = 0.0
     revisit_seconds: float = 0.0  # fresh session on a trained link -> "Finished" shown
     rss_start_mb: float = 0.0  # server after start-up, before any session
     rss_peak_mb: float = 0.0
@@ -89,6 +91,7 @@ class Result:
             f"| deepest queue position shown | {self.max_queue_position} |",
             f"| all sessions open | {self.open_seconds:.1f} s |",
             f"| queue drained (first Train click to every page finished) | {self.drain_seconds:.1f} s |",
+            f"| one run, start to finish: mean / max | {self.run_seconds_mean:.1f} / {self.run_seconds_max:.1f} s |",
             f"| fresh session on a trained link shows the result | {self.revisit_seconds:.1f} s |",
             f"| server memory (VmRSS): start / peak / end | {self.rss_start_mb:.0f} / {self.rss_peak_mb:.0f} / "
             f"{self.rss_end_mb:.0f} MB |",
@@ -254,6 +257,10 @@ def _count_store(home: str, result: Result) -> None:
     runs = RunStore(os.path.join(home, "runs.sqlite3")).list(1000)
     result.stored_runs = len(runs)
     result.stored_finished = sum(r.status == "finished" for r in runs)
+    seconds = [r.seconds for r in runs if r.seconds is not None]
+    if seconds:
+        result.run_seconds_mean = sum(seconds) / len(seconds)
+        result.run_seconds_max = max(seconds)
 
 
 def _judge(result: Result) -> None:
