@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import pathlib
 import platform
@@ -352,6 +353,8 @@ def child_main(spec: dict) -> dict:
     """One fresh process, as the app's first run would see it."""
     if spec.get("threads"):
         torch.set_num_threads(spec["threads"])
+    if spec["kind"] == "threads":
+        return {"samples_per_s": _bare_rate(spec["digits"])}
     default = RunConfig.from_dict(spec["default"])
     out = {"rss_after_import_mib": round(_rss_mib(), 1)}
     if spec["kind"] == "after_warm_up":
@@ -383,9 +386,44 @@ def child_main(spec: dict) -> dict:
     return out
 
 
-def run_child(spec: dict) -> dict:
+def _bare_rate(digits: int) -> int:
+    """Best-of-3 samples/s of the article net's bare floor on the first `digits` sample digits."""
+    ds = data_module.load_dataset("mnist-sample")
+    ds = data_module.Dataset(ds.name, ds.train_images[:digits], ds.train_labels[:digits], ds.test_images[:1],
+                             ds.test_labels[:1], ds.classes)
+    floor = BareFloor("article", ds, torch.device("cpu"))
+    floor.epoch()
+    best = math.inf
+    for _ in range(3):
+        t = time.perf_counter()
+        floor.epoch()
+        best = min(best, time.perf_counter() - t)
+    return round(digits / best)
+
+
+# label -> (torch threads, environment): OpenMP reads its wait policy when torch loads, so
+# each setting gets its own process. By default idle OpenMP threads spin, waiting for the
+# next parallel region; on a shared machine whose cores are all busy, a spinning thread
+# holds a core its partner needs.
+THREAD_SETTINGS = {
+    "all cores, OpenMP defaults": (0, {}),
+    "all cores, OMP_WAIT_POLICY=PASSIVE": (0, {"OMP_WAIT_POLICY": "PASSIVE"}),
+    "1 thread": (1, {}),
+}
+
+
+def thread_settings(args) -> dict:
+    digits = 32 if args.tiny else 1024
+    out = {}
+    for label, (threads, env) in THREAD_SETTINGS.items():
+        out[label] = run_child({"kind": "threads", "digits": digits, "threads": threads}, env)["samples_per_s"]
+    return out
+
+
+def run_child(spec: dict, extra_env: dict | None = None) -> dict:
     root = str(pathlib.Path(__file__).resolve().parent.parent)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+               **(extra_env or {}))
     code = ("import json, sys; from regdemo.bench import child_main; "
             "print(json.dumps(child_main(json.loads(sys.argv[1]))))")
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True,
@@ -414,6 +452,11 @@ def startup_and_memory(args) -> dict:
 
 # ----------------------------------------------------------------------------- report
 
+def load_average() -> float | None:
+    """The 1-minute load average: above the core count, other work shared the cores."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
 def machine() -> dict:
     cpu = platform.processor() or platform.machine()
     try:
@@ -423,7 +466,7 @@ def machine() -> dict:
         pass
     info = {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "torch": torch.__version__, "python": platform.python_version(),
-            "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+            "load_average_1m": load_average()}
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name()
     return info
@@ -492,7 +535,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, help="epochs per pipeline per round (default 2, --quick 1)")
     p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
     p.add_argument("--no-startup", dest="startup", action="store_false",
-                   help="skip the child-process measurements (first progress, memory, default run)")
+                   help="skip the child-process measurements (first progress, memory, default run, threads)")
     p.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests: seconds, not minutes
 
 
@@ -526,15 +569,21 @@ def run(args) -> int:
                               contiguous_floor=not args.quick)
             results[device_name][model_name] = r
             print(format_table({device_name: {model_name: r}}), flush=True)
-    startup = startup_and_memory(args) if args.startup else None
-    if startup:
+    startup = threads = None
+    if args.startup:
+        startup = startup_and_memory(args)
         print(format_startup(startup), flush=True)
-    info["load_average_1m_end"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+        threads = thread_settings(args)
+        print("\nthread settings, each in a fresh process (bare floor, article net, CPU, "
+              f"load average now {load_average()}):", flush=True)
+        for label, rate in threads.items():
+            print(f"  {label:<38}{rate:>8,} samples/s", flush=True)
+    info["load_average_1m_end"] = load_average()
 
     main = results[args.main_device].get("article") or next(iter(results[args.main_device].values()))
     summary = {"engine_vs_article": main["engine_vs_article"], "engine_vs_bare": main["engine_vs_bare"],
                "main_device": args.main_device, "dataset": dataset.name, "machine": info,
-               "results": results, "startup": startup}
+               "results": results, "startup": startup, "threads": threads}
     if args.json:
         print(json.dumps(summary))
     return 0

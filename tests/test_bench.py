@@ -39,13 +39,15 @@ def test_bench_runs_end_to_end_and_ends_with_the_json_summary(capsys):
                 "default_run_s", "peak_rss_mib"):
         assert startup[key] > 0
     assert len(startup["memory_run"]["rss_per_epoch_mib"]) == 3
+    assert set(summary["threads"]) == {"all cores, OpenMP defaults", "all cores, OMP_WAIT_POLICY=PASSIVE", "1 thread"}
+    assert all(rate > 0 for rate in summary["threads"].values())
 
 
 def test_quick_without_child_processes_measures_the_wide_net(capsys):
     argv = ["bench", "--tiny", "--quick", "--json", "--devices", "cpu", "--models", "wide", "--no-startup"]
     assert cli.main(argv) == 0
     summary = _last_json(capsys.readouterr().out)
-    assert summary["startup"] is None and summary["main_device"] == "cpu"
+    assert summary["startup"] is None and summary["threads"] is None and summary["main_device"] == "cpu"
     wide = summary["results"]["cpu"]["wide"]
     assert "bare_contiguous" not in wide["samples_per_s"]  # --quick skips the contiguous floor
     assert summary["engine_vs_bare"] == wide["engine_vs_bare"]
