@@ -18,7 +18,7 @@ from regdemo.jobs import RunLimitError
 from regdemo.lessons import LESSON_PRESETS, lesson
 from webapp.live import live_panel, show_status
 from webapp.sidebar import load_config
-from webapp.state import lang, presentation, registry, session_id, t
+from webapp.state import lang, registry, session_id, t
 
 GRID_SHOWN = 48  # digits drawn per grid; the count says how many there are in all
 DIGIT_WIDTH = 56  # pixels: 2x the 28-pixel digit, big enough to judge by eye
@@ -35,7 +35,7 @@ def try_it() -> None:
 
 
 st.title(t("mistakes.title"))
-with st.expander(t("lesson.expander"), expanded=not presentation()):
+with st.expander(t("lesson.expander")):
     st.markdown(lesson("mistakes", lang()))
     st.button(t("lesson.try_it"), key="mistakes_try_it", on_click=try_it)
 if error := ss.pop("lesson_error", None):
