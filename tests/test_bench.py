@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from regdemo import cli
+from regdemo import bench, cli
 from regdemo.bench import ArticleDigits, _slope, article_model, synthetic_dataset
 from regdemo.models import CapturingDropout
 
@@ -20,7 +20,9 @@ def _last_json(out: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def test_bench_runs_end_to_end_and_ends_with_the_json_summary(capsys):
+def test_bench_runs_end_to_end_and_ends_with_the_json_summary(capsys, monkeypatch):
+    # One thread setting instead of three: each is a fresh process importing torch.
+    monkeypatch.setattr(bench, "THREAD_SETTINGS", {"1 thread, passive": (1, {"OMP_WAIT_POLICY": "PASSIVE"})})
     assert cli.main(["bench", "--tiny", "--json", "--devices", "cpu", "--models", "article"]) == 0
     out = capsys.readouterr().out
     assert "article's pipeline (DataLoader)" in out and "first progress event" in out
@@ -39,8 +41,7 @@ def test_bench_runs_end_to_end_and_ends_with_the_json_summary(capsys):
                 "default_run_s", "peak_rss_mib"):
         assert startup[key] > 0
     assert len(startup["memory_run"]["rss_per_epoch_mib"]) == 3
-    assert set(summary["threads"]) == {"all cores, OpenMP defaults", "all cores, OMP_WAIT_POLICY=PASSIVE", "1 thread"}
-    assert all(rate > 0 for rate in summary["threads"].values())
+    assert summary["threads"]["1 thread, passive"] > 0
 
 
 def test_quick_without_child_processes_measures_the_wide_net(capsys):
