@@ -13,13 +13,18 @@ never imports streamlit: the app runs in its own process, as in class.
 
 from __future__ import annotations
 
+import argparse
 import os
 import pathlib
+import re
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -165,8 +170,16 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
 
 
+# Drawn, not just sent: Streamlit shows grey skeletons while an element's code
+# loads, Vega draws charts after the element mounts, images load on their own.
+_DRAWN_JS = """() => !document.querySelector('[data-testid="stSkeleton"], [data-testid="stSkeletonElement"]')
+    && Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]'))
+        .every(el => el.querySelector('svg, canvas'))
+    && Array.from(document.images).every(img => img.complete)"""
+
+
 def wait_rendered(page, timeout_ms: float = 120_000) -> None:
-    """Wait until the app is connected and its script run has finished.
+    """Wait until the app is connected, its script run has finished and the page is drawn.
 
     Streamlit marks its root element with the script state; a fragment that
     reruns on a timer flips it back to "running" briefly, and the auto-retrying
@@ -177,6 +190,7 @@ def wait_rendered(page, timeout_ms: float = 120_000) -> None:
     root = page.get_by_test_id("stApp")
     expect(root).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout_ms)
     expect(root).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout_ms)
+    page.wait_for_function(_DRAWN_JS, timeout=timeout_ms)
 
 
 def open_app(page, url: str, timeout_ms: float = 120_000) -> None:
@@ -219,3 +233,147 @@ def wait_charts_change(page, before: str, timeout_ms: float = 60_000) -> str:
     """Block until the charts draw something other than `before`; return the new fingerprint."""
     page.wait_for_function(f"(before) => ({_CHARTS_JS})() !== before", arg=before, timeout=timeout_ms)
     return charts_fingerprint(page)
+
+
+# --- the screenshots -----------------------------------------------------------
+
+# The setup every page opens with: a run short enough for a class (1,000
+# digits, 8 epochs) that still shows the wide net overfitting.
+SETUP = {"train_size": "1000", "epochs": "8"}
+# Per page (its URL path), the button that starts its demonstration, by widget
+# key: keys do not change with the language. Pages not named here are shot as
+# they open; History and Compare come last so they list every run trained before.
+ACTIONS = {
+    "": "pg_train",
+    "dropout": "dropout_try",
+    "l1_l2": "l1l2_train",
+    "early_stopping": "early_try",
+    "augmentation": "augment_sizes_train",
+}
+LAST = ("history", "compare", "about")
+RUN_TIMEOUT_MS = 20 * 60_000  # one page's runs, queued behind each other on a small machine
+
+
+def page_slug(url: str) -> str:
+    return urllib.parse.urlparse(url).path.strip("/")
+
+
+def with_params(url: str, params: dict[str, str]) -> str:
+    parts = urllib.parse.urlparse(url)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    query.update(params)
+    return urllib.parse.urlunparse(parts._replace(query=urllib.parse.urlencode(query)))
+
+
+def _main(page):
+    return page.get_by_test_id("stMain")
+
+
+def _status_prefix(key: str, lang: str):
+    """A regex for a status line's fixed start, e.g. "Training: epoch" (the text before its first {field})."""
+    from regdemo.i18n import STRINGS
+
+    text = STRINGS.get(lang, {}).get(key) or STRINGS["en"][key]
+    return re.compile(re.escape(text.split("{")[0].strip()))
+
+
+def wait_mid_run(page, lang: str, started: bool = True) -> None:
+    """Charts that have drawn a few points of a run still going. Best effort, each
+    wait bounded: a run may finish before it is seen, or a page draw its charts
+    only at the end; it is then shot as it is. `started=False` skips waiting
+    for the "Training: epoch ..." status (a second view of a run that may be over)."""
+    from playwright.sync_api import Error, expect
+
+    training = _main(page).get_by_text(_status_prefix("status.running", lang))
+    try:
+        if started:
+            expect(training.first).to_be_visible(timeout=300_000)
+        expect(_main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=120_000)
+        if training.count():
+            wait_charts_change(page, charts_fingerprint(page), 60_000)
+        wait_rendered(page)
+    except (AssertionError, Error) as err:
+        print(f"  (mid-run: {str(err).splitlines()[0]})", file=sys.stderr)
+
+
+def wait_finished(page, lang: str) -> None:
+    """No run on the page is training or queued any more."""
+    from playwright.sync_api import expect
+
+    for key in ("status.running", "status.queued"):
+        expect(_main(page).get_by_text(_status_prefix(key, lang))).to_have_count(0, timeout=RUN_TIMEOUT_MS)
+    wait_rendered(page)
+
+
+def shoot(page, path: pathlib.Path) -> None:
+    errors = shown_errors(page)
+    if errors:
+        raise RuntimeError(f"{page.url} shows an exception; not writing {path.name}:\n{errors[0][:2000]}")
+    page.screenshot(path=str(path), animations="disabled", caret="hide")
+    print(f"  {path}")
+
+
+def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2) -> list[pathlib.Path]:
+    """Drive every page of a fresh app server and write its PNGs to `out`."""
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = "" if lang == "en" else f"-{lang}"
+    written = []
+    with tempfile.TemporaryDirectory(prefix="regdemo-shots-") as home, \
+            start_server(home, workers=workers) as server, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+        context.set_default_timeout(120_000)
+        page, twin = context.new_page(), context.new_page()
+        open_app(page, with_params(server.url + "/", dict(SETUP, lang=lang)))
+        urls = [href for _, href in nav_links(page)] or [server.url + "/"]
+        # Nav order, except that the pages showing every run so far come after the runs.
+        urls.sort(key=lambda u: LAST.index(page_slug(u)) + 1 if page_slug(u) in LAST else 0)
+        for url in urls:
+            slug = page_slug(url)
+            name = (slug or "playground") + suffix
+            print(f"{name}: {url}")
+            open_app(page, with_params(url, dict(SETUP, lang=lang)))
+            action = ACTIONS.get(slug)
+            if action:
+                page.locator(f".st-key-{action} button").click()
+                wait_mid_run(page, lang)
+                written.append(out / f"{name}-running.png")
+                shoot(page, written[-1])
+                # The same setup (the sidebar keeps it in the URL) in presentation mode.
+                open_app(twin, with_params(page.url, {"present": "1"}))
+                wait_mid_run(twin, lang, started=False)
+                written.append(out / f"{name}-running-presentation.png")
+                shoot(twin, written[-1])
+                wait_finished(page, lang)
+            written.append(out / f"{name}.png")
+            shoot(page, written[-1])
+            open_app(twin, with_params(page.url, {"present": "1"}))
+            if action:
+                wait_finished(twin, lang)
+            written.append(out / f"{name}-presentation.png")
+            shoot(twin, written[-1])
+        browser.close()
+    return written
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m regdemo.screenshots", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en")
+    parser.add_argument("--workers", type=int, default=2, help="training threads of the app server")
+    args = parser.parse_args(argv)
+    # Ended with SIGTERM: unwind, so the app server is stopped and the temp home removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    missing = chromium_missing()
+    if missing:
+        print(f"cannot take screenshots: {missing}", file=sys.stderr)
+        return 2
+    written = take_screenshots(args.out, args.lang, args.workers)
+    print(f"{len(written)} screenshots in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

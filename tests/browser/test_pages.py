@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from regdemo.i18n import translate
 from regdemo.screenshots import nav_links, open_app, shown_errors
 
 
 def test_every_page_renders_without_exception(page, app, expect):
     open_app(page, app.url)
     links = nav_links(page)
+    # Playground, Compare, Dropout, L1 vs L2, Early stopping, Augmentation, About at least.
+    assert len(links) >= 7, links
     urls = [app.url] + [href for _, href in links if href.rstrip("/") != app.url]
     problems = {}
     for url in urls:
@@ -19,3 +22,11 @@ def test_every_page_renders_without_exception(page, app, expect):
         if errors:
             problems[url] = errors
     assert not problems, problems
+
+
+def test_chinese_link_opens_in_chinese(page, app, expect):
+    open_app(page, f"{app.url}/?lang=zh")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("button", name=translate("button.train", "zh"), exact=True)).to_be_visible()
+    expect(main.get_by_role("heading", name=translate("app.title", "zh"))).to_be_visible()
+    assert shown_errors(page) == []
