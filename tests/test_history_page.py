@@ -1,10 +1,14 @@
 """AppTest for the History page: stored runs listed, reopened with their curves, store warnings shown.
 
 The runs are written to a run store in tmp_path from hand-made event records (no training);
-the page's registry is a real Registry over that store.
+the page's registry is a real Registry over that store. One browser test follows "Open in
+Playground" in the real app (AppTest cannot follow st.switch_page out of a page run alone).
 """
 
 from __future__ import annotations
+
+import os
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,6 +19,7 @@ from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, FINISHED, Done, EpochEnd, Progress, Started
 from regdemo.i18n import zh
 from regdemo.jobs import Registry, Run
+from regdemo.screenshots import chromium_missing, launch_chromium, shown_errors, start_server, wait_rendered
 from regdemo.store import RunStore
 
 TIMEOUT = 120
@@ -118,10 +123,41 @@ def test_open_in_playground_loads_the_setup_and_the_run(registry, store):
     assert at.session_state["cfg_dropout"] == 0.5 and at.session_state["cfg_train_size"] == 200
     assert at.session_state["cfg_epochs"] == 2
     # ...and the page asked for the Playground. Run alone (no st.navigation around it), the
-    # switch can only fail, naming the page it was asked for.
+    # switch can only fail, naming the page it was asked for; the browser test below follows it.
     assert [e.value for e in at.exception] == [
         "Could not find page: `pages/playground.py`. You must provide a `Page` object or file path relative to "
         "the entrypoint file. Only pages previously defined by `st.Page` and passed to `st.navigation` are allowed."]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_open_in_playground_in_the_browser(tmp_path):
+    """The real app: a run the CLI stored is listed, and Open in Playground shows it there with its setup."""
+    reason = chromium_missing()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"browser tests need Chromium under CI: {reason}")
+        pytest.skip(f"browser test skipped: {reason}")
+    from playwright.sync_api import expect, sync_playwright
+
+    home = tmp_path / "home"
+    RunStore(home / "runs.sqlite3").save(stored_run(CLI_RUN).view(), source="cli")
+    with start_server(home) as server, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        tab = browser.new_page()
+        tab.goto(server.url)
+        wait_rendered(tab, timeout_ms=120_000)
+        sidebar = tab.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_text("Dropout p")).to_be_visible(timeout=120_000)  # the app's first run is done
+        tab.get_by_test_id("stSidebarNav").get_by_text("History").click()
+        tab.get_by_role("button", name="Open in Playground").click(timeout=120_000)
+        expect(tab.get_by_text("Finished: 2 epochs.")).to_be_visible(timeout=120_000)
+        expect(tab).to_have_url(re.compile(r"dropout=0\.5&train_size=200&epochs=2"), timeout=60_000)
+        wait_rendered(tab, timeout_ms=120_000)
+        assert tab.get_by_text("The sidebar has changed").count() == 0  # the sidebar holds the stored setup
+        assert shown_errors(tab) == []
+        browser.close()
+    assert "Traceback" not in server.log()
 
 
 def test_store_warnings_are_shown_and_the_page_still_works(tmp_path, monkeypatch):
