@@ -23,7 +23,13 @@ TEXT = {key: t(f"chart.{key}") for key in charts.TEXT}
 ARTICLE = list(ARTICLE_RESULTS)  # article-baseline, -dropout, -l1, -l2
 ARTICLE_COLORS = dict(zip(ARTICLE, charts.RUN_COLORS, strict=False))
 ARTICLE_EPOCHS = 20
-DEFAULT_ARTICLE_EPOCHS = 20  # the article's count: fewer and its net has not left its starting plateau
+# On the 4,000-digit sample an epoch is 32 steps of the article's batch of 128
+# (the article: 469 on 60,000 digits), and its net, with no biases and no batch
+# norm, sits on its starting plateau for 10-20 epochs (measured: 19-35% test
+# accuracy after 6-10 epochs, seeds 0 and 1). With batch 32 -- every other
+# choice the article's -- it reaches 95-97% in 10 epochs: that is the default.
+RECIPES = {"class": {"batch_size": 32}, "article": {}}
+DEFAULT_ARTICLE_EPOCHS = 10
 MAX_LISTED = 200  # stored runs offered in the list
 ss = st.session_state
 
@@ -125,14 +131,14 @@ live_runs(selected, draw_overlay, name="overlay")
 
 # --- the article's experiment -------------------------------------------------------------
 
-def article_configs(dataset: str, epochs: int) -> dict[str, RunConfig]:
-    return {name: preset(name, dataset=dataset, epochs=epochs) for name in ARTICLE}
+def article_configs(dataset: str, epochs: int, recipe: str) -> dict[str, RunConfig]:
+    return {name: preset(name, dataset=dataset, epochs=epochs, **RECIPES[recipe]) for name in ARTICLE}
 
 
-def start_article(dataset: str, epochs: int) -> None:
+def start_article(dataset: str, epochs: int, recipe: str) -> None:
     """Button callback: start (or join) the four runs, as many as this session may."""
     refused = []
-    for name, config in article_configs(dataset, epochs).items():
+    for name, config in article_configs(dataset, epochs, recipe).items():
         try:
             registry().get_or_start(config, session=session_id())
         except (RunLimitError, ConfigError) as err:
@@ -148,14 +154,14 @@ def article_table(views: dict[str, object]) -> pd.DataFrame:
         theirs = ARTICLE_RESULTS[name]
 
         def pct(value):
-            return None if value is None or pd.isna(value) else float(value) * 100
+            return float("nan") if value is None or pd.isna(value) else float(value) * 100  # an empty cell
 
         rows.append({
             t("compare.article.col.experiment"): t(f"compare.article.{name}"),
             t("compare.article.col.status"): status_text(view) if view is not None else t("compare.article.not_run"),
-            t("compare.article.col.our_train"): pct(ours["train_acc"]) if ours is not None else None,
-            t("compare.article.col.our_train_eval"): pct(ours["train_acc_eval"]) if ours is not None else None,
-            t("compare.article.col.our_test"): pct(ours["test_acc"]) if ours is not None else None,
+            t("compare.article.col.our_train"): pct(ours["train_acc"] if ours is not None else None),
+            t("compare.article.col.our_train_eval"): pct(ours["train_acc_eval"] if ours is not None else None),
+            t("compare.article.col.our_test"): pct(ours["test_acc"] if ours is not None else None),
             t("compare.article.col.their_train"): theirs["train_acc"] * 100,
             t("compare.article.col.their_test"): theirs["test_acc"] * 100,
         })
@@ -166,19 +172,21 @@ st.divider()
 st.header(t("compare.article.title"))
 if not presentation():
     st.markdown(t("compare.article.intro"))
-data_col, epochs_col, button_col = st.columns([2, 2, 2], vertical_alignment="bottom")
+recipe_col, data_col, epochs_col, button_col = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+recipe = recipe_col.radio(t("compare.article.recipe"), list(RECIPES), key="cmp_article_recipe",
+                          format_func=lambda r: t(f"compare.article.recipe.{r}"), help=t("compare.article.recipe.help"))
 dataset = data_col.selectbox(t("sidebar.dataset"), DATASETS, key="cmp_article_dataset",
                              format_func=lambda d: t(f"sidebar.dataset.{d}"))
 epochs = epochs_col.slider(t("compare.article.epochs"), 1, ARTICLE_EPOCHS, DEFAULT_ARTICLE_EPOCHS,
                            key="cmp_article_epochs")
 button_col.button(t("compare.article.run"), type="primary", key="cmp_article_run", on_click=start_article,
-                  args=(dataset, epochs), width="stretch")
+                  args=(dataset, epochs, recipe), width="stretch")
 for problem in ss.pop("cmp_article_refused", []):
     st.warning(problem)
-st.caption(t("compare.article.setup", dataset=t(f"sidebar.dataset.{dataset}"),
-             train=DATASET_TRAIN_SIZES[dataset], epochs=epochs))
+article = article_configs(dataset, epochs, recipe)
+st.caption(t("compare.article.setup", dataset=t(f"sidebar.dataset.{dataset}"), train=DATASET_TRAIN_SIZES[dataset],
+             epochs=epochs, batch=article[ARTICLE[0]].batch_size))
 
-article = article_configs(dataset, epochs)
 reg = registry()
 present = {name: config.key() for name, config in article.items() if reg.get(config.key()) is not None}
 
@@ -204,4 +212,8 @@ def draw_article(views) -> None:
 if present:
     live_runs(list(present.values()), draw_article, name="article")
 else:
-    st.info(t("compare.article.none"))
+    base = article[ARTICLE[0]]
+    command = f"python -m regdemo train --preset {ARTICLE[0]} --epochs {epochs} --batch-size {base.batch_size}"
+    if dataset != "mnist-sample":
+        command += f" --dataset {dataset}"
+    st.info(t("compare.article.none", command=command))

@@ -46,7 +46,10 @@ SPLIT_DASHES = {TEST: [1, 0], TRAIN: [7, 4], TRAIN_EVAL: [2, 3], VAL: [10, 3, 2,
 # Sizes at scale 1 (a laptop screen); presentation mode passes scale ~1.4.
 FONT = {"label": 14, "title": 16, "legend": 14, "heading": 18, "mark": 14}
 LINE_WIDTH = 2.5
-HEIGHT = 320
+HEIGHT = 320  # of the plot itself; axes, title and legend come on top
+# Fill the width (axes and legend included) but keep the plot's own height:
+# Streamlit's default, "fit", would squeeze title and legend into `height`.
+FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 TEXT = {
     "epoch": "epoch",
@@ -90,7 +93,7 @@ def _split_scale(names: Mapping[str, str], splits: Iterable[str]) -> alt.Scale:
 
 def _y(metric: str, text: dict, field: str = "value") -> alt.Y:
     if metric == "acc":
-        return alt.Y(f"{field}:Q", title=text["acc"], axis=alt.Axis(format=".0%", tickCount=6),
+        return alt.Y(f"{field}:Q", title=text["acc"], axis=alt.Axis(format=".0%", tickCount=6, tickMinStep=0.01),
                      scale=alt.Scale(zero=False, nice=True))
     return alt.Y(f"{field}:Q", title=text["loss"], axis=alt.Axis(format=".2~f", tickCount=6),
                  scale=alt.Scale(zero=True))
@@ -169,10 +172,13 @@ def _curves_layers(data: Mapping, metric: str, splits: tuple[str, ...], epochs: 
     if show_gap:
         layers.append(alt.Chart(data["gap"]).mark_area(color=GAP_COLOR, opacity=0.18).encode(
             x=x, y=_y(metric, text, "low"), y2="high:Q"))
-        # The gap's size written just above the band at the latest epoch.
+        # The gap's size, written at the latest epoch in the corner the curves
+        # leave empty: accuracy rises to the top, loss falls to the bottom.
+        top = metric == "loss"
         layers.append(alt.Chart(data["gap_label"]).mark_text(
-            align="right", baseline="bottom", dx=-6, dy=-8, fontSize=FONT["mark"] * scale, fontWeight="bold",
-            color="#444444").encode(x="epoch:Q", y=_y(metric, text, "high"), text="label:N"))
+            align="right", baseline="top" if top else "bottom", dx=-6, fontSize=FONT["mark"] * scale,
+            fontWeight="bold", color="#444444").encode(
+            x="epoch:Q", y=alt.value(6 if top else int(height * scale) - 6), text="label:N"))
     lines = alt.Chart(data["lines"]).encode(x=x, y=y, color=color, tooltip=tooltip)
     layers.append(lines.mark_line(strokeWidth=LINE_WIDTH * scale, clip=True))
     layers.append(lines.mark_circle(size=45 * scale * scale, opacity=1, clip=True).transform_filter(
@@ -183,7 +189,7 @@ def _curves_layers(data: Mapping, metric: str, splits: tuple[str, ...], epochs: 
         layers.append(alt.Chart(data["best"]).mark_text(
             align="left", baseline="top", dx=5, dy=4, fontSize=FONT["mark"] * scale, fontWeight="bold",
             color=BEST_COLOR).encode(x="epoch:Q", y=alt.value(0), text="label:N"))
-    chart = alt.layer(*layers).properties(height=int(height * scale), width="container")
+    chart = alt.layer(*layers).properties(height=int(height * scale), width="container", autosize=FIT_WIDTH)
     return chart.properties(title=title) if title else chart
 
 
@@ -308,7 +314,7 @@ def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapp
     chart = alt.layer(
         base.mark_line(strokeWidth=LINE_WIDTH * scale).encode(strokeDash=dash),
         base.mark_circle(size=35 * scale * scale, opacity=1),
-    ).properties(height=int(height * scale), width="container")
+    ).properties(height=int(height * scale), width="container", autosize=FIT_WIDTH)
     return chart.properties(title=title) if title else chart
 
 
@@ -392,7 +398,8 @@ def _mask_layers(data, cols: int, rows: int, cell: int, text: Mapping[str, str])
     ).transform_filter("datum.kept")
     dropped = alt.Chart(data).mark_rect(color=DROPPED_COLOR, stroke="white", strokeWidth=0.5).encode(
         x=x, y=y, tooltip=tooltip).transform_filter("!datum.kept")
-    return alt.layer(kept, dropped).properties(width=cell * cols, height=cell * rows)
+    return alt.layer(kept, dropped).properties(width=cell * cols, height=cell * rows,
+                                               autosize=alt.AutoSizeParams(type="pad"))
 
 
 def _mask_geometry(shape: tuple[int, ...], max_channels: int, size: int, scale: float) -> tuple[int, int, int]:

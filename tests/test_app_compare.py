@@ -125,19 +125,29 @@ def test_one_click_runs_the_article_experiment_beside_its_published_numbers(regi
     rerun(at)
     at.button(key="cmp_article_run").click()
     rerun(at)
-    configs = {name: preset(name, dataset="mnist-sample", epochs=2) for name in ARTICLE_RESULTS}
+    # The class-time recipe: the article's choices but batch 32.
+    configs = {name: preset(name, dataset="mnist-sample", epochs=2, batch_size=32) for name in ARTICLE_RESULTS}
     runs = [registry.get(config.key()) for config in configs.values()]
     assert all(run is not None for run in runs), "all four started"
     assert all(run.wait(30) and run.status == FINISHED for run in runs)
     assert runs[1].config.dropout == 0.25 and runs[2].config.l1 == 5e-5 and runs[3].config.l2 == 3e-3
-    assert all(run.config.penalize_all and run.config.lr == 0.01 and run.config.batch_size == 128 for run in runs)
+    assert all(run.config.penalize_all and run.config.lr == 0.01 and run.config.model == "article" for run in runs)
     rerun(at)
     article = at.dataframe[-1].value
     assert list(article["experiment"]) == ["baseline", "dropout 0.25", "L1 5e-5", "L2 3e-3"]
     assert list(article["article: test %"]) == pytest.approx([r["test_acc"] * 100 for r in ARTICLE_RESULTS.values()])
     assert list(article["ours: test %"]) == pytest.approx([scripted_test_acc(2) * 100] * 4)
-    assert "4,000 training digits, 2 epochs" in texts(at.caption)
+    assert "4,000 training digits, 2 epochs, batch 32" in texts(at.caption)
     assert any(spec.get("title") == "The article's four runs: train (dashed) and test (solid)" for spec in charts(at))
+
+    # The article's exact recipe is one choice away, and a separate set of runs.
+    at.radio(key="cmp_article_recipe").set_value("article")
+    rerun(at)
+    assert "Not run yet" in texts(at.info) and "batch 128" in texts(at.caption)
+    at.button(key="cmp_article_run").click()
+    rerun(at)
+    exact = registry.get(preset("article-l2", epochs=2).key())
+    assert exact is not None and exact.config.batch_size == 128 and exact.wait(30)
 
 
 def until_stopped(config, stop):
