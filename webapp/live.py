@@ -17,6 +17,15 @@ from regdemo.jobs import QUEUED, RUNNING, RunView
 from webapp.state import registry, session_id, t
 
 REFRESH_SECONDS = 0.4
+# When runs are waiting for a trainer the server is saturated: every redraw
+# costs CPU the training threads need (the load test drained its queue twice
+# as fast at 2 s as at 0.4 s with 10 sessions), and a queued run has nothing
+# new to show. Then panels redraw every BUSY_REFRESH_SECONDS.
+BUSY_REFRESH_SECONDS = 2.0
+
+
+def _busy(views) -> bool:
+    return registry().queue_length() > 0 or any(v.status == QUEUED for v in views if v is not None)
 
 
 def status_text(view: RunView | None) -> str:
@@ -84,11 +93,20 @@ def live_panel(key: str | None, draw: Callable[[RunView | None], None]) -> None:
         draw(view)
         return
     with _steady(key):
-        _stream(key, draw)
+        (_stream_busy if _busy([view]) else _stream)(key, draw)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def _stream(key: str, draw: Callable[[RunView | None], None]) -> None:
+    _draw_one(key, draw)
+
+
+@st.fragment(run_every=BUSY_REFRESH_SECONDS)
+def _stream_busy(key: str, draw: Callable[[RunView | None], None]) -> None:
+    _draw_one(key, draw)
+
+
+def _draw_one(key: str, draw: Callable[[RunView | None], None]) -> None:
     view = _view(key)
     draw(view)
     if view is None or view.finished:
@@ -103,11 +121,20 @@ def live_runs(keys: list[str], draw: Callable[[list[RunView]], None], name: str 
         draw(views)
         return
     with _steady(name):
-        _stream_many(tuple(keys), draw)
+        (_stream_many_busy if _busy(views) else _stream_many)(tuple(keys), draw)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def _stream_many(keys: tuple[str, ...], draw: Callable[[list[RunView]], None]) -> None:
+    _draw_many(keys, draw)
+
+
+@st.fragment(run_every=BUSY_REFRESH_SECONDS)
+def _stream_many_busy(keys: tuple[str, ...], draw: Callable[[list[RunView]], None]) -> None:
+    _draw_many(keys, draw)
+
+
+def _draw_many(keys: tuple[str, ...], draw: Callable[[list[RunView]], None]) -> None:
     views = [v for v in map(_view, keys) if v is not None]
     draw(views)
     if all(v.finished for v in views):

@@ -16,7 +16,9 @@ from regdemo.i18n import LANGUAGES, translate
 from regdemo.jobs import Registry, Run
 
 
-@st.cache_resource(show_spinner=False)
+# on_release: when Streamlit drops the cached registry (cache cleared, server
+# shutting down) its trainer threads are stopped and joined -- no orphans.
+@st.cache_resource(show_spinner=False, on_release=lambda reg: reg.shutdown())
 def registry() -> Registry:
     return Registry()
 
