@@ -74,15 +74,16 @@ left, right, _ = st.columns([3, 1, 3])
 sizes = ", ".join(f"{c.effective_train_size:,}" for c in configs)
 left.button(t("augment.size.train", sizes=sizes), type="primary", key="augment_sizes_train", on_click=want)
 right.button(t("button.stop"), key="augment_sizes_stop", on_click=stop)
-st.caption(t("augment.size.setup", label=configs[-1].label()))
+st.caption(t("augment.size.setup", label=configs[-1].label()) + " " + t("augment.size.steps"))
 
 
 def draw(views) -> None:
     if notice := advance():
-        st.info(notice)
+        st.info(f"{notice} {t('lessons.auto_start')}")
     by_key = {view.key: view for view in views}
-    for config in configs:
-        st.caption(f"**{config.effective_train_size:,}**: {status_text(by_key.get(config.key()))}")
+    for config in configs if views else ():  # one line each, once something started
+        st.caption(t("augment.size.line", size=f"{config.effective_train_size:,}", epochs=config.epochs,
+                     status=status_text(by_key.get(config.key()))))
     frame = visuals.size_frame(views)
     if frame.empty:
         st.info(t("augment.size.waiting") if views else t("augment.size.empty"))

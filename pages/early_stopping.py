@@ -62,9 +62,7 @@ def draw_outcome(view) -> None:
     if not view.finished:
         waited = last - best
         st.caption(t("early.waiting", waited=waited, patience=view.config.patience))
-    elif view.status == EARLY_STOPPED:
-        st.success(view.message or t("early.stopped", epoch=last, best=best))
-    elif view.finished and view.status == "finished":
+    elif view.status == "finished":  # (early-stopped runs say so in the status line)
         st.info(t("early.ran_out", epochs=last, best=best))
 
 

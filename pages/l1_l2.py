@@ -57,10 +57,10 @@ epoch = st.slider(t("l1l2.epoch"), 1, max(2, configs["none"].epochs), configs["n
 
 def draw(views) -> None:
     if notice := advance():
-        st.info(notice)
+        st.info(f"{notice} {t('lessons.auto_start')}")
     by_key = {view.key: view for view in views}
     named = {name: by_key.get(config.key()) for name, config in configs.items()}
-    for name, config in configs.items():
+    for name, config in configs.items() if views else ():  # one line each, once something started
         st.caption(f"**{name}** ({config.label()}): {status_text(named[name])}")
     hist = visuals.weight_hist_frame(named)
     if hist.empty:

@@ -336,10 +336,11 @@ def early_stopping_chart(frame: pd.DataFrame, best_epoch: int, patience: int, la
                          stopped_early: bool, labels: Mapping[str, str] | None = None, height: int = 380):
     """Loss curves with the best held-out epoch, the patience window after it, and the stop."""
     labels = _labels(labels)
+    # One x scale for every layer (a rect layer alone would pull zero into the domain).
+    scale = alt.Scale(domain=[1, max(2, last_epoch, best_epoch + patience)], nice=False, zero=False)
+    x = alt.X("epoch:Q", title=labels["epoch"], axis=alt.Axis(tickMinStep=1), scale=scale)
     lines = alt.Chart(frame).mark_line(point=True, strokeWidth=3).encode(
-        x=alt.X("epoch:Q", title=labels["epoch"], axis=alt.Axis(tickMinStep=1),
-                scale=alt.Scale(domain=[1, max(2, last_epoch, best_epoch + patience)])),
-        y=alt.Y("loss:Q", title=labels["loss"]),
+        x=x, y=alt.Y("loss:Q", title=labels["loss"]),
         color=alt.Color("split:N", title=labels["split"], scale=_split_scale(frame["split"]),
                         legend=alt.Legend(orient="bottom")),
         tooltip=["epoch:Q", "split:N", alt.Tooltip("loss:Q", format=".4f")],
@@ -347,27 +348,23 @@ def early_stopping_chart(frame: pd.DataFrame, best_epoch: int, patience: int, la
     layers = []
     if best_epoch and patience:
         # The epochs training waited for the held-out loss to beat the best one.
-        window = pd.DataFrame({"start": [best_epoch], "end": [best_epoch + patience],
-                               "label": [labels["patience"]]})
+        window = pd.DataFrame({"epoch": [best_epoch], "end": [best_epoch + patience],
+                               "middle": [best_epoch + patience / 2], "label": [labels["patience"]]})
         layers.append(alt.Chart(window).mark_rect(opacity=0.15, color=SPLIT_COLORS[VAL]).encode(
-            x="start:Q", x2="end:Q", tooltip=[alt.Tooltip("label:N", title=None)]))
-        layers.append(alt.Chart(window).mark_text(align="left", baseline="top", dx=4, dy=4, fontSize=13,
-                                                  color="#555555").encode(
-            x="start:Q", y=alt.value(0), text="label:N"))
+            x=x, x2="end:Q", tooltip=[alt.Tooltip("label:N", title=None)]))
+        layers.append(alt.Chart(window).mark_text(baseline="top", dy=4, fontSize=13, color="#555555").encode(
+            x=alt.X("middle:Q", scale=scale), y=alt.value(0), text="label:N"))
     layers.append(lines)
     if best_epoch:
         best = pd.DataFrame({"epoch": [best_epoch], "label": [labels["best"].format(epoch=best_epoch)]})
-        layers.append(alt.Chart(best).mark_rule(strokeWidth=3, color="black").encode(x="epoch:Q"))
-        layers.append(alt.Chart(best).mark_text(align="left", baseline="top", dx=5, dy=22, fontSize=14,
-                                                fontWeight="bold").encode(x="epoch:Q", y=alt.value(0),
-                                                                          text="label:N"))
+        layers.append(alt.Chart(best).mark_rule(strokeWidth=3, color="black").encode(x=x))
+        layers.append(alt.Chart(best).mark_text(align="left", baseline="top", dx=5, dy=24, fontSize=14,
+                                                fontWeight="bold").encode(x=x, y=alt.value(0), text="label:N"))
     if stopped_early:
         stop = pd.DataFrame({"epoch": [last_epoch], "label": [labels["stopped"].format(epoch=last_epoch)]})
-        layers.append(alt.Chart(stop).mark_rule(strokeWidth=2, strokeDash=[6, 4], color="#555555").encode(
-            x="epoch:Q"))
-        layers.append(alt.Chart(stop).mark_text(align="right", baseline="top", dx=-5, dy=40, fontSize=13,
-                                                color="#555555").encode(x="epoch:Q", y=alt.value(0),
-                                                                        text="label:N"))
+        layers.append(alt.Chart(stop).mark_rule(strokeWidth=2, strokeDash=[6, 4], color="#555555").encode(x=x))
+        layers.append(alt.Chart(stop).mark_text(align="right", baseline="top", dx=-5, dy=44, fontSize=13,
+                                                color="#555555").encode(x=x, y=alt.value(0), text="label:N"))
     return alt.layer(*layers).properties(height=height)
 
 
@@ -420,10 +417,23 @@ def train_sizes(dataset: str) -> tuple[int, ...]:
     return (1000, 5000, 20000, full)
 
 
+SIZE_MAX_EPOCHS = 50  # the most epochs a small training set is given (the sidebar's maximum)
+
+
 def size_configs(config: RunConfig) -> list[RunConfig]:
-    """`config` at each of train_sizes(); the whole split is train_size 0, as the sidebar says it."""
+    """`config` at each of train_sizes(); the whole split is train_size 0, as the sidebar says it.
+
+    Every size gets about as many optimizer steps as `config` takes on the
+    whole split (more epochs for fewer digits, at most SIZE_MAX_EPOCHS): with
+    equal epochs a small set would get a handful of steps and look
+    undertrained, not overfitted.
+    """
     full = DATASET_TRAIN_SIZES[config.dataset]
-    return [config.replace(train_size=0 if n >= full else n) for n in train_sizes(config.dataset)]
+    configs = []
+    for n in train_sizes(config.dataset):
+        epochs = max(config.epochs, min(SIZE_MAX_EPOCHS, round(config.epochs * full / n)))
+        configs.append(config.replace(train_size=0 if n >= full else n, epochs=epochs))
+    return configs
 
 
 def size_frame(views: Sequence) -> pd.DataFrame:

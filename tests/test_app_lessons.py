@@ -256,7 +256,7 @@ def test_train_size_button_runs_every_size_within_the_session_limit(registry):
     assert not at.exception
     assert len(charts(at)) == 1
     lines = [c.value for c in at.caption if c.value.startswith("**")]
-    assert len(lines) == 5 and lines[0].startswith("**250**: Finished")
+    assert len(lines) == 5 and lines[0].startswith("**250** digits, 32 epochs: Finished")
 
 
 # --- about -----------------------------------------------------------------------------------

@@ -176,8 +176,9 @@ def test_early_stopping_frame_and_chart_mark_best_and_window():
     texts = [d for d in chart["datasets"].values() if d and "label" in d[0]]
     labels = {row["label"] for rows in texts for row in rows}
     assert {"best epoch 2: kept", "stopped after epoch 5", "patience window"} <= labels
-    window = next(rows[0] for rows in texts if "start" in rows[0])
-    assert (window["start"], window["end"]) == (2, 5)
+    window = next(rows[0] for rows in texts if "end" in rows[0])
+    assert (window["epoch"], window["end"]) == (2, 5)
+    assert all(layer["encoding"]["x"]["scale"]["domain"] == [1, 5] for layer in chart["layer"])
     # No held-out split (patience 0): just the curves.
     plain = spec(visuals.early_stopping_chart(visuals.early_stopping_frame(view(epochs=epochs[:2])),
                                                best_epoch=0, patience=0, last_epoch=2, stopped_early=False))
@@ -222,7 +223,10 @@ def test_size_configs_and_frame():
     configs = visuals.size_configs(RunConfig(epochs=3, dropout=0.5))
     assert [c.effective_train_size for c in configs] == [250, 500, 1000, 2000, 4000]
     assert configs[-1].train_size == 0  # the whole split, as the sidebar names it
-    assert all(c.dropout == 0.5 and c.epochs == 3 for c in configs)
+    assert all(c.dropout == 0.5 for c in configs)
+    # About the same number of steps each: 3 epochs of 4,000 digits = 48 epochs of 250.
+    assert [c.epochs for c in configs] == [48, 24, 12, 6, 3]
+    assert [c.epochs for c in visuals.size_configs(RunConfig(epochs=10))] == [50, 50, 40, 20, 10]
     assert visuals.train_sizes("mnist")[-1] == 60000
     views = [view(configs[0], [epoch_end(1, train_acc_eval=1.0, test_acc=0.7)]),
              None,

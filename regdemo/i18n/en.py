@@ -257,6 +257,7 @@ STRINGS: dict[str, str] = {
     "l1l2.epoch": "Weights after epoch",
     "l1l2.empty": "Not trained yet: press the button above. The three runs train one after another "
                   "and draw as they go.",
+    "lessons.auto_start": "This page starts the remaining runs by itself as soon as one of yours finishes.",
     "l1l2.waiting": "The histograms appear when the first run has finished its first epoch.",
     "l1l2.hist.title": "Where the weights are",
     "l1l2.hist.why": "Share of the penalized weights in each bin of width 0.01; pick the epoch with the "
@@ -297,6 +298,10 @@ STRINGS: dict[str, str] = {
     "augment.size.title": "More data: the effect of the training-set size on the gap",
     "augment.size.train": "Train with {sizes} digits",
     "augment.size.setup": "One run per size; all else from the sidebar: {label}.",
+    "augment.size.steps": "Smaller sets train for more epochs (at most 50), so that every run takes about "
+                          "as many training steps as the whole set does: a small set should get the chance "
+                          "to memorise, not stop half-trained.",
+    "augment.size.line": "**{size}** digits, {epochs} epochs: {status}",
     "augment.size.empty": "Not trained yet: press the button above. The runs train one after another; "
                           "each point appears as soon as its run has finished an epoch.",
     "augment.size.waiting": "Each point appears when its run has finished an epoch.",
