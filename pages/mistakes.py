@@ -21,7 +21,7 @@ from webapp.sidebar import load_config
 from webapp.state import lang, registry, session_id, t
 
 GRID_SHOWN = 48  # digits drawn per grid; the count says how many there are in all
-DIGIT_WIDTH = 56  # pixels: 2x the 28-pixel digit, big enough to judge by eye
+DIGIT_WIDTH = 64  # pixels: over 2x the 28-pixel digit, big enough to judge by eye and to fit a caption
 ss = st.session_state
 
 def try_it() -> None:

@@ -422,8 +422,8 @@ STRINGS: dict[str, str] = {
     "mistakes.metric.net": "A minus B",
     "mistakes.only_a": "A gets these right, B gets them wrong",
     "mistakes.only_b": "B gets these right, A gets them wrong",
-    "mistakes.caption_a": "{true} (A: {pred})",
-    "mistakes.caption_b": "{true} (B: {pred})",
+    "mistakes.caption_a": "{true} (A:{pred})",
+    "mistakes.caption_b": "{true} (B:{pred})",
     # --- History page (pages/history.py) ----------------------------------------------
     "nav.history": "History",
     "history.intro": "Every run this server has kept -- trained here by anyone, in a sweep, or from the command "

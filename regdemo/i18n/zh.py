@@ -166,16 +166,18 @@ STRINGS: dict[str, str] = {
     "compare.article.recipe": "训练方案",
     "compare.article.recipe.class": "适合课堂时间：批大小 32",
     "compare.article.recipe.article": "完全按原文：批大小 128",
-    "compare.article.recipe.help": "在 4,000 个数字的样本上，批大小 128 时一个 epoch 只有 32 步，而原文的网络"
-                                   "（没有偏置、没有批归一化）要走几百步才能离开起始的平台期：10 个 epoch 后"
-                                   "准确率仍在 20% 左右。批大小改成 32、其余全按原文，10 个 epoch 就能到约 96%。",
+    "compare.article.recipe.help": "在 4,000 个数字的样本上，批大小 128 时一个 epoch 只有 32 步，"
+                                   "而原文的网络（没有偏置、没有批归一化）要走几百步才能离开起始的平台期："
+                                   "10 个 epoch 后准确率仍在 20% 左右。批大小改成 32、其余全按原文，"
+                                   "10 个 epoch 就能到约 96%。",
     "compare.article.run": "运行原文的实验",
-    "compare.article.setup": "我们的：{dataset}，{train:,} 个训练数字，{epochs} 个 epoch，批大小 {batch}；"
-                             "SGD，学习率 0.01，动量 0.9，L1 和 L2 作用于所有参数。原文：MNIST，"
-                             "60,000 个训练数字和 10,000 个测试数字，20 个 epoch，批大小 128。",
+    "compare.article.setup": "我们的：{dataset}，{train:,} 个训练数字，{epochs} 个 epoch，"
+                             "批大小 {batch}；SGD，学习率 0.01，动量 0.9，L1 和 L2 作用于所有权重。"
+                             "原文：MNIST，60,000 个训练数字和 10,000 个测试数字，"
+                             "20 个 epoch，批大小 128。",
     "compare.article.none": "这组设置还没有运行过：请点击 **运行原文的实验**。四次训练会依次进行。"
-                            "老师也可以提前一晚训练好，它们会立刻显示在这里：`{command}`"
-                            "（article-dropout、article-l1、article-l2 同理）。",
+                            "老师也可以提前一晚训练好，它们会立即显示在这里：`{command}`（article-dropout、artic"
+                            "le-l1 和 article-l2 同理）。",
     "compare.article.not_run": "未运行",
     "compare.article.article-baseline": "基线",
     "compare.article.article-dropout": "Dropout 0.25",
@@ -247,10 +249,12 @@ STRINGS: dict[str, str] = {
     "l1l2.setup": "其余设置来自侧边栏：{label}。",
     "l1l2.epoch": "哪个 epoch 之后的权重",
     "l1l2.empty": "尚未训练：请点击上面的按钮。三次训练会依次进行，边训练边绘制。",
+    "lessons.auto_start": "只要你的某次训练一结束，本页就会自动开始剩下的训练。",
+    "l1l2.waiting": "第一次训练完成第一个 epoch 后，直方图就会出现。",
     "l1l2.hist.title": "权重分布在哪里",
-    "l1l2.hist.why": "每个区间里受罚权重的占比（平方根刻度，尖峰和两侧的尾巴都能看清）。"
+    "l1l2.hist.why": "每个宽度为 0.01 的区间里受罚权重的占比；用滑块选择 epoch。"
                      "L2 把整个钟形往零收紧；L1 把权重堆到中间那个区间：恰好为零，"
-                     "或者几乎为零。",
+                     "或者与零只差一丝。",
     "l1l2.near_zero.title": "有多少权重（几乎）为零",
     "l1l2.near_zero.why": "L1 把每个权重拉向零的力度都一样，不管权重多小，所以用不上的权重会一路降到零："
                           "网络变得稀疏。L2 的拉力随权重变小而减弱，所以权重会变小，"
@@ -283,8 +287,12 @@ STRINGS: dict[str, str] = {
     "augment.size.title": "更多数据：训练集大小对差距的影响",
     "augment.size.train": "分别用 {sizes} 个数字训练",
     "augment.size.setup": "每种大小训练一次；其余设置来自侧边栏：{label}。",
+    "augment.size.steps": "训练集越小，训练的 epoch 越多（最多 50 个），使每次训练的训练步数与用完整训练集时大致"
+                          "相同：小训练集应该有机会把数据背下来，而不是训练到一半就停下。",
+    "augment.size.line": "**{size}** 个数字，{epochs} 个 epoch：{status}",
     "augment.size.empty": "尚未训练：请点击上面的按钮。这些训练会依次进行；每次训练完成一个 epoch，"
                           "对应的点就会出现。",
+    "augment.size.waiting": "每次训练完成一个 epoch，对应的点就会出现。",
     "augment.size.why": "绿色：训练数字上的准确率（评估模式）；朱红色：测试准确率；"
                         "灰色柱：两者之间的差距。空心点表示仍在训练中的训练。",
     "lesson.expander.train_size": "课程讲解：更多数据",
@@ -390,8 +398,8 @@ STRINGS: dict[str, str] = {
     "mistakes.metric.net": "A 减 B",
     "mistakes.only_a": "A 认对、B 认错的数字",
     "mistakes.only_b": "B 认对、A 认错的数字",
-    "mistakes.caption_a": "{true}（A：{pred}）",
-    "mistakes.caption_b": "{true}（B：{pred}）",
+    "mistakes.caption_a": "{true} (A:{pred})",
+    "mistakes.caption_b": "{true} (B:{pred})",
     # --- History page (pages/history.py) ----------------------------------------------
     "nav.history": "历史记录",
     "history.intro": "服务器保存的每一次训练——任何人在这里训练的、强度扫描中的，"
