@@ -172,15 +172,15 @@ st.divider()
 st.header(t("compare.article.title"))
 if not presentation():
     st.markdown(t("compare.article.intro"))
-recipe_col, data_col, epochs_col, button_col = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+recipe_col, data_col, epochs_col = st.columns(3, vertical_alignment="bottom")
 recipe = recipe_col.radio(t("compare.article.recipe"), list(RECIPES), key="cmp_article_recipe",
                           format_func=lambda r: t(f"compare.article.recipe.{r}"), help=t("compare.article.recipe.help"))
 dataset = data_col.selectbox(t("sidebar.dataset"), DATASETS, key="cmp_article_dataset",
                              format_func=lambda d: t(f"sidebar.dataset.{d}"))
 epochs = epochs_col.slider(t("compare.article.epochs"), 1, ARTICLE_EPOCHS, DEFAULT_ARTICLE_EPOCHS,
                            key="cmp_article_epochs")
-button_col.button(t("compare.article.run"), type="primary", key="cmp_article_run", on_click=start_article,
-                  args=(dataset, epochs, recipe), width="stretch")
+st.button(t("compare.article.run"), type="primary", key="cmp_article_run", on_click=start_article,
+          args=(dataset, epochs, recipe), icon=":material/play_arrow:")
 for problem in ss.pop("cmp_article_refused", []):
     st.warning(problem)
 article = article_configs(dataset, epochs, recipe)

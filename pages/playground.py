@@ -121,7 +121,7 @@ def draw_metrics(view) -> None:
     a, b, c, d = st.columns(4)
     a.metric(t("playground.metric.test"), f"{e.test_acc:.2%}")
     b.metric(t("playground.metric.train_eval"), f"{e.train_acc_eval:.2%}", help=t("playground.metric.train_eval.help"))
-    c.metric(t("playground.metric.gap"), f"{(e.train_acc_eval - e.test_acc) * 100:+.1f} pts",
+    c.metric(t("playground.metric.gap"), t("chart.points", value=f"{(e.train_acc_eval - e.test_acc) * 100:+.1f}"),
              help=t("playground.metric.gap.help"))
     d.metric(t("playground.metric.train"), f"{e.train_acc:.2%}", help=t("playground.metric.train.help"))
 

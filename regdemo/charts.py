@@ -58,6 +58,7 @@ TEXT = {
     "split": "measured on",
     "run": "run",
     "gap": "gap {value}",
+    "points": "{value} pts",  # percentage points
     "best": "best epoch {epoch}",
     "kept": "kept",
     "dropped": "dropped",
@@ -123,7 +124,7 @@ def gap_frame(epochs: pd.DataFrame, metric: str = "acc") -> pd.DataFrame:
 
 
 def _gap_text(gap: float, metric: str, text: dict) -> str:
-    value = f"{gap * 100:+.1f} pts" if metric == "acc" else f"{gap:+.3f}"
+    value = text["points"].format(value=f"{gap * 100:+.1f}") if metric == "acc" else f"{gap:+.3f}"
     return text["gap"].format(value=value)
 
 

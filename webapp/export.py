@@ -20,7 +20,7 @@ import streamlit as st
 from regdemo import charts
 from webapp.state import t
 
-EXPORT_WIDTH = 960  # px: a chart as wide as half a 1920-wide slide... or a full 1024 one
+EXPORT_WIDTH = 960  # px: half of a 1920-wide slide, or nearly all of a 1024-wide one
 PNG_SCALE = 2  # pixels per CSS pixel: crisp when a slide is projected large
 MIME = {"png": "image/png", "svg": "image/svg+xml", "csv": "text/csv"}
 
