@@ -85,6 +85,7 @@ STRINGS: dict[str, str] = {
     "chart.split": "measured on",
     "chart.run": "run",
     "chart.gap": "gap {value}",
+    "chart.points": "{value} pts",
     "chart.best": "best epoch {epoch}",
     "chart.kept": "kept",
     "chart.dropped": "dropped",

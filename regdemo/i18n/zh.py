@@ -87,6 +87,7 @@ STRINGS: dict[str, str] = {
     "chart.split": "测量对象",
     "chart.run": "训练",
     "chart.gap": "差距 {value}",
+    "chart.points": "{value} 个百分点",
     "chart.best": "最佳 epoch {epoch}",
     "chart.kept": "保留",
     "chart.dropped": "丢弃",
