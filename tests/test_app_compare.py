@@ -10,6 +10,7 @@ import pytest
 from test_app_playground import (
     HOLD_SEED,
     SMALL,
+    STUCK_SEED,
     app,
     charts,
     navigation_only,
@@ -148,6 +149,31 @@ def test_one_click_runs_the_article_experiment_beside_its_published_numbers(regi
     rerun(at)
     exact = registry.get(preset("article-l2", epochs=2).key())
     assert exact is not None and exact.config.batch_size == 128 and exact.wait(30)
+
+
+def test_runs_that_end_at_chance_are_named_with_what_to_try(registry):
+    at = compare()
+    at.slider(key="cmp_article_epochs").set_value(1)
+    at.number_input(key="cmp_article_seed").set_value(STUCK_SEED)
+    rerun(at)
+    assert f"--seed {STUCK_SEED}" in texts(at.info)  # the CLI command makes the same runs
+    at.button(key="cmp_article_run").click()
+    rerun(at)
+    runs = [registry.get(preset(name, epochs=1, batch_size=32, seed=STUCK_SEED).key()) for name in ARTICLE_RESULTS]
+    assert all(run is not None and run.wait(30) for run in runs)
+    rerun(at)
+    assert "baseline, dropout 0.25, L1 5e-5, L2 3e-3" in texts(at.warning)
+    assert "another seed" in texts(at.warning)
+
+
+def test_runs_that_learn_get_no_such_warning(registry):
+    at = compare()
+    at.slider(key="cmp_article_epochs").set_value(1)
+    at.button(key="cmp_article_run").click()
+    rerun(at)
+    assert all(registry.get(preset(n, epochs=1, batch_size=32).key()).wait(30) for n in ARTICLE_RESULTS)
+    rerun(at)
+    assert not at.warning
 
 
 def until_stopped(config, stop):
