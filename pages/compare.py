@@ -224,7 +224,7 @@ def draw_article(views) -> None:
         st.vega_lite_chart(spec, width="stretch", alt=t("compare.article.chart"))
     at_chance = [t(f"compare.article.{name}") for name, v in by_name.items() if v is not None and stuck(v)]
     if at_chance:
-        st.warning(t("compare.article.stuck", runs=", ".join(at_chance)), icon="🧊")
+        st.warning(t("compare.article.stuck", runs=", ".join(at_chance)), icon=":material/pause_circle:")
     if not presentation():
         st.caption(t("compare.article.read"))
 

@@ -66,7 +66,7 @@ eval_train = toggle_col.toggle(t("playground.eval_train"), value=True, key="pg_e
                                help=t("playground.eval_train.help"))
 
 if run is not None and run.config != config and not presentation():
-    st.info(t("playground.config_changed", changes="; ".join(changes(run.config, config))), icon="🔧")
+    st.info(t("playground.config_changed", changes="; ".join(changes(run.config, config))), icon=":material/tune:")
 
 
 def best_epoch(view) -> int | None:
