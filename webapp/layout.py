@@ -37,6 +37,10 @@ def presentation_exit() -> None:
     """With the sidebar hidden, a small way back out at the foot of the page."""
     if presentation():
         st.divider()
-        if st.button(t("presentation.exit"), key="exit_presentation"):
-            st.session_state.presentation = False
-            st.rerun()
+        # A callback: it runs before the sidebar's presentation toggle is
+        # drawn on the next run, the only time its state may be written.
+        st.button(t("presentation.exit"), key="exit_presentation", on_click=_leave_presentation)
+
+
+def _leave_presentation() -> None:
+    st.session_state.presentation = False
