@@ -26,7 +26,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API allows one running instance
+# per thread, and other test files (the load test, History) start their own.
+@pytest.fixture(scope="module")
 def browser():
     reason = chromium_missing()
     if reason:
