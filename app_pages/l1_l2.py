@@ -72,7 +72,8 @@ def draw(views) -> None:
     st.caption(t("l1l2.hist.why"))
     st.subheader(t("l1l2.near_zero.title"))
     near = visuals.near_zero_frame(named)
-    st.altair_chart(visuals.style(visuals.near_zero_chart(near, labels=LABELS), chart_scale()), width="stretch")
+    chart = visuals.near_zero_chart(near, labels=LABELS, epochs=configs["none"].epochs)
+    st.altair_chart(visuals.style(chart, chart_scale()), width="stretch")
     st.dataframe(visuals.penalty_summary(near, labels=LABELS), hide_index=True, width="content")
     st.caption(t("l1l2.near_zero.why"))
 

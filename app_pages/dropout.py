@@ -86,7 +86,8 @@ def draw(view) -> None:
     if frame.empty:
         st.caption(t("dropout.modes.waiting"))
         return
-    st.altair_chart(visuals.style(visuals.accuracy_modes_chart(frame, labels=LABELS), chart_scale()), width="stretch")
+    chart = visuals.accuracy_modes_chart(frame, labels=LABELS, epochs=view.config.epochs)
+    st.altair_chart(visuals.style(chart, chart_scale()), width="stretch")
     st.caption(t("dropout.modes.why"))
 
 
