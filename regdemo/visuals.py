@@ -194,12 +194,20 @@ def _split_scale(splits) -> alt.Scale:
     return alt.Scale(domain=domain, range=[SPLIT_COLORS[s] for s in domain])
 
 
-def accuracy_modes_chart(frame: pd.DataFrame, labels: Mapping[str, str] | None = None, height: int = 320):
+def epoch_axis(frame: pd.DataFrame, labels: dict, epochs: int | None = None) -> alt.X:
+    """Epochs 1..`epochs` (the run's planned count): the axis stays put while points arrive."""
+    last = max(2, epochs or 0, int(frame["epoch"].max()) if not frame.empty else 0)
+    return alt.X("epoch:Q", title=labels["epoch"], axis=alt.Axis(tickMinStep=1, format="d"),
+                 scale=alt.Scale(domain=[1, last], nice=False))
+
+
+def accuracy_modes_chart(frame: pd.DataFrame, labels: Mapping[str, str] | None = None, height: int = 320,
+                         epochs: int | None = None):
     """Train accuracy measured in train mode vs eval mode, with test accuracy."""
     labels = _labels(labels)
     low = float(frame["acc"].min()) if not frame.empty else 0.0
     return alt.Chart(frame).mark_line(point=True, strokeWidth=3).encode(
-        x=alt.X("epoch:Q", title=labels["epoch"], axis=alt.Axis(tickMinStep=1)),
+        x=epoch_axis(frame, labels, epochs),
         y=alt.Y("acc:Q", title=labels["accuracy"], axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[max(0.0, math.floor(low * 20) / 20), 1.0])),
         color=alt.Color("split:N", title=labels["split"], scale=_split_scale(frame["split"]),
@@ -290,11 +298,13 @@ def near_zero_frame(views: Mapping[str, object]) -> pd.DataFrame:
                                        "train_acc_eval"])
 
 
-def near_zero_chart(frame: pd.DataFrame, labels: Mapping[str, str] | None = None, height: int = 300):
+def near_zero_chart(frame: pd.DataFrame, labels: Mapping[str, str] | None = None, height: int = 300,
+                    epochs: int | None = None):
+    """The fraction of (nearly) zero weights per epoch, one line per run."""
     labels = _labels(labels)
     runs = list(dict.fromkeys(frame["run"]))
     return alt.Chart(frame).mark_line(point=True, strokeWidth=3).encode(
-        x=alt.X("epoch:Q", title=labels["epoch"], axis=alt.Axis(tickMinStep=1)),
+        x=epoch_axis(frame, labels, epochs),
         y=alt.Y("near_zero:Q", title=labels["near_zero"], axis=alt.Axis(format="%")),
         color=alt.Color("run:N", title=labels["run"], scale=_penalty_scale(runs), sort=runs,
                         legend=alt.Legend(orient="bottom")),
@@ -338,7 +348,7 @@ def early_stopping_chart(frame: pd.DataFrame, best_epoch: int, patience: int, la
     labels = _labels(labels)
     # One x scale for every layer (a rect layer alone would pull zero into the domain).
     scale = alt.Scale(domain=[1, max(2, last_epoch, best_epoch + patience)], nice=False, zero=False)
-    x = alt.X("epoch:Q", title=labels["epoch"], axis=alt.Axis(tickMinStep=1), scale=scale)
+    x = alt.X("epoch:Q", title=labels["epoch"], axis=alt.Axis(tickMinStep=1, format="d"), scale=scale)
     lines = alt.Chart(frame).mark_line(point=True, strokeWidth=3).encode(
         x=x, y=alt.Y("loss:Q", title=labels["loss"]),
         color=alt.Color("split:N", title=labels["split"], scale=_split_scale(frame["split"]),

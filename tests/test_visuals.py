@@ -114,7 +114,8 @@ def test_accuracy_modes_frame_has_train_eval_and_test_per_epoch():
     assert len(frame) == 6
     first = frame[frame["epoch"] == 1].set_index("split")["acc"]
     assert first[TRAIN] == 0.80 and first[TRAIN_EVAL] == 0.90 and first[TEST] == 0.88
-    chart = spec(visuals.accuracy_modes_chart(frame))
+    chart = spec(visuals.accuracy_modes_chart(frame, epochs=10))
+    assert chart["encoding"]["x"]["scale"]["domain"] == [1, 10]  # the whole run's axis from the start
     scale = chart["encoding"]["color"]["scale"]
     assert dict(zip(scale["domain"], scale["range"], strict=True)) == {
         TRAIN: "#0072B2", TEST: "#D55E00", TRAIN_EVAL: "#009E73"}
