@@ -12,10 +12,11 @@ from regdemo import charts
 from regdemo.config import ARTICLE_RESULTS, DATASET_TRAIN_SIZES, DATASETS, ConfigError, RunConfig, preset
 from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch, summary_frame
 from regdemo.jobs import RunLimitError
+from regdemo.lessons import lesson
 from webapp import export
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
-from webapp.state import presentation, registry, session_id, t
+from webapp.state import lang, presentation, registry, session_id, t
 
 SCALE = chart_scale()
 NAMES = {TRAIN: t("split.train"), TRAIN_EVAL: t("split.train_eval"), TEST: t("split.test"), VAL: t("split.val")}
@@ -92,6 +93,8 @@ def show_table(table: pd.DataFrame) -> None:
 st.title(t("nav.compare"))
 if not presentation():
     st.caption(t("compare.intro"))
+    with st.expander(t("lesson.expander")):
+        st.markdown(lesson("compare", lang()))
 
 configs = known_configs()
 labels = run_labels(configs)

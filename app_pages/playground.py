@@ -13,10 +13,11 @@ from regdemo import charts
 from regdemo.config import ConfigError, RunConfig
 from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch
 from regdemo.jobs import RunLimitError
+from regdemo.lessons import lesson
 from webapp import export
 from webapp.layout import chart_scale
 from webapp.live import live_panel, show_status
-from webapp.state import current_config, current_run, presentation, registry, start_current, t
+from webapp.state import current_config, current_run, lang, presentation, registry, start_current, t
 
 SCALE = chart_scale()
 NAMES = {TRAIN: t("split.train"), TRAIN_EVAL: t("split.train_eval"), TEST: t("split.test"), VAL: t("split.val")}
@@ -51,6 +52,8 @@ def _shown(value) -> str:
 st.title(t("app.title"))
 if not presentation():
     st.caption(t("app.tagline"))
+    with st.expander(t("lesson.expander")):
+        st.markdown(lesson("playground", lang()))
 
 config = current_config()
 run = current_run()
