@@ -305,6 +305,23 @@ def wait_finished(page, lang: str) -> None:
     wait_rendered(page)
 
 
+# Scroll the page's scrolling container so `el` sits `top` pixels below the
+# viewport's top edge: the demonstration and its results fill the slide.
+_SCROLL_TO_JS = """([el, top]) => {
+    let box = el.parentElement;
+    while (box && !(box.scrollHeight > box.clientHeight && getComputedStyle(box).overflowY !== 'visible')) {
+        box = box.parentElement;
+    }
+    (box || document.scrollingElement).scrollBy(0, el.getBoundingClientRect().top - top);
+}"""
+
+
+def scroll_to(page, selector: str, top: int = 120) -> None:
+    target = page.locator(selector).first
+    if target.count():
+        page.evaluate(_SCROLL_TO_JS, [target.element_handle(), top])
+
+
 def shoot(page, path: pathlib.Path) -> None:
     errors = shown_errors(page)
     if errors:
@@ -336,22 +353,27 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2) -> l
             print(f"{name}: {url}")
             open_app(page, with_params(url, dict(SETUP, lang=lang)))
             action = ACTIONS.get(slug)
+            button = f".st-key-{action}"
             if action:
-                page.locator(f".st-key-{action} button").click()
+                page.locator(f"{button} button").click()
                 wait_mid_run(page, lang)
+                scroll_to(page, button)
                 written.append(out / f"{name}-running.png")
                 shoot(page, written[-1])
                 # The same setup (the sidebar keeps it in the URL) in presentation mode.
                 open_app(twin, with_params(page.url, {"present": "1"}))
                 wait_mid_run(twin, lang, started=False)
+                scroll_to(twin, button)
                 written.append(out / f"{name}-running-presentation.png")
                 shoot(twin, written[-1])
                 wait_finished(page, lang)
+                scroll_to(page, button)
             written.append(out / f"{name}.png")
             shoot(page, written[-1])
             open_app(twin, with_params(page.url, {"present": "1"}))
             if action:
                 wait_finished(twin, lang)
+                scroll_to(twin, button)
             written.append(out / f"{name}-presentation.png")
             shoot(twin, written[-1])
         browser.close()
