@@ -277,17 +277,27 @@ def _status_prefix(key: str, lang: str):
     return re.compile(re.escape(text.split("{")[0].strip()))
 
 
+def expect_training(page, lang: str) -> None:
+    """Wait (bounded, best effort) until the page shows a run training."""
+    from playwright.sync_api import Error, expect
+
+    try:
+        expect(_main(page).get_by_text(_status_prefix("status.running", lang)).first).to_be_visible(timeout=300_000)
+    except (AssertionError, Error) as err:
+        print(f"  (not seen training: {str(err).splitlines()[0]})", file=sys.stderr)
+
+
 def wait_mid_run(page, lang: str, started: bool = True) -> None:
     """Charts that have drawn a few points of a run still going. Best effort, each
     wait bounded: a run may finish before it is seen, or a page draw its charts
     only at the end; it is then shot as it is. `started=False` skips waiting
-    for the "Training: epoch ..." status (a second view of a run that may be over)."""
+    for the "Training: epoch ..." status (seen already, or a run that may be over)."""
     from playwright.sync_api import Error, expect
 
+    if started:
+        expect_training(page, lang)
     training = _main(page).get_by_text(_status_prefix("status.running", lang))
     try:
-        if started:
-            expect(training.first).to_be_visible(timeout=300_000)
         expect(_main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=120_000)
         if training.count():
             wait_charts_change(page, charts_fingerprint(page), 60_000)
@@ -305,14 +315,17 @@ def wait_finished(page, lang: str) -> None:
     wait_rendered(page)
 
 
-# Scroll the page's scrolling container so `el` sits `top` pixels below the
-# viewport's top edge: the demonstration and its results fill the slide.
+# When `el` sits below the top third of the viewport (a demonstration far down
+# the page), scroll the page's scrolling container so it is `top` pixels below
+# the top edge and its results fill the slide; near the top, leave the title in view.
 _SCROLL_TO_JS = """([el, top]) => {
+    const y = el.getBoundingClientRect().top;
+    if (y >= 0 && y < window.innerHeight / 3) return;
     let box = el.parentElement;
     while (box && !(box.scrollHeight > box.clientHeight && getComputedStyle(box).overflowY !== 'visible')) {
         box = box.parentElement;
     }
-    (box || document.scrollingElement).scrollBy(0, el.getBoundingClientRect().top - top);
+    (box || document.scrollingElement).scrollBy(0, y - top);
 }"""
 
 
@@ -326,6 +339,8 @@ def shoot(page, path: pathlib.Path) -> None:
     errors = shown_errors(page)
     if errors:
         raise RuntimeError(f"{page.url} shows an exception; not writing {path.name}:\n{errors[0][:2000]}")
+    # The pointer off every chart (no hover toolbar) and off the sidebar (no collapse button).
+    page.mouse.move(VIEWPORT["width"] - 2, VIEWPORT["height"] - 2)
     page.screenshot(path=str(path), animations="disabled", caret="hide")
     print(f"  {path}")
 
@@ -356,12 +371,14 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2) -> l
             button = f".st-key-{action}"
             if action:
                 page.locator(f"{button} button").click()
-                wait_mid_run(page, lang)
+                # Once it trains, the sidebar has put the run's setup in the URL: open
+                # the same setup in presentation mode now, so both tabs stream the run.
+                expect_training(page, lang)
+                open_app(twin, with_params(page.url, {"present": "1"}))
+                wait_mid_run(page, lang, started=False)
                 scroll_to(page, button)
                 written.append(out / f"{name}-running.png")
                 shoot(page, written[-1])
-                # The same setup (the sidebar keeps it in the URL) in presentation mode.
-                open_app(twin, with_params(page.url, {"present": "1"}))
                 wait_mid_run(twin, lang, started=False)
                 scroll_to(twin, button)
                 written.append(out / f"{name}-running-presentation.png")

@@ -33,12 +33,12 @@ def slider(page, label_key):
 
 
 def test_train_streams_and_stop_stops(page, app, expect):
-    # Long enough (30 epochs) that it is still training when Stop is pressed.
-    open_app(page, f"{app.url}/?train_size=500&epochs=30&seed=11")
+    # Long enough (50 epochs, the most the sidebar offers) that it is still training when Stop is pressed.
+    open_app(page, f"{app.url}/?train_size=500&epochs=50&seed=11")
     main(page).get_by_role("button", name=tr("button.train"), exact=True).click()
 
-    running = tr("status.running", epoch=1, epochs=30).split(":")[0]  # "Training"
-    expect(main(page).get_by_text(re.compile(rf"^{running}.* of 30"))).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
+    running = tr("status.running", epoch=1, epochs=50).split(":")[0]  # "Training"
+    expect(main(page).get_by_text(re.compile(rf"^{running}.* of 50"))).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
     expect(main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
     # The chart redraws by itself, twice: it streams, not just one rerun.
     first = charts_fingerprint(page)
