@@ -21,8 +21,9 @@ def new_draw() -> None:
 
 
 st.title(t("nav.augmentation"))
-with st.expander(t("lesson.expander")):
-    st.markdown(lesson("augmentation", lang()))
+if not presentation():  # the lesson is for reading at a desk, not on the projector
+    with st.expander(t("lesson.expander")):
+        st.markdown(lesson("augmentation", lang()))
 
 # --- the digits and their augmented versions -----------------------------------
 st.header(t("augment.grid.title"))
@@ -68,8 +69,9 @@ def advance() -> str:
 
 
 st.header(t("augment.size.title"))
-with st.expander(t("lesson.expander.train_size"), expanded=False):
-    st.markdown(lesson("train_size", lang()))
+if not presentation():
+    with st.expander(t("lesson.expander.train_size")):
+        st.markdown(lesson("train_size", lang()))
 left, right, _ = st.columns([3, 1, 3])
 sizes = ", ".join(f"{c.effective_train_size:,}" for c in configs)
 left.button(t("augment.size.train", sizes=sizes), type="primary", key="augment_sizes_train", on_click=want)

@@ -10,7 +10,7 @@ from regdemo.lessons import LESSON_PRESETS, lesson
 from webapp import sidebar
 from webapp.layout import chart_scale
 from webapp.live import live_panel, show_status
-from webapp.state import current_config, current_run, lang, registry, session_id, start_current, t
+from webapp.state import current_config, current_run, lang, presentation, registry, session_id, start_current, t
 
 LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
 TRY = LESSON_PRESETS["dropout"]  # {"dropout": 0.5}
@@ -27,8 +27,9 @@ def train_with(**changes) -> None:
 
 
 st.title(t("nav.dropout"))
-with st.expander(t("lesson.expander")):
-    st.markdown(lesson("dropout", lang()))
+if not presentation():  # the lesson is for reading at a desk, not on the projector
+    with st.expander(t("lesson.expander")):
+        st.markdown(lesson("dropout", lang()))
 if error := st.session_state.pop("lesson_error", None):
     st.error(error)
 

@@ -8,7 +8,7 @@ from regdemo.jobs import RunLimitError
 from regdemo.lessons import lesson
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
-from webapp.state import current_config, lang, registry, session_id, t
+from webapp.state import current_config, lang, presentation, registry, session_id, t
 
 LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
 ss = st.session_state
@@ -44,8 +44,9 @@ def advance() -> str:
 
 
 st.title(t("nav.l1_l2"))
-with st.expander(t("lesson.expander")):
-    st.markdown(lesson("l1_l2", lang()))
+if not presentation():  # the lesson is for reading at a desk, not on the projector
+    with st.expander(t("lesson.expander")):
+        st.markdown(lesson("l1_l2", lang()))
 
 left, right, _ = st.columns([3, 1, 3])
 left.button(t("l1l2.train", l1=f"{configs['L1'].l1:g}", l2=f"{configs['L2'].l2:g}"), type="primary",

@@ -96,11 +96,13 @@ def _without_val(event: EpochEnd) -> EpochEnd:
     return replace(event, val_loss=None, val_acc=None)
 
 
-def app(page: str, config: RunConfig | None = None, **state) -> AppTest:
+def app(page: str, config: RunConfig | None = None, present: bool = False, **state) -> AppTest:
     at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
     if config is not None:
         for name, value in query(config).items():
             at.query_params[name] = value
+    if present:
+        at.query_params["present"] = "1"
     for key, value in state.items():
         at.session_state[key] = value
     # The first run draws the sidebar (its config comes from the URL) and the
@@ -128,6 +130,12 @@ def test_every_page_renders_with_no_run(registry, page):
     at = app(page)
     assert at.title[0].value
     assert not registry.runs()  # opening a page trains nothing
+
+
+@pytest.mark.parametrize("page", PAGES[:4])
+def test_lessons_open_at_the_desk_and_hide_on_the_projector(registry, page):
+    assert any(e.label == "Lesson" for e in app(page).expander)
+    assert not any(e.label.startswith("Lesson") for e in app(page, present=True).expander)
 
 
 # --- dropout ---------------------------------------------------------------------------
