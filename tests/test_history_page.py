@@ -149,7 +149,7 @@ def test_open_in_playground_in_the_browser(tmp_path):
         wait_rendered(tab, timeout_ms=120_000)
         sidebar = tab.get_by_test_id("stSidebar")
         expect(sidebar.get_by_text("Dropout p")).to_be_visible(timeout=120_000)  # the app's first run is done
-        tab.get_by_test_id("stSidebarNav").get_by_text("History").click()
+        tab.get_by_test_id("stSidebarNav").get_by_role("link", name="History").click()
         tab.get_by_role("button", name="Open in Playground").click(timeout=120_000)
         expect(tab.get_by_text("Finished: 2 epochs.")).to_be_visible(timeout=120_000)
         expect(tab).to_have_url(re.compile(r"dropout=0\.5&train_size=200&epochs=2"), timeout=60_000)
