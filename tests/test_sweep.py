@@ -238,7 +238,7 @@ def test_sweep_page_draws_stored_points_in_both_languages(monkeypatch):
     state.registry.clear()  # the page's registry must open this test's store
     monkeypatch.setattr("regdemo.engine.fit", fake_train(calls))
     for lang, start, done in (("en", "Run sweep", "All 4 points done."), ("zh", "开始扫描", "全部 4 个点已完成。")):
-        at = AppTest.from_file(str(ROOT / "pages" / "sweep.py"), default_timeout=30)
+        at = AppTest.from_file(str(ROOT / "app_pages" / "sweep.py"), default_timeout=30)
         at.session_state["lang"] = lang
         at.run()
         assert not at.exception
@@ -267,7 +267,7 @@ def test_sweep_page_trains_missing_points_within_the_session_limit(monkeypatch):
     monkeypatch.setenv("REGDEMO_SESSION_RUNS", "4")
     state.registry.clear()
     try:
-        at = AppTest.from_file(str(ROOT / "pages" / "sweep.py"), default_timeout=30)
+        at = AppTest.from_file(str(ROOT / "app_pages" / "sweep.py"), default_timeout=30)
         at.run()
         at.text_input(key="sweep_values").set_value("0,1e-3,1e-2")
         at.number_input(key="sweep_seeds").set_value(2)
