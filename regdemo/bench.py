@@ -14,7 +14,8 @@ Three ways to train the same model on the same digits, measured in one process, 
            progress events, dropout-mask snapshots, and after each epoch eval-mode accuracy on
            the training digits (up to 10,000) and on the test digits; augmentation off and on.
 
-All three train the same network with the same hyper-parameters (the article's: batch 128,
+All three run in one process with the same settings (threads, the engine's malloc tuning)
+and train the same network with the same hyper-parameters (the article's: batch 128,
 SGD lr 0.01 momentum 0.9, dropout 0.25 so the engine captures masks). samples/s counts
 training digits per second of wall time, evaluation included where the pipeline does it.
 Each pipeline runs a warm-up epoch first; then `rounds` rounds measure each of them in turn
@@ -354,6 +355,7 @@ def child_main(spec: dict) -> dict:
     if spec.get("threads"):
         torch.set_num_threads(spec["threads"])
     if spec["kind"] == "threads":
+        engine.keep_freed_memory()  # as in the app
         return {"samples_per_s": _bare_rate(spec["digits"])}
     default = RunConfig.from_dict(spec["default"])
     out = {"rss_after_import_mib": round(_rss_mib(), 1)}
@@ -555,11 +557,17 @@ def run(args) -> int:
     rounds = args.rounds or (1 if args.tiny else 2 if args.quick else 3)
     epochs = args.epochs or (1 if args.quick or args.tiny else 2)
 
+    # Every pipeline runs under the same process settings: the engine's malloc tuning
+    # (engine.keep_freed_memory) applies to the article's pipeline and the floor too.
+    engine.warm_up()
     dataset, config_dataset = bench_dataset(args)
     info = machine()
     print(f"regdemo bench: {info['cpu']}, {info['cores']} cores, torch {info['torch']} with "
           f"{info['torch_threads']} threads" + (f", {info['gpu']}" if "gpu" in info else "")
           + f"; load average {info['load_average_1m']}", flush=True)
+    if info["load_average_1m"] is not None and info["load_average_1m"] > info["cores"]:
+        print("warning: other work is keeping every core busy; absolute numbers will be low and noisy "
+              "(ratios within a round hold up better; see also the thread settings below)", flush=True)
     results = {}
     for device_name in devices:
         device = torch.device(device_name)
