@@ -238,8 +238,9 @@ def wait_charts_change(page, before: str, timeout_ms: float = 60_000) -> str:
 # --- the screenshots -----------------------------------------------------------
 
 # The setup every page opens with: a run short enough for a class (1,000
-# digits, 8 epochs) that still shows the wide net overfitting.
-SETUP = {"train_size": "1000", "epochs": "8"}
+# digits, 12 epochs) that still shows the wide net overfitting, and long enough
+# that the presentation tab opened mid-run still sees it train.
+SETUP = {"train_size": "1000", "epochs": "12"}
 # Per page (its URL path), the button that starts its demonstration, by widget
 # key: keys do not change with the language. Pages not named here are shot as
 # they open; History and Compare come last so they list every run trained before.
@@ -380,6 +381,8 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2) -> l
                 written.append(out / f"{name}-running.png")
                 shoot(page, written[-1])
                 wait_mid_run(twin, lang, started=False)
+                if not _main(twin).get_by_text(_status_prefix("status.running", lang)).count():
+                    print("  (the run ended before the presentation tab drew it)", file=sys.stderr)
                 scroll_to(twin, button)
                 written.append(out / f"{name}-running-presentation.png")
                 shoot(twin, written[-1])
