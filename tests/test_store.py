@@ -232,6 +232,21 @@ def test_a_read_only_folder_means_not_saving(tmp_path):
         folder.chmod(0o700)
 
 
+def test_a_read_only_database_means_not_saving_also_for_root(tmp_path, monkeypatch):
+    """Root ignores folder permissions (the test above skips there, as in CI); SQLite's
+    read-only mode refuses writes to anyone, so the same path runs for root too."""
+    path = tmp_path / "runs.sqlite3"
+    kept = make_run(RunConfig(seed=0, epochs=2))
+    assert RunStore(path).save(kept.view())
+    monkeypatch.setattr(RunStore, "_connect", lambda self: sqlite3.connect(
+        f"file:{self.path}?mode=ro", uri=True, isolation_level=None))
+    ro = RunStore(path)
+    assert not ro.save(make_run(RunConfig(seed=1, epochs=2)).view())
+    assert not ro.saving and "not being saved" in ro.warnings[0] and "Training still works" in ro.warnings[0]
+    monkeypatch.undo()
+    assert [r.key for r in RunStore(path).list()] == [kept.config.key()]  # nothing lost
+
+
 def test_a_full_disk_is_a_warning_and_saving_resumes_when_there_is_room(tmp_path, monkeypatch):
     path = tmp_path / "runs.sqlite3"
     s = RunStore(path)
