@@ -12,7 +12,8 @@ Three ways to train the same model on the same digits, measured in one process, 
            tensor already on the device. No shuffle, no metrics, no events, no evaluation.
   engine   regdemo.engine.fit as the app runs it: shuffled batches gathered on the device,
            progress events, dropout-mask snapshots, and after each epoch eval-mode accuracy on
-           the training digits (up to 10,000) and on the test digits; augmentation off and on.
+           as many training digits as the test split has, and on the test digits; augmentation
+           off and on.
 
 All three run in one process with the same settings (threads, the engine's malloc tuning)
 and train the same network with the same hyper-parameters (the article's: batch 128,

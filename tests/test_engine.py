@@ -145,3 +145,25 @@ def test_forced_missing_device_is_a_clear_error():
             resolve_device("cuda")
     assert resolve_device("cpu").type == "cpu"
     assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+
+
+def test_eval_mode_train_accuracy_uses_as_many_training_digits_as_test_has():
+    """A fixed, stratified choice as large as the test split; all digits when fewer."""
+    from regdemo.engine import train_eval_split
+
+    train, test, _ = prepare_data(RunConfig(device="cpu"), FULL, torch.device("cpu"))
+    chosen = train_eval_split(train, test)
+    assert len(train) == 4000 and len(chosen) == len(test) == 1000
+    assert chosen.labels.bincount().tolist() == [100] * 10
+    assert torch.equal(train_eval_split(train, test).images, chosen.images)  # the same digits every epoch
+    small, test300, _ = prepare_data(SMALL, DATA, torch.device("cpu"))
+    assert len(small) == len(test300) == 300 and train_eval_split(small, test300) is small
+
+
+def test_last_epoch_predictions_are_the_returned_models():
+    """Without early stopping the run's predictions come from its last epoch's test pass."""
+    events = run(SMALL)
+    done, last = events[-1], of(events, EpochEnd)[-1]
+    _, test, _ = prepare_data(SMALL, DATA, torch.device("cpu"))
+    _, acc, preds = evaluate(done.model, test)
+    assert acc == pytest.approx(last.test_acc) and tuple(preds.tolist()) == done.test_predictions

@@ -131,8 +131,9 @@ STRINGS: dict[str, str] = {
     "playground.metrics.title": "Result (weights of epoch {epoch})",
     "playground.metric.test": "test accuracy",
     "playground.metric.train_eval": "train accuracy (eval mode)",
-    "playground.metric.train_eval.help": "The training digits, measured like test: dropout off, no "
-                                         "augmentation.",
+    "playground.metric.train_eval.help": "Training digits measured like test: dropout off, no "
+                                         "augmentation; a fixed choice of them as large as the test "
+                                         "set, so both numbers are equally precise.",
     "playground.metric.gap": "gap",
     "playground.metric.gap.help": "Train accuracy (eval mode) minus test accuracy, in percentage points: "
                                   "how much better the network does on digits it trained on. Smaller is "

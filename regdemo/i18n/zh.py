@@ -129,7 +129,8 @@ STRINGS: dict[str, str] = {
     "playground.metrics.title": "结果（第 {epoch} 个 epoch 的权重）",
     "playground.metric.test": "测试准确率",
     "playground.metric.train_eval": "训练准确率（评估模式）",
-    "playground.metric.train_eval.help": "按测试的方式测量训练数字：关闭 Dropout，不做数据增强。",
+    "playground.metric.train_eval.help": "按测试的方式测量训练数字：关闭 Dropout，不做数据增强；"
+                                         "用固定的一部分训练数字，数量与测试集相同，两个数字因此同样精确。",
     "playground.metric.gap": "差距",
     "playground.metric.gap.help": "训练准确率（评估模式）减去测试准确率，单位是百分点："
                                   "网络在见过的数字上比在新数字上好多少。越小，过拟合越轻。",
