@@ -124,7 +124,9 @@ def cmd_train(args) -> int:
     record = Run(config)  # the same record the app keeps, for the run store
     record.mark_running()
     if not args.json:
-        print(f"training {config.label()} on {config.dataset} (key {config.key()})", file=out)
+        # label() names the dataset unless it is the default sample
+        where = " on mnist-sample" if config.dataset == "mnist-sample" else ""
+        print(f"training {config.label()}{where} (key {config.key()})", file=out)
     try:
         for event in fit(config, stop=stop):
             record.apply(event)

@@ -53,7 +53,7 @@ class RunConfig:
     epochs: int = 10
     batch_size: int = 64
     optimizer: str = "sgd"
-    lr: float = 0.05
+    lr: float = 0.02
     momentum: float = 0.9
     seed: int = 0
     device: str = "auto"
