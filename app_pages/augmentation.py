@@ -4,13 +4,12 @@ number of training digits changes the gap."""
 import streamlit as st
 
 from regdemo import visuals
-from regdemo.config import ConfigError
 from regdemo.data import load_dataset
-from regdemo.jobs import RunLimitError
 from regdemo.lessons import lesson
 from webapp.layout import chart_scale
+from webapp.lesson_page import RunSet, header
 from webapp.live import live_runs, status_text
-from webapp.state import current_config, lang, presentation, registry, session_id, t
+from webapp.state import current_config, lang, presentation, t
 
 LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
 ss = st.session_state
@@ -20,10 +19,7 @@ def new_draw() -> None:
     ss.augment_seed = ss.get("augment_seed", 0) + 1
 
 
-st.title(t("nav.augmentation"))
-if not presentation():  # the lesson is for reading at a desk, not on the projector
-    with st.expander(t("lesson.expander")):
-        st.markdown(lesson("augmentation", lang()))
+header("nav.augmentation", "augmentation")
 
 # --- the digits and their augmented versions -----------------------------------
 st.header(t("augment.grid.title"))
@@ -38,35 +34,8 @@ for level, draw_no, images in visuals.augmented_rows(digits, seed=ss.get("augmen
 st.caption(t("augment.grid.why"))
 
 # --- train size vs gap ----------------------------------------------------------
-configs = visuals.size_configs(current_config())
-keys = [config.key() for config in configs]
-
-
-def want() -> None:
-    ss.sizes_wanted = keys
-
-
-def stop() -> None:
-    """Stop this session's own runs of the sizes (a classmate's run is theirs to stop)."""
-    ss.sizes_wanted = []
-    for key in keys:
-        run = registry().get(key)
-        if run is not None and not run.finished and run.owner == session_id():
-            registry().stop(key)
-
-
-def advance() -> str:
-    """Start or join each wanted run; past the session's run limit the rest wait for a
-    later redraw. Returns the reason some are waiting, if any."""
-    for config in configs:
-        if config.key() not in ss.get("sizes_wanted", []):
-            continue
-        try:
-            registry().get_or_start(config, session=session_id())
-        except (RunLimitError, ConfigError) as err:
-            return str(err)
-    return ""
-
+size_runs = RunSet("sizes", visuals.size_configs(current_config()))
+configs = size_runs.configs
 
 st.header(t("augment.size.title"))
 if not presentation():
@@ -74,13 +43,13 @@ if not presentation():
         st.markdown(lesson("train_size", lang()))
 left, right, _ = st.columns([3, 1, 3])
 sizes = ", ".join(f"{c.effective_train_size:,}" for c in configs)
-left.button(t("augment.size.train", sizes=sizes), type="primary", key="augment_sizes_train", on_click=want)
-right.button(t("button.stop"), key="augment_sizes_stop", on_click=stop)
-st.caption(t("augment.size.setup", label=configs[-1].label()) + " " + t("augment.size.steps"))
+left.button(t("augment.size.train", sizes=sizes), type="primary", key="augment_sizes_train", on_click=size_runs.want)
+right.button(t("button.stop"), key="augment_sizes_stop", on_click=size_runs.stop)
+st.caption(t("augment.size.setup", label=configs[-1].label(lang())) + " " + t("augment.size.steps"))
 
 
 def draw(views) -> None:
-    if notice := advance():
+    if notice := size_runs.advance():
         st.info(f"{notice} {t('lessons.auto_start')}")
     by_key = {view.key: view for view in views}
     for config in configs if views else ():  # one line each, once something started
@@ -94,5 +63,5 @@ def draw(views) -> None:
     st.caption(t("augment.size.why"))
 
 
-advance()  # before drawing: a run started now streams at once
-live_runs(keys, draw)
+size_runs.advance()  # before drawing: a run started now streams at once
+live_runs(size_runs.keys, draw)

@@ -54,7 +54,7 @@ def known_configs() -> dict[str, RunConfig]:
 
 def run_labels(configs: dict[str, RunConfig]) -> dict[str, str]:
     """A legend label per run, unique: its regularizers and epochs, plus its key if still ambiguous."""
-    labels = {key: t("compare.label", label=c.label(), epochs=c.epochs) for key, c in configs.items()}
+    labels = {key: t("compare.label", label=c.label(lang()), epochs=c.epochs) for key, c in configs.items()}
     seen: dict[str, int] = {}
     for label in labels.values():
         seen[label] = seen.get(label, 0) + 1

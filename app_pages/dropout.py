@@ -4,46 +4,18 @@ sits below its test accuracy."""
 import streamlit as st
 
 from regdemo import visuals
-from regdemo.config import ConfigError
-from regdemo.jobs import RunLimitError
-from regdemo.lessons import LESSON_PRESETS, lesson
-from webapp import sidebar
+from regdemo.lessons import LESSON_PRESETS
 from webapp.layout import chart_scale
+from webapp.lesson_page import header, run_buttons
 from webapp.live import live_panel, show_status
-from webapp.state import current_config, current_run, lang, presentation, registry, session_id, start_current, t
+from webapp.state import current_config, t
 
 LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
 TRY = LESSON_PRESETS["dropout"]  # {"dropout": 0.5}
 
-
-def train_with(**changes) -> None:
-    """Button callback, run before the sidebar draws: put the change into the sidebar, train it."""
-    config = current_config().replace(**changes)
-    sidebar.load_config(config)
-    try:
-        st.session_state.run_key = registry().get_or_start(config, session=session_id()).key
-    except (RunLimitError, ConfigError) as err:
-        st.session_state.lesson_error = str(err)
-
-
-st.title(t("nav.dropout"))
-if not presentation():  # the lesson is for reading at a desk, not on the projector
-    with st.expander(t("lesson.expander")):
-        st.markdown(lesson("dropout", lang()))
-if error := st.session_state.pop("lesson_error", None):
-    st.error(error)
-
+header("nav.dropout", "dropout")
 config = current_config()
-run = current_run()
-left, middle, right, _ = st.columns([1, 1, 2, 3])
-if left.button(t("button.train"), type="primary", key="dropout_train"):
-    try:
-        run = start_current()
-    except (RunLimitError, ConfigError) as err:
-        st.error(str(err))
-if middle.button(t("button.stop"), disabled=run is None or run.finished, key="dropout_stop"):
-    registry().stop(run.key)
-right.button(t("dropout.try", p=TRY["dropout"]), key="dropout_try", on_click=train_with, kwargs=TRY)
+run = run_buttons("dropout", t("dropout.try", p=TRY["dropout"]), TRY, [1, 1, 2, 3])
 
 mode = st.segmented_control(t("dropout.mode"), ["train", "eval"], default="train", required=True,
                             key="dropout_mode", format_func=lambda m: t(f"dropout.mode.{m}"))

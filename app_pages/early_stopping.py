@@ -3,47 +3,19 @@
 import streamlit as st
 
 from regdemo import visuals
-from regdemo.config import ConfigError
 from regdemo.events import EARLY_STOPPED
-from regdemo.jobs import RunLimitError
-from regdemo.lessons import LESSON_PRESETS, lesson
-from webapp import sidebar
+from regdemo.lessons import LESSON_PRESETS
 from webapp.layout import chart_scale
+from webapp.lesson_page import header, run_buttons
 from webapp.live import live_panel, show_status
-from webapp.state import current_config, current_run, lang, presentation, registry, session_id, start_current, t
+from webapp.state import current_config, t
 
 LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
 TRY = LESSON_PRESETS["early_stopping"]  # {"patience": 3, "epochs": 30}
 
-
-def train_with(**changes) -> None:
-    """Button callback, run before the sidebar draws: put the change into the sidebar, train it."""
-    config = current_config().replace(**changes)
-    sidebar.load_config(config)
-    try:
-        st.session_state.run_key = registry().get_or_start(config, session=session_id()).key
-    except (RunLimitError, ConfigError) as err:
-        st.session_state.lesson_error = str(err)
-
-
-st.title(t("nav.early_stopping"))
-if not presentation():  # the lesson is for reading at a desk, not on the projector
-    with st.expander(t("lesson.expander")):
-        st.markdown(lesson("early_stopping", lang()))
-if error := st.session_state.pop("lesson_error", None):
-    st.error(error)
-
+header("nav.early_stopping", "early_stopping")
 config = current_config()
-run = current_run()
-left, middle, right, _ = st.columns([1, 1, 3, 2])
-if left.button(t("button.train"), type="primary", key="early_train"):
-    try:
-        run = start_current()
-    except (RunLimitError, ConfigError) as err:
-        st.error(str(err))
-if middle.button(t("button.stop"), disabled=run is None or run.finished, key="early_stop"):
-    registry().stop(run.key)
-right.button(t("early.try", **TRY), key="early_try", on_click=train_with, kwargs=TRY)
+run = run_buttons("early", t("early.try", **TRY), TRY, [1, 1, 3, 2])
 
 
 def draw_outcome(view) -> None:

@@ -17,7 +17,7 @@ from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_fr
 from webapp import sidebar
 from webapp.layout import chart_scale
 from webapp.live import show_status
-from webapp.state import presentation, registry, t
+from webapp.state import lang, presentation, registry, t
 
 MAX_LISTED = 200  # newest stored runs listed
 SCALE = chart_scale()
@@ -39,7 +39,7 @@ def percent(value: float | None) -> float | None:
 def runs_table(summaries) -> pd.DataFrame:
     return pd.DataFrame({
         t("history.col.saved"): [when(s.saved_at) for s in summaries],
-        t("history.col.run"): [s.label for s in summaries],
+        t("history.col.run"): [s.config.label(lang()) for s in summaries],
         t("history.col.status"): [t(f"history.status.{s.status}") for s in summaries],
         t("history.col.test"): [percent(s.test_acc) for s in summaries],
         t("history.col.train_eval"): [percent(s.train_acc_eval) for s in summaries],
@@ -50,7 +50,7 @@ def runs_table(summaries) -> pd.DataFrame:
 
 def option_label(summary) -> str:
     acc = "" if summary.test_acc is None else f" · {100 * summary.test_acc:.2f}%"
-    return f"{when(summary.saved_at)} · {summary.label}{acc} · {t(f'history.status.{summary.status}')}"
+    return f"{when(summary.saved_at)} · {summary.config.label(lang())}{acc} · {t(f'history.status.{summary.status}')}"
 
 
 def open_in_playground(view) -> None:
@@ -110,7 +110,7 @@ view = reg.store.get(key)
 if view is None:  # deleted or unreadable since the list was drawn
     st.warning(t("history.gone"))
     st.stop()
-st.subheader(view.config.label())
+st.subheader(view.config.label(lang()))
 if st.button(t("history.open"), key="history_open", on_click=open_in_playground, args=(view,)):
     st.switch_page("app_pages/playground.py")
 draw_run(view)

@@ -3,66 +3,34 @@
 import streamlit as st
 
 from regdemo import visuals
-from regdemo.config import ConfigError
-from regdemo.jobs import RunLimitError
-from regdemo.lessons import lesson
 from webapp.layout import chart_scale
+from webapp.lesson_page import RunSet, header
 from webapp.live import live_runs, status_text
-from webapp.state import current_config, lang, presentation, registry, session_id, t
+from webapp.state import current_config, lang, t
 
 LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
 ss = st.session_state
 
-configs = visuals.penalty_configs(current_config())
-keys = [config.key() for config in configs.values()]
+configs = visuals.penalty_configs(current_config())  # none, L1, L2
+trio = RunSet("l1l2", list(configs.values()))
 
-
-def want() -> None:
-    ss.l1l2_wanted = keys
-
-
-def stop() -> None:
-    """Stop this session's own runs of the three (a classmate's run is theirs to stop)."""
-    ss.l1l2_wanted = []
-    for key in keys:
-        run = registry().get(key)
-        if run is not None and not run.finished and run.owner == session_id():
-            registry().stop(key)
-
-
-def advance() -> str:
-    """Start or join each wanted run; past the session's run limit the rest wait for a
-    later redraw. Returns the reason some are waiting, if any."""
-    for config in configs.values():
-        if config.key() not in ss.get("l1l2_wanted", []):
-            continue
-        try:
-            registry().get_or_start(config, session=session_id())
-        except (RunLimitError, ConfigError) as err:
-            return str(err)
-    return ""
-
-
-st.title(t("nav.l1_l2"))
-if not presentation():  # the lesson is for reading at a desk, not on the projector
-    with st.expander(t("lesson.expander")):
-        st.markdown(lesson("l1_l2", lang()))
+header("nav.l1_l2", "l1_l2")
 
 left, right, _ = st.columns([3, 1, 3])
 left.button(t("l1l2.train", l1=f"{configs['L1'].l1:g}", l2=f"{configs['L2'].l2:g}"), type="primary",
-            key="l1l2_train", on_click=want)
-right.button(t("button.stop"), key="l1l2_stop", on_click=stop)
-st.caption(t("l1l2.setup", label=configs["none"].label()))
+            key="l1l2_train", on_click=trio.want)
+right.button(t("button.stop"), key="l1l2_stop", on_click=trio.stop)
+st.caption(t("l1l2.setup", label=configs["none"].label(lang())))
 epoch = st.slider(t("l1l2.epoch"), 1, max(2, configs["none"].epochs), configs["none"].epochs, key="l1l2_epoch")
 
 
 def draw(views) -> None:
-    if notice := advance():
+    if notice := trio.advance():
         st.info(f"{notice} {t('lessons.auto_start')}")
     by_key = {view.key: view for view in views}
     named = {name: by_key.get(config.key()) for name, config in configs.items()}
     for name, config in configs.items() if views else ():  # one line each, once something started
-        st.caption(f"**{name}** ({config.label()}): {status_text(named[name])}")
+        st.caption(f"**{name}** ({config.label(lang())}): {status_text(named[name])}")
     hist = visuals.weight_hist_frame(named)
     if hist.empty:
         st.info(t("l1l2.waiting") if views else t("l1l2.empty"))
@@ -79,5 +47,5 @@ def draw(views) -> None:
     st.caption(t("l1l2.near_zero.why"))
 
 
-advance()  # before drawing: a run started now streams at once
-live_runs(keys, draw)
+trio.advance()  # before drawing: a run started now streams at once
+live_runs(trio.keys, draw)

@@ -67,7 +67,7 @@ def finished_runs() -> dict[str, str]:
 def _label(config: RunConfig, test_acc: float | None) -> str:
     acc = "" if test_acc is None else f" — {100 * test_acc:.2f} %"
     epochs = t("mistakes.epochs", epochs=config.epochs)
-    return f"{config.label()} · {epochs}{acc}"
+    return f"{config.label(lang())} · {epochs}{acc}"
 
 
 def predictions(key: str) -> tuple[RunConfig, tuple[int, ...]] | None:

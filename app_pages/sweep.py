@@ -53,7 +53,7 @@ param = left.selectbox(t("sweep.param"), sweep.PARAMS, key="sweep_param", on_cha
 middle.text_input(t("sweep.values"), key="sweep_values", help=t("sweep.values.help"))
 right.number_input(t("sweep.seeds"), 1, 5, step=1, key="sweep_seeds")
 base = current_config()
-st.caption(t("sweep.base", label=base.label(), epochs=base.epochs))
+st.caption(t("sweep.base", label=base.label(lang()), epochs=base.epochs))
 
 start_col, stop_col, _ = st.columns([1, 1, 5])
 if start_col.button(t("sweep.start"), type="primary"):

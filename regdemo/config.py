@@ -13,6 +13,8 @@ import json
 import math
 from dataclasses import dataclass, field, fields, replace
 
+from regdemo.i18n import translate
+
 DATASETS = ("mnist-sample", "mnist", "fashion-mnist")
 # Size of each dataset's training split: a train size above it is an error,
 # never a silent clamp.
@@ -119,29 +121,32 @@ class RunConfig:
     def replace(self, **changes) -> RunConfig:
         return replace(self, **changes)
 
-    def label(self) -> str:
-        """Short human description, e.g. 'wide · dropout 0.5 · L2 1e-3'."""
-        parts = [self.model]
+    def label(self, lang: str = "en") -> str:
+        """Short human description in `lang`, e.g. 'wide · dropout 0.5 · L2 0.001'."""
+        def word(key, **values):
+            return translate(f"label.{key}", lang, **values)
+
+        parts = [word(self.model)]
         if self.dropout:
-            parts.append(f"dropout {self.dropout:g}")
+            parts.append(word("dropout", p=f"{self.dropout:g}"))
         if self.l1:
-            parts.append(f"L1 {self.l1:g}")
+            parts.append(word("l1", value=f"{self.l1:g}"))
         if self.l2:
-            parts.append(f"L2 {self.l2:g}")
+            parts.append(word("l2", value=f"{self.l2:g}"))
         if self.augment != "off":
-            parts.append(f"aug {self.augment}")
+            parts.append(word("augment", level=translate(f"sidebar.augment.{self.augment}", lang)))
         if self.batchnorm:
-            parts.append("BN")
+            parts.append(word("batchnorm"))
         if self.patience:
-            parts.append(f"early stop {self.patience}")
+            parts.append(word("patience", patience=self.patience))
         if self.train_size:
-            parts.append(f"n={self.train_size}")
+            parts.append(word("train_size", n=self.train_size))
         if len(parts) == 1:
-            parts.append("no regularization")
+            parts.append(word("none"))
         if self.dataset != "mnist-sample":
             parts.append(self.dataset)
         if self.seed:
-            parts.append(f"seed {self.seed}")
+            parts.append(word("seed", seed=self.seed))
         return " · ".join(parts)
 
 

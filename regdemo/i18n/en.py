@@ -459,4 +459,16 @@ STRINGS: dict[str, str] = {
     "history.gone": "This run is no longer in the store.",
     "history.open": "Open in Playground",
     "history.details": "Key {run} · trained by {source} on {device} in {seconds} s · finished {saved}",
+    # --- short run labels (RunConfig.label) ------------------------------------------
+    "label.wide": "wide",
+    "label.article": "article",
+    "label.dropout": "dropout {p}",
+    "label.l1": "L1 {value}",
+    "label.l2": "L2 {value}",
+    "label.augment": "aug {level}",
+    "label.batchnorm": "BN",
+    "label.patience": "early stop {patience}",
+    "label.train_size": "n={n}",
+    "label.none": "no regularization",
+    "label.seed": "seed {seed}",
 }

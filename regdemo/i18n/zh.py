@@ -433,4 +433,16 @@ STRINGS: dict[str, str] = {
     "history.gone": "这次训练已不在训练记录库中。",
     "history.open": "在实验场中打开",
     "history.details": "编号 {run} · 来源：{source} · 设备 {device} · 用时 {seconds} 秒 · 完成于 {saved}",
+    # --- short run labels (RunConfig.label) ------------------------------------------
+    "label.wide": "宽 CNN",
+    "label.article": "原文网络",
+    "label.dropout": "Dropout {p}",
+    "label.l1": "L1 {value}",
+    "label.l2": "L2 {value}",
+    "label.augment": "增强 {level}",
+    "label.batchnorm": "批归一化",
+    "label.patience": "早停 {patience}",
+    "label.train_size": "n={n}",
+    "label.none": "无正则化",
+    "label.seed": "种子 {seed}",
 }
