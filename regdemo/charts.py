@@ -165,7 +165,9 @@ def _curves_layers(data: Mapping, metric: str, splits: tuple[str, ...], epochs: 
     """The layered chart; `data` maps each layer to a DataFrame or an alt.NamedData."""
     text = _text(text)
     color = alt.Color("name:N", title=None, scale=_split_scale(names, splits),
-                      legend=alt.Legend(orient="bottom", direction="horizontal"))
+                      # On top, under the title: a projector or a slide often shows only
+                      # the first screen, and a legend below the axes falls off it.
+                      legend=alt.Legend(orient="top", direction="horizontal"))
     x, y = _x(epochs, text), _y(metric, text)
     tooltip = [alt.Tooltip("name:N", title=text["split"]), alt.Tooltip("epoch:Q", format=".2f"),
                alt.Tooltip("value:Q", title=text[metric], format=".2%" if metric == "acc" else ".4f")]
@@ -173,13 +175,16 @@ def _curves_layers(data: Mapping, metric: str, splits: tuple[str, ...], epochs: 
     if show_gap:
         layers.append(alt.Chart(data["gap"]).mark_area(color=GAP_COLOR, opacity=0.18).encode(
             x=x, y=_y(metric, text, "low"), y2="high:Q"))
-        # The gap's size, written at the latest epoch in the corner the curves
-        # leave empty: accuracy rises to the top, loss falls to the bottom.
+        # The gap's size, written in the right-hand corner the curves leave
+        # empty (accuracy rises to the top, loss falls to the bottom). At the
+        # plot's right edge, not at the latest epoch: mid-run that epoch sits
+        # near the y axis and the text would run over its tick labels.
         top = metric == "loss"
         layers.append(alt.Chart(data["gap_label"]).mark_text(
             align="right", baseline="top" if top else "bottom", dx=-6, fontSize=FONT["mark"] * scale,
             fontWeight="bold", color="#444444").encode(
-            x="epoch:Q", y=alt.value(6 if top else int(height * scale) - 6), text="label:N"))
+            x=alt.value(alt.expr("width")), y=alt.value(6 if top else int(height * scale) - 6),
+            text="label:N"))
     lines = alt.Chart(data["lines"]).encode(x=x, y=y, color=color, tooltip=tooltip)
     layers.append(lines.mark_line(strokeWidth=LINE_WIDTH * scale, clip=True))
     layers.append(lines.mark_circle(size=45 * scale * scale, opacity=1, clip=True).transform_filter(

@@ -240,8 +240,8 @@ STRINGS: dict[str, str] = {
     "dropout.masks.waiting": "The first masks arrive after a few training steps.",
     "dropout.masks.stored": "This run was read back from the run store, which keeps curves but not masks. "
                             "Change the seed in the sidebar and train to watch masks live.",
-    "dropout.layer.article": "Layer {layer}: the {shape} feature maps it receives for the probe digit",
-    "dropout.layer.wide": "Layer {layer}: the {shape} hidden units for the probe digit, latest steps",
+    "dropout.layer.article": "Dropout layer {layer}: the {shape} feature maps it receives for the probe digit",
+    "dropout.layer.wide": "Dropout on the hidden layer: its {shape} units for the probe digit, latest steps",
     "dropout.p": "dropout p",
     "dropout.fraction": "dropped in this step",
     "dropout.step": "training step",

@@ -232,8 +232,8 @@ STRINGS: dict[str, str] = {
     "dropout.masks.waiting": "几个训练步之后会出现第一批掩码。",
     "dropout.masks.stored": "这次训练是从训练记录库读回来的，那里只保存曲线，不保存掩码。"
                             "在侧边栏换一个随机种子再训练，就能实时看到掩码。",
-    "dropout.layer.article": "第 {layer} 层：探针数字送入该层的 {shape} 特征图",
-    "dropout.layer.wide": "第 {layer} 层：探针数字的 {shape} 个隐藏单元，最近几步",
+    "dropout.layer.article": "Dropout 层 {layer}：探针数字送入该层的 {shape} 特征图",
+    "dropout.layer.wide": "隐藏层上的 Dropout：探针数字的 {shape} 个隐藏单元，最近几步",
     "dropout.p": "Dropout p",
     "dropout.fraction": "本步被丢弃",
     "dropout.step": "训练步",
