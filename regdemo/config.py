@@ -204,8 +204,9 @@ def preset(name: str, **overrides) -> RunConfig:
 
 # --- URL query parameters ------------------------------------------------------
 
-# URL name -> RunConfig field. The URL carries what a student picks; optimizer
-# details stay at their defaults so links stay short.
+# URL name -> RunConfig field: everything the sidebar sets, except the device
+# (a property of the server, not of the experiment). Only values that differ
+# from the defaults are written, so links stay short.
 QUERY_FIELDS = {
     "model": "model",
     "dataset": "dataset",
@@ -218,6 +219,9 @@ QUERY_FIELDS = {
     "train_size": "train_size",
     "epochs": "epochs",
     "seed": "seed",
+    "optimizer": "optimizer",
+    "lr": "lr",
+    "batch": "batch_size",
 }
 MAX_QUERY_VALUE = 64  # longer values are garbage, never parsed
 

@@ -181,6 +181,28 @@ def test_a_link_round_trips_through_the_widgets(registry):
     assert {k: at.query_params[k] for k in at.query_params} == to_query_params(config.replace(seed=43))
 
 
+def test_a_link_with_the_advanced_settings_round_trips(registry):
+    config = RunConfig(optimizer="adam", lr=0.07, batch_size=100)
+    assert to_query_params(config) == {"optimizer": "adam", "lr": "0.07", "batch": "100"}
+    at = app(to_query_params(config))
+    assert not at.exception and not at.warning
+    assert at.select_slider(key="cfg_lr").value == pytest.approx(0.07)
+    assert at.select_slider(key="cfg_batch_size").value == 100  # off the slider's stops, kept
+    assert at.session_state["config"] == config
+
+
+def test_valid_values_beyond_a_slider_range_widen_it_instead_of_failing(registry):
+    """RunConfig allows 200 epochs, patience 100, p < 1 and any 31-bit seed; the sliders'
+    everyday ranges are smaller. A link with such a value opens and keeps it."""
+    config = RunConfig(epochs=120, patience=40, dropout=0.95, seed=123456)
+    at = app(to_query_params(config))
+    assert not at.exception and not at.warning
+    assert at.slider(key="cfg_epochs").value == 120 and at.slider(key="cfg_patience").value == 40
+    assert at.slider(key="cfg_dropout").value == pytest.approx(0.95)
+    assert at.number_input(key="cfg_seed").value == 123456
+    assert at.session_state["config"] == config
+
+
 def test_bad_link_parameters_warn_and_fall_back_to_defaults(registry):
     at = app({"dropout": "lots", "l2": "-1", "colour": "red", "epochs": "1e9", "lang": "xx"})
     warnings = texts(at.warning)

@@ -15,6 +15,7 @@ from regdemo.config import (
     AUGMENT_LEVELS,
     DATASET_TRAIN_SIZES,
     DATASETS,
+    MAX_SEED,
     MODELS,
     RunConfig,
     from_query_params,
@@ -93,6 +94,13 @@ def _choices_with(choices: list, value) -> list:
     return choices if value in choices else sorted(choices + [value])
 
 
+def _upper(limit, key: str):
+    """A slider's top: its usual limit, or the value a link (or a preset) set above it.
+    RunConfig.validate has already bounded that value; a slider must never refuse it."""
+    value = st.session_state.get(key)
+    return max(limit, value) if isinstance(value, (int, float)) else limit
+
+
 def _fmt_lambda(value: float) -> str:
     return t("sidebar.off") if value == 0 else f"{value:g}"
 
@@ -110,7 +118,7 @@ def render() -> RunConfig:
                      format_func=lambda m: t(f"sidebar.model.{m}"))
 
         st.subheader(t("sidebar.regularizers"))
-        st.slider(t("sidebar.dropout"), 0.0, 0.9, step=0.05, key="cfg_dropout",
+        st.slider(t("sidebar.dropout"), 0.0, _upper(0.9, "cfg_dropout"), step=0.05, key="cfg_dropout",
                   help=t("sidebar.dropout.help"))
         st.select_slider(t("sidebar.l1"), _choices_with(L1_CHOICES, ss.get("cfg_l1", 0.0)), key="cfg_l1",
                          format_func=_fmt_lambda, help=t("sidebar.l1.help"))
@@ -119,7 +127,8 @@ def render() -> RunConfig:
         st.select_slider(t("sidebar.augment"), AUGMENT_LEVELS, key="cfg_augment",
                          format_func=lambda a: t(f"sidebar.augment.{a}"), help=t("sidebar.augment.help"))
         st.toggle(t("sidebar.batchnorm"), key="cfg_bn")
-        st.slider(t("sidebar.patience"), 0, 10, key="cfg_patience", help=t("sidebar.patience.help"))
+        st.slider(t("sidebar.patience"), 0, _upper(10, "cfg_patience"), key="cfg_patience",
+                  help=t("sidebar.patience.help"))
         sizes = TRAIN_SIZE_CHOICES[ss.cfg_dataset]
         if ss.get("cfg_train_size") not in sizes:
             # Dataset changed (or a link named an odd size): keep a valid choice.
@@ -132,8 +141,8 @@ def render() -> RunConfig:
                          format_func=lambda n: f"{n:,}", help=t("sidebar.train_size.help"))
 
         st.subheader(t("sidebar.epochs"))
-        st.slider(t("sidebar.epochs"), 1, 50, key="cfg_epochs", label_visibility="collapsed")
-        st.number_input(t("sidebar.seed"), 0, 9999, step=1, key="cfg_seed")
+        st.slider(t("sidebar.epochs"), 1, _upper(50, "cfg_epochs"), key="cfg_epochs", label_visibility="collapsed")
+        st.number_input(t("sidebar.seed"), 0, MAX_SEED, step=1, key="cfg_seed")
         st.selectbox(t("sidebar.device"), device_choices(), key="cfg_device",
                      format_func=lambda d: t(f"sidebar.device.{d}"))
         if not torch.cuda.is_available():
@@ -142,7 +151,9 @@ def render() -> RunConfig:
             st.selectbox(t("sidebar.optimizer"), ["sgd", "adam"], key="cfg_optimizer")
             st.select_slider(t("sidebar.lr"), _choices_with([0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2],
                                                             ss.get("cfg_lr", DEFAULT.lr)), key="cfg_lr")
-            st.select_slider(t("sidebar.batch_size"), [16, 32, 64, 128, 256], key="cfg_batch_size")
+            st.select_slider(t("sidebar.batch_size"), _choices_with([16, 32, 64, 128, 256],
+                                                                    ss.get("cfg_batch_size", DEFAULT.batch_size)),
+                             key="cfg_batch_size")
         st.toggle(t("sidebar.presentation"), key="presentation", help=t("sidebar.presentation.help"))
         if st.button(t("sidebar.reset")):
             load_config(RunConfig())
