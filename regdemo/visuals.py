@@ -11,6 +11,7 @@ labels through `labels=`.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 
@@ -53,7 +54,13 @@ LABELS = {
     "best": "best epoch {epoch}: kept",
     "stopped": "stopped after epoch {epoch}",
     "patience": "patience window",
+    # The splits' names in legends (the data keeps the fixed names that pick the colours).
+    "split.train": TRAIN,
+    "split.train_eval": TRAIN_EVAL,
+    "split.test": TEST,
+    "split.val": VAL,
 }
+_SPLIT_LABEL_KEYS = {TRAIN: "split.train", TRAIN_EVAL: "split.train_eval", TEST: "split.test", VAL: "split.val"}
 
 
 def _labels(labels: Mapping[str, str] | None) -> dict[str, str]:
@@ -189,6 +196,13 @@ def accuracy_modes_frame(view) -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
+def _split_legend(labels: Mapping[str, str]) -> alt.Legend:
+    """A split legend below the chart whose entries read in the page's language."""
+    cases = "".join(f"datum.label === {json.dumps(split)} ? {json.dumps(labels[key], ensure_ascii=False)} : "
+                    for split, key in _SPLIT_LABEL_KEYS.items())
+    return alt.Legend(orient="bottom", labelExpr=cases + "datum.label")
+
+
 def _split_scale(splits) -> alt.Scale:
     domain = [s for s in SPLIT_COLORS if s in set(splits)]
     return alt.Scale(domain=domain, range=[SPLIT_COLORS[s] for s in domain])
@@ -211,7 +225,7 @@ def accuracy_modes_chart(frame: pd.DataFrame, labels: Mapping[str, str] | None =
         y=alt.Y("acc:Q", title=labels["accuracy"], axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[max(0.0, math.floor(low * 20) / 20), 1.0])),
         color=alt.Color("split:N", title=labels["split"], scale=_split_scale(frame["split"]),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=_split_legend(labels)),
         tooltip=["epoch:Q", "split:N", alt.Tooltip("acc:Q", format=".2%")],
     ).properties(height=height)
 
@@ -352,7 +366,7 @@ def early_stopping_chart(frame: pd.DataFrame, best_epoch: int, patience: int, la
     lines = alt.Chart(frame).mark_line(point=True, strokeWidth=3).encode(
         x=x, y=alt.Y("loss:Q", title=labels["loss"]),
         color=alt.Color("split:N", title=labels["split"], scale=_split_scale(frame["split"]),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=_split_legend(labels)),
         tooltip=["epoch:Q", "split:N", alt.Tooltip("loss:Q", format=".4f")],
     )
     layers = []
@@ -476,7 +490,7 @@ def size_chart(frame: pd.DataFrame, labels: Mapping[str, str] | None = None, hei
         x=x, y=alt.Y("acc:Q", title=labels["accuracy"], axis=alt.Axis(format="%"),
                      scale=alt.Scale(zero=False)),
         color=alt.Color("split:N", title=labels["split"], scale=_split_scale(long["split"]),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=_split_legend(labels)),
     )
     acc_points = alt.Chart(long).mark_point(size=90, strokeWidth=2).encode(
         x=x, y="acc:Q", color=alt.Color("split:N", scale=_split_scale(long["split"])),

@@ -121,6 +121,20 @@ def test_accuracy_modes_frame_has_train_eval_and_test_per_epoch():
         TRAIN: "#0072B2", TEST: "#D55E00", TRAIN_EVAL: "#009E73"}
 
 
+def test_split_legends_read_in_the_page_language_and_keep_their_colours():
+    """The data keeps the fixed split names (they pick the colours); the legend shows the
+    page's words. Evaluated here the way Vega evaluates labelExpr, one split at a time."""
+    from regdemo.i18n import translate
+
+    zh = {key: translate(f"visuals.{key}", "zh") for key in visuals.LABELS}
+    v = view(epochs=[epoch_end(1), epoch_end(2)])
+    chart = spec(visuals.accuracy_modes_chart(visuals.accuracy_modes_frame(v), labels=zh))
+    expr = chart["encoding"]["color"]["legend"]["labelExpr"]
+    assert set(chart["encoding"]["color"]["scale"]["domain"]) == {TRAIN, TRAIN_EVAL, TEST}
+    for split, word in ((TRAIN, "训练"), (TRAIN_EVAL, "训练（评估模式）"), (TEST, "测试"), (VAL, "留出集")):
+        assert f'datum.label === "{split}" ? "{word}"' in expr
+
+
 # --- L1 vs L2 ------------------------------------------------------------------------
 
 def test_weight_histogram_rows_cover_every_bin_and_total_the_weight_count():

@@ -230,6 +230,10 @@ STRINGS: dict[str, str] = {
     "visuals.best": "best epoch {epoch}: kept",
     "visuals.stopped": "stopped after epoch {epoch}",
     "visuals.patience": "patience window",
+    "visuals.split.train": "train",
+    "visuals.split.train_eval": "train (eval mode)",
+    "visuals.split.test": "test",
+    "visuals.split.val": "held-out",
     # --- Dropout page ----------------------------------------------------------------
     "dropout.try": "Try it: train with dropout p = {p}",
     "dropout.mode": "Show the network as it runs in",

@@ -222,6 +222,10 @@ STRINGS: dict[str, str] = {
     "visuals.best": "最佳 epoch {epoch}：保留",
     "visuals.stopped": "第 {epoch} 个 epoch 后停止",
     "visuals.patience": "耐心窗口",
+    "visuals.split.train": "训练",
+    "visuals.split.train_eval": "训练（评估模式）",
+    "visuals.split.test": "测试",
+    "visuals.split.val": "留出集",
     # --- Dropout page ----------------------------------------------------------------
     "dropout.try": "试一试：用 Dropout p = {p} 训练",
     "dropout.mode": "按哪种模式显示网络",
