@@ -1,5 +1,6 @@
 import json
 import pathlib
+import threading
 
 import pytest
 
@@ -263,7 +264,14 @@ def test_sweep_page_trains_missing_points_within_the_session_limit(monkeypatch):
     from webapp import state
 
     calls = []
-    monkeypatch.setattr("regdemo.engine.fit", fake_train(calls))
+    gate = threading.Event()  # training waits here, so no point can finish during the first draw
+    quick = fake_train(calls)
+
+    def gated(config, stop=None):
+        gate.wait(30)
+        yield from quick(config, stop)
+
+    monkeypatch.setattr("regdemo.engine.fit", gated)
     monkeypatch.setenv("REGDEMO_SESSION_RUNS", "4")
     state.registry.clear()
     try:
@@ -274,7 +282,9 @@ def test_sweep_page_trains_missing_points_within_the_session_limit(monkeypatch):
         next(b for b in at.button if b.label == "Run sweep").click()
         at.run()
         assert not at.exception, at.exception
-        assert len(calls) <= 4  # never more than the session may run at once
+        # With nothing finished yet, the page started exactly as many points as the session may run.
+        assert len([r for r in state.registry().runs() if not r.finished]) == 4
+        gate.set()
         for _ in range(50):
             if any("All 6 points done." in s.value for s in at.success):
                 break
