@@ -7,11 +7,11 @@ from regdemo import visuals
 from regdemo.data import load_dataset
 from regdemo.lessons import lesson
 from webapp.layout import chart_scale
-from webapp.lesson_page import RunSet, header
+from webapp.lesson_page import RunSet, header, visual_labels
 from webapp.live import live_runs, status_text
 from webapp.state import current_config, lang, presentation, t
 
-LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
+LABELS = visual_labels()
 ss = st.session_state
 
 

@@ -6,11 +6,11 @@ import streamlit as st
 from regdemo import visuals
 from regdemo.lessons import LESSON_PRESETS
 from webapp.layout import chart_scale
-from webapp.lesson_page import header, run_buttons
+from webapp.lesson_page import header, run_buttons, visual_labels
 from webapp.live import live_panel, show_status
 from webapp.state import current_config, t
 
-LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
+LABELS = visual_labels()
 TRY = LESSON_PRESETS["dropout"]  # {"dropout": 0.5}
 
 header("nav.dropout", "dropout")

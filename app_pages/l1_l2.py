@@ -4,11 +4,11 @@ import streamlit as st
 
 from regdemo import visuals
 from webapp.layout import chart_scale
-from webapp.lesson_page import RunSet, header
+from webapp.lesson_page import RunSet, header, visual_labels
 from webapp.live import live_runs, status_text
 from webapp.state import current_config, lang, t
 
-LABELS = {key: t(f"visuals.{key}") for key in visuals.LABELS}
+LABELS = visual_labels()
 ss = st.session_state
 
 configs = visuals.penalty_configs(current_config())  # none, L1, L2

@@ -122,8 +122,8 @@ def test_accuracy_modes_frame_has_train_eval_and_test_per_epoch():
 
 
 def test_split_legends_read_in_the_page_language_and_keep_their_colours():
-    """The data keeps the fixed split names (they pick the colours); the legend shows the
-    page's words. Evaluated here the way Vega evaluates labelExpr, one split at a time."""
+    """The data keeps the fixed split names (they pick the colours); the legend's labelExpr
+    maps each of them to the page's words."""
     from regdemo.i18n import translate
 
     zh = {key: translate(f"visuals.{key}", "zh") for key in visuals.LABELS}

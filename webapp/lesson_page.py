@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from regdemo import visuals
 from regdemo.config import ConfigError, RunConfig
 from regdemo.jobs import Run, RunLimitError
 from regdemo.lessons import lesson
-from webapp import sidebar, state
+from webapp import sidebar, state  # state.registry() at each call: tests stand in their own
 from webapp.state import current_config, current_run, lang, presentation, session_id, start_current, t
 
 
-def registry():
-    # Looked up on the state module at each call, so that a test's stand-in registry
-    # (set on webapp.state) is the one used here too.
-    return state.registry()
+def visual_labels() -> dict[str, str]:
+    """regdemo.visuals' axis, legend and table words in the page's language."""
+    return {key: t(f"visuals.{key}") for key in visuals.LABELS}
 
 
 def header(title_key: str, topic: str) -> None:
@@ -34,7 +34,7 @@ def train_with(**changes) -> None:
     config = current_config().replace(**changes)
     sidebar.load_config(config)
     try:
-        st.session_state.run_key = registry().get_or_start(config, session=session_id()).key
+        st.session_state.run_key = state.registry().get_or_start(config, session=session_id()).key
     except (RunLimitError, ConfigError) as err:
         st.session_state.lesson_error = str(err)
 
@@ -51,7 +51,7 @@ def run_buttons(prefix: str, try_label: str, try_changes: dict, widths: list[int
         except (RunLimitError, ConfigError) as err:
             st.error(str(err))
     if middle.button(t("button.stop"), disabled=run is None or run.finished, key=f"{prefix}_stop"):
-        registry().stop(run.key)
+        state.registry().stop(run.key)
     right.button(try_label, key=f"{prefix}_try", on_click=train_with, kwargs=try_changes)
     return run
 
@@ -73,9 +73,9 @@ class RunSet:
         """Stop this session's own runs of the set (a classmate's run is theirs to stop)."""
         st.session_state[self.state_key] = []
         for key in self.keys:
-            run = registry().get(key)
+            run = state.registry().get(key)
             if run is not None and not run.finished and run.owner == session_id():
-                registry().stop(key)
+                state.registry().stop(key)
 
     def advance(self) -> str:
         """Start or join each wanted run; past the limit the rest wait for a later redraw.
@@ -85,7 +85,7 @@ class RunSet:
             if config.key() not in wanted:
                 continue
             try:
-                registry().get_or_start(config, session=session_id())
+                state.registry().get_or_start(config, session=session_id())
             except (RunLimitError, ConfigError) as err:
                 return str(err)
         return ""
