@@ -58,6 +58,8 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--early-stopping", dest="patience", type=int, metavar="PATIENCE")
     p.add_argument("--train-size", type=int, metavar="N")
+    p.add_argument("--label-noise", type=float, metavar="F",
+                   help="fraction of training digits given a wrong label (0-0.8; the same digits every run)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--optimizer", choices=OPTIMIZERS)
@@ -71,7 +73,7 @@ def config_from_args(args) -> RunConfig:
     base = preset(args.preset) if args.preset else RunConfig()
     changes = {}
     for name in ("dataset", "model", "dropout", "l1", "l2", "penalize_all", "augment", "batchnorm",
-                 "patience", "train_size", "epochs", "batch_size", "optimizer", "lr", "momentum",
+                 "patience", "train_size", "label_noise", "epochs", "batch_size", "optimizer", "lr", "momentum",
                  "seed", "device"):
         value = getattr(args, name, None)
         if value is not None:

@@ -30,6 +30,7 @@ MAX_LAMBDA = 100.0
 MAX_LR = 10.0
 MAX_BATCH = 4096
 MAX_SEED = 2**31 - 1
+MAX_LABEL_NOISE = 0.8  # past this, wrong labels outnumber right ones in every class
 
 
 class ConfigError(ValueError):
@@ -52,6 +53,9 @@ class RunConfig:
     batchnorm: bool = False
     patience: int = 0  # early stopping on held-out loss; 0 = off
     train_size: int = 0  # 0 = the whole training split
+    # Fraction of the training digits given a wrong label (data.noisy_labels): the
+    # same digits in every run, whatever the seed. Test labels are never touched.
+    label_noise: float = 0.0
     epochs: int = 10
     batch_size: int = 64
     optimizer: str = "sgd"
@@ -83,6 +87,9 @@ class RunConfig:
         _number("momentum", self.momentum)
         if not 0.0 <= self.momentum < 1.0:
             raise ConfigError(f"momentum must be in [0, 1), got {self.momentum}")
+        _number("label_noise", self.label_noise)
+        if not 0.0 <= self.label_noise <= MAX_LABEL_NOISE:
+            raise ConfigError(f"label_noise must be between 0 and {MAX_LABEL_NOISE:g}, got {self.label_noise}")
         _integer("epochs", self.epochs, 1, MAX_EPOCHS)
         _integer("batch_size", self.batch_size, 1, MAX_BATCH)
         _integer("patience", self.patience, 0, MAX_PATIENCE)
@@ -107,6 +114,11 @@ class RunConfig:
     def key(self) -> str:
         """Stable short id: equal for equal experiments, across processes."""
         payload = {f.name: getattr(self, f.name) for f in fields(self) if f.compare}
+        # Fields added after runs were stored leave the key alone at their default,
+        # so a store filled before them still answers for the same experiments.
+        for name, default in _LATER_FIELDS.items():
+            if payload[name] == default:
+                del payload[name]
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
@@ -141,6 +153,8 @@ class RunConfig:
             parts.append(word("patience", patience=self.patience))
         if self.train_size:
             parts.append(word("train_size", n=self.train_size))
+        if self.label_noise:
+            parts.append(word("label_noise", pct=f"{100 * self.label_noise:g}"))
         if len(parts) == 1:
             parts.append(word("none"))
         if self.dataset != "mnist-sample":
@@ -148,6 +162,10 @@ class RunConfig:
         if self.seed:
             parts.append(word("seed", seed=self.seed))
         return " · ".join(parts)
+
+
+# Fields added after the first stored runs, with the default that leaves a key unchanged.
+_LATER_FIELDS = {"label_noise": 0.0}
 
 
 def _choice(name, value, allowed):
@@ -217,6 +235,7 @@ QUERY_FIELDS = {
     "bn": "batchnorm",
     "patience": "patience",
     "train_size": "train_size",
+    "noise": "label_noise",
     "epochs": "epochs",
     "seed": "seed",
     "optimizer": "optimizer",

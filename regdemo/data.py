@@ -406,6 +406,34 @@ def _unwritable(folder: pathlib.Path, err: OSError) -> str:
 
 # ----------------------------------------------------------------------------- subsets
 
+# Seed of the label-noise choice: fixed, so "20 % noise" means the same wrong labels in
+# every run (like train_size's fixed digits), and runs differ only in what they claim to.
+NOISE_SEED = 7
+
+
+def noisy_labels(labels: torch.Tensor, fraction: float, num_classes: int = 10) -> torch.Tensor:
+    """A copy of `labels` with round(fraction * N) of them replaced by a wrong class.
+
+    Which examples and which wrong class are drawn once from NOISE_SEED: the same for every
+    run and every seed. The choice nests -- the digits mislabelled at 10 % are among those
+    mislabelled at 20 %, with the same wrong labels -- so raising the noise only adds wrong
+    labels. A new label is one of the other classes, uniformly, never the true one (the
+    classic memorization setup of Zhang et al. 2017 and Arpit et al. 2017).
+    """
+    n = len(labels)
+    count = round(fraction * n)
+    out = labels.clone()
+    if count == 0:
+        return out
+    generator = torch.Generator().manual_seed(NOISE_SEED)
+    order = torch.randperm(n, generator=generator)
+    # An offset of 1..C-1 classes: uniform over the wrong classes, never the true one.
+    offsets = torch.randint(1, num_classes, (n,), generator=generator)
+    picked = order[:count]
+    out[picked] = (labels[picked] + offsets[picked]) % num_classes
+    return out
+
+
 def stratified_subset(labels: torch.Tensor, size: int, seed: int) -> torch.Tensor:
     """Sorted int64 indices of `size` examples with every class equally represented (±1).
 

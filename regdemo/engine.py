@@ -137,15 +137,20 @@ def prepare_data(config: RunConfig, dataset, device) -> tuple[Split, Split, Spli
         # A fixed choice of digits (seed 0): "n=1000" means the same 1,000
         # digits in every run, so runs differ only in what they claim to.
         train_idx = data_module.stratified_subset(dataset.train_labels, config.train_size, seed=0)
+    labels = dataset.train_labels[train_idx]
+    if config.label_noise:
+        # The wrong labels are chosen among the digits this run trains on, so the
+        # fraction is exact; the held-out split below is noisy like the rest.
+        labels = data_module.noisy_labels(labels, config.label_noise)
     val = None
     if config.patience:
         n_val = max(10, round(len(train_idx) * VAL_FRACTION))
         pick = data_module.stratified_subset(dataset.train_labels[train_idx], n_val, seed=1)
         is_val = torch.zeros(len(train_idx), dtype=torch.bool)
         is_val[pick] = True
-        val_idx, train_idx = train_idx[is_val], train_idx[~is_val]
-        val = Split(dataset.train_images[val_idx].to(device), dataset.train_labels[val_idx].to(device))
-    train = Split(dataset.train_images[train_idx].to(device), dataset.train_labels[train_idx].to(device))
+        val = Split(dataset.train_images[train_idx[is_val]].to(device), labels[is_val].to(device))
+        train_idx, labels = train_idx[~is_val], labels[~is_val]
+    train = Split(dataset.train_images[train_idx].to(device), labels.to(device))
     test = Split(dataset.test_images.to(device), dataset.test_labels.to(device))
     return train, test, val
 

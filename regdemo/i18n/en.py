@@ -473,6 +473,7 @@ STRINGS: dict[str, str] = {
     "label.batchnorm": "BN",
     "label.patience": "early stop {patience}",
     "label.train_size": "n={n}",
+    "label.label_noise": "noise {pct}%",
     "label.none": "no regularization",
     "label.seed": "seed {seed}",
 }

@@ -447,6 +447,7 @@ STRINGS: dict[str, str] = {
     "label.batchnorm": "批归一化",
     "label.patience": "早停 {patience}",
     "label.train_size": "n={n}",
+    "label.label_noise": "标签噪声 {pct}%",
     "label.none": "无正则化",
     "label.seed": "种子 {seed}",
 }
