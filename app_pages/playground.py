@@ -28,7 +28,7 @@ FIELD_LABELS = {
     "l2": "sidebar.l2", "augment": "sidebar.augment", "batchnorm": "sidebar.batchnorm",
     "patience": "sidebar.patience", "train_size": "sidebar.train_size", "epochs": "sidebar.epochs",
     "seed": "sidebar.seed", "device": "sidebar.device", "lr": "sidebar.lr", "batch_size": "sidebar.batch_size",
-    "optimizer": "sidebar.optimizer",
+    "optimizer": "sidebar.optimizer", "label_noise": "sidebar.noise",
 }
 
 
