@@ -15,6 +15,7 @@ from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_fr
 from regdemo.jobs import RunLimitError
 from regdemo.lessons import lesson
 from webapp import export
+from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_panel, show_status
 from webapp.state import current_config, current_run, lang, presentation, registry, start_current, t
@@ -57,7 +58,7 @@ if not presentation():
 
 config = current_config()
 run = current_run()
-train_col, stop_col, toggle_col = st.columns([1, 1, 5], vertical_alignment="center")
+train_col, stop_col, toggle_col, zoom_col, log_col = st.columns([1, 1, 2.6, 1.6, 1.6], vertical_alignment="center")
 if train_col.button(t("button.train"), type="primary", key="pg_train", width="stretch"):
     try:
         run = start_current()
@@ -67,6 +68,7 @@ if stop_col.button(t("button.stop"), disabled=run is None or run.finished, key="
     registry().stop(run.key)
 eval_train = toggle_col.toggle(t("playground.eval_train"), value=True, key="pg_eval_train",
                                help=t("playground.eval_train.help"))
+AXES = axis_toggles("pg", zoom_col, log_col)
 
 if run is not None and run.config != config and not presentation():
     st.info(t("playground.config_changed", changes="; ".join(changes(run.config, config))), icon=":material/tune:")
@@ -81,7 +83,7 @@ def best_epoch(view) -> int | None:
 
 def chart_options(view, metric: str) -> dict:
     return dict(epochs=view.config.epochs, show_gap=eval_train, best_epoch=best_epoch(view), names=NAMES,
-                text=TEXT, title=t(f"playground.chart.{metric}"), scale=SCALE)
+                text=TEXT, title=t(f"playground.chart.{metric}"), scale=SCALE, **AXES)
 
 
 def draw_curves(view) -> None:

@@ -119,6 +119,13 @@ STRINGS: dict[str, str] = {
     "chart.activation": "activation",
     "chart.channel": "channel",
     "chart.unit": "unit",
+    "chart.acc_zoomed": "accuracy (zoomed)",
+    "chart.loss_log": "loss (log scale)",
+    "axes.zoom": "Zoom accuracy",
+    "axes.zoom.help": "On: the accuracy axis spans what the curves reach after the first epoch (the axis says "
+                      "'zoomed'), so a few points of gap are plain to see. Off: 0-100 %.",
+    "axes.log": "Log loss axis",
+    "axes.log.help": "The loss on a log axis: a test loss that turns up late in training is plain to see.",
     # --- export for slides (webapp/export.py) --------------------------------------
     "export.title": "Export for slides",
     "export.help": "PNG and SVG are drawn when you click, at slide size; presentation mode (sidebar) "

@@ -120,6 +120,13 @@ STRINGS: dict[str, str] = {
     "chart.activation": "激活值",
     "chart.channel": "通道",
     "chart.unit": "单元",
+    "chart.acc_zoomed": "准确率（已放大）",
+    "chart.loss_log": "损失（对数坐标）",
+    "axes.zoom": "放大准确率轴",
+    "axes.zoom.help": "开：准确率轴只显示第一个 epoch 之后曲线所在的范围（坐标轴标明“已放大”），"
+                      "几个百分点的差距也一目了然。关：0-100 %。",
+    "axes.log": "损失用对数坐标",
+    "axes.log.help": "用对数坐标画损失：训练后期测试损失回升，一眼就能看出。",
     # --- export for slides (webapp/export.py) --------------------------------------
     "export.title": "导出到幻灯片",
     "export.help": "PNG 和 SVG 在点击时按幻灯片尺寸绘制；侧边栏里的演示模式可以让页面本身适合投影和截图。",
