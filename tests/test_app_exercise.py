@@ -137,17 +137,3 @@ def test_playground_zooms_accuracy_by_default_and_toggles_back_and_to_log_loss(r
     assert acc["title"] == "accuracy" and acc["scale"]["domain"] == [0, 1]
     assert loss["title"] == "loss (log scale)" and loss["scale"]["type"] == "log"
 
-
-def test_the_axis_titles_are_translated(registry):
-    from test_app_playground import SMALL, charts
-
-    from regdemo.config import to_query_params
-
-    at = app({**to_query_params(SMALL), "lang": "zh"})
-    at.button(key="pg_train").click()
-    rerun(at)
-    assert registry.get(SMALL.key()).wait(30)
-    at.toggle(key="pg_log").set_value(True)
-    rerun(at)
-    acc, loss = (y_of(s) for s in charts(at)[:2])
-    assert acc["title"] == "准确率（已放大）" and loss["title"] == "损失（对数坐标）"
