@@ -6,7 +6,7 @@ from regdemo import visuals
 from regdemo.events import EARLY_STOPPED
 from regdemo.lessons import LESSON_PRESETS
 from webapp.layout import chart_scale
-from webapp.lesson_page import header, run_buttons, visual_labels
+from webapp.lesson_page import header, lesson_pair, run_buttons, visual_labels
 from webapp.live import live_panel, show_status
 from webapp.state import current_config, t
 
@@ -14,6 +14,9 @@ LABELS = visual_labels()
 TRY = LESSON_PRESETS["early_stopping"]  # {"patience": 3, "epochs": 30}
 
 header("nav.early_stopping", "early_stopping")
+lesson_pair("early_stopping")
+st.warning(t("early.no_help"), icon=":material/info:")
+st.header(t("early.inside.title"))
 config = current_config()
 run = run_buttons("early", t("early.try", **TRY), TRY, [1, 1, 3, 2])
 
