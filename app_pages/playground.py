@@ -17,7 +17,9 @@ from regdemo.lessons import lesson
 from webapp import export
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
+from webapp.lesson_page import overfitting_config, train_config
 from webapp.live import live_panel, show_status
+from webapp.sidebar import current_exercise
 from webapp.state import current_config, current_run, lang, presentation, registry, start_current, t
 
 SCALE = chart_scale()
@@ -69,6 +71,15 @@ if stop_col.button(t("button.stop"), disabled=run is None or run.finished, key="
 eval_train = toggle_col.toggle(t("playground.eval_train"), value=True, key="pg_eval_train",
                                help=t("playground.eval_train.help"))
 AXES = axis_toggles("pg", zoom_col, log_col)
+
+# The default run (clean digits) barely overfits; one click shows a run that does -- a
+# lesson baseline with wrong labels -- without changing what the default means everywhere.
+OVERFIT = overfitting_config()
+if OVERFIT is not None and not current_exercise().active and not presentation() and config != OVERFIT:
+    hint, button = st.columns([5, 2], vertical_alignment="center")
+    hint.caption(t("playground.overfit.hint", label=OVERFIT.label(lang())))
+    button.button(t("playground.overfit"), key="pg_overfit", icon=":material/trending_down:", on_click=train_config,
+                  args=(OVERFIT,), width="stretch")
 
 if run is not None and run.config != config and not presentation():
     st.info(t("playground.config_changed", changes="; ".join(changes(run.config, config))), icon=":material/tune:")

@@ -109,3 +109,18 @@ def test_pages_render_without_a_catalog(registry, monkeypatch):  # noqa: F811  (
         at = app(page)
         assert at.title[0].value and not at.exception
 
+
+
+def test_playground_show_overfitting_trains_a_lesson_baseline(registry, catalog):  # noqa: F811
+    from streamlit.testing.v1 import AppTest
+    from test_app_lessons import TIMEOUT
+
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    at.button(key="pg_overfit").click().run()
+    assert not at.exception
+    baseline = catalog.LESSONS["dropout"].baseline  # the only lesson whose stored check has a peak
+    assert at.session_state["config"] == baseline
+    assert registry.get(baseline.key()) is not None
+    assert "noise" in {k for k in at.query_params}

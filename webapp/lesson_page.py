@@ -36,7 +36,23 @@ def header(title_key: str, topic: str) -> None:
 
 def train_with(**changes) -> None:
     """Try it's callback, run before the sidebar draws: put the change into the sidebar, train it."""
-    config = current_config().replace(**changes)
+    train_config(current_config().replace(**changes))
+
+
+def overfitting_config() -> RunConfig | None:
+    """The setup that shows overfitting plainest: the baseline of the lesson whose stored check
+    saw the largest fall from peak test accuracy (the dropout lesson's when nothing is stored)."""
+    found = lesson_effect.lessons()
+    if not found:
+        return None
+    falls = {name: e.peak_minus_final for name in found
+             if (e := lesson_effect.measured_effect(name)) is not None and e.peak_minus_final is not None}
+    name = max(falls, key=falls.get) if falls else ("dropout" if "dropout" in found else next(iter(found)))
+    return found[name].baseline
+
+
+def train_config(config: RunConfig) -> None:
+    """A button's callback, run before the sidebar draws: the whole setup into the sidebar, trained."""
     sidebar.load_config(config)
     try:
         st.session_state.run_key = state.registry().get_or_start(config, session=session_id()).key

@@ -178,6 +178,9 @@ STRINGS: dict[str, str] = {
                         "save it as PNG or SVG.",
     # --- Playground page -----------------------------------------------------------
     "playground.on": "on",
+    "playground.overfit": "Show overfitting",
+    "playground.overfit.hint": "The default run learns clean digits and barely overfits. **Show overfitting** trains "
+                               "a setup where it plainly does ({label}): test accuracy peaks, then falls.",
     "playground.eval_train": "Show train accuracy in eval mode and the gap",
     "playground.eval_train.help": "Green: the training digits measured after each epoch the way test is "
                                   "measured (dropout off, no augmentation). The grey band between green and "

@@ -174,6 +174,9 @@ STRINGS: dict[str, str] = {
     "export.no_images": "此处无法导出 PNG/SVG（{reason}）；每个图表的 ⋯ 菜单仍可将其保存为 PNG 或 SVG。",
     # --- Playground page -----------------------------------------------------------
     "playground.on": "开",
+    "playground.overfit": "展示过拟合",
+    "playground.overfit.hint": "默认设置学习的是干净的数字，几乎不会过拟合。**展示过拟合**会训练一个明显过拟合的设置"
+                               "（{label}）：测试准确率先升到峰值，然后下降。",
     "playground.eval_train": "显示评估模式下的训练准确率和差距",
     "playground.eval_train.help": "绿色：每个 epoch 结束后，按测试的方式（关闭 Dropout、不做数据增强）测得的训练"
                                   "数字准确率。绿线与测试曲线之间的灰色带就是泛化差距。",
