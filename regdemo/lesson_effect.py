@@ -8,7 +8,6 @@ No streamlit here: webapp.lesson_page draws what these return.
 from __future__ import annotations
 
 import importlib
-import statistics
 from dataclasses import dataclass
 
 from regdemo.frames import kept_epoch
@@ -44,93 +43,79 @@ def measured() -> dict:
 
 @dataclass(frozen=True)
 class Effect:
-    """One lesson's effect: accuracies in 0..1, gains in percentage points."""
+    """One lesson's effect: accuracies in 0..1, gains and falls in percentage points."""
 
     seeds: int
     baseline_acc: float
     treated_acc: float
-    gain: float  # mean over seeds of treated minus baseline, points
+    gain: float  # treated minus baseline, mean over seeds, points
     gain_std: float
     gain_min: float
     baseline_loss: float | None = None
     treated_loss: float | None = None
+    loss_change: float | None = None  # (treated - baseline) / baseline, mean over seeds
     baseline_near_zero: float | None = None
     treated_near_zero: float | None = None
-    peak_minus_final: float | None = None  # the baseline's, points
+    peak_minus_final: float | None = None  # the baseline's fall from its best test accuracy, points
+    measure: str = "accuracy"  # what the claim rests on: accuracy, loss (L2) or sparsity (L1)
 
 
-def _get(data, *path, default=None):
+def _get(data, *path):
     for key in path:
         if not isinstance(data, dict) or key not in data:
-            return default
+            return None
         data = data[key]
     return data
 
 
-def _mean(value):
-    """A number, or the mean of a {"mean": ...} / per-seed list."""
+def _number(value) -> float | None:
+    """A stored number, or the mean of a {"mean", "std", "per_seed"} entry."""
     if isinstance(value, dict):
         value = value.get("mean")
-    if isinstance(value, (list, tuple)):
-        value = statistics.fmean(value) if value else None
-    return float(value) if isinstance(value, (int, float)) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _seeds(value) -> list[float]:
-    if isinstance(value, dict):
-        value = value.get("per_seed") or value.get("seeds") or []
-    return [float(v) for v in value] if isinstance(value, (list, tuple)) else []
-
-
-def entries(data: dict) -> dict:
-    """Lesson name -> its stored entry, from the file's top level or its "lessons" table."""
-    table = data.get("lessons", data) if isinstance(data, dict) else {}
-    if isinstance(table, list):
-        table = {e.get("lesson") or e.get("name"): e for e in table if isinstance(e, dict)}
-    return {k: v for k, v in table.items() if isinstance(v, dict)}
+def _count(value) -> int:
+    return len(value) if isinstance(value, (list, tuple)) else int(value) if isinstance(value, int) else 0
 
 
 def measured_effect(name: str, data: dict | None = None) -> Effect | None:
-    """The stored effect of lesson `name` (accuracies as fractions, gains in points), or None
-    when it was not measured. The gain's spread comes from the per-seed accuracies when
-    the file has them (a paired difference per seed), else from its own gain entry."""
-    entry = entries(measured() if data is None else data).get(name)
-    if not entry:
+    """The effect of lesson `name` as `python -m regdemo lessons --check --write` stored it
+    (catalog.measured()'s shape: accuracies and gains in points), or None when not measured."""
+    data = measured() if data is None else data
+    entry = _get(data, "lessons", name)
+    if not isinstance(entry, dict):
         return None
-    base, treated = _mean(_get(entry, "baseline", "test_acc")), _mean(_get(entry, "treated", "test_acc"))
-    if base is None or treated is None:
+    base, treated = _number(_get(entry, "baseline", "test_acc")), _number(_get(entry, "treated", "test_acc"))
+    gain = _number(_get(entry, "gain"))
+    if base is None or treated is None or gain is None:
         return None
-    base_seeds, treated_seeds = _seeds(_get(entry, "baseline", "test_acc")), _seeds(_get(entry, "treated", "test_acc"))
-    if base_seeds and len(base_seeds) == len(treated_seeds):
-        gains = [100.0 * (t - b) for b, t in zip(base_seeds, treated_seeds, strict=True)]
-        gain, std, low = statistics.fmean(gains), (statistics.stdev(gains) if len(gains) > 1 else 0.0), min(gains)
-    else:
-        gain = _mean(_get(entry, "gain"))
-        gain = 100.0 * (treated - base) if gain is None else gain
-        std, low = _mean(_get(entry, "gain", "std")) or 0.0, _mean(_get(entry, "gain", "min"))
-        low = gain if low is None else low
-    seeds = _get(entry, "seeds", default=len(base_seeds))
-    peak = _mean(_get(entry, "baseline", "peak_minus_final"))
-    peak = _mean(_get(entry, "peak_minus_final")) if peak is None else peak
+    std, low = _number(_get(entry, "gain", "std")), _number(_get(entry, "gain", "min"))
     return Effect(
-        seeds=int(seeds) if isinstance(seeds, (int, float)) else len(base_seeds),
-        baseline_acc=base, treated_acc=treated, gain=gain, gain_std=std, gain_min=low,
-        baseline_loss=_mean(_get(entry, "baseline", "test_loss")),
-        treated_loss=_mean(_get(entry, "treated", "test_loss")),
-        baseline_near_zero=_mean(_get(entry, "baseline", "near_zero")),
-        treated_near_zero=_mean(_get(entry, "treated", "near_zero")),
-        peak_minus_final=peak,
+        seeds=_count(_get(entry, "seeds")) or _count(_get(data, "seeds")),
+        baseline_acc=base / 100.0, treated_acc=treated / 100.0, gain=gain,
+        gain_std=0.0 if std is None else std, gain_min=gain if low is None else low,
+        baseline_loss=_number(_get(entry, "baseline", "test_loss")),
+        treated_loss=_number(_get(entry, "treated", "test_loss")),
+        loss_change=_number(_get(entry, "loss_change")),
+        baseline_near_zero=_number(_get(entry, "baseline", "near_zero")),
+        treated_near_zero=_number(_get(entry, "treated", "near_zero")),
+        peak_minus_final=_number(_get(entry, "baseline", "peak_minus_final")),
+        measure=str(entry.get("measure") or "accuracy"),
     )
 
 
 def about(data: dict | None = None) -> dict:
-    """Where and how the stored check was measured: seeds, digits, machine, date (what the file says)."""
+    """Where and how the stored check was measured (what the file says): date, machine,
+    cpus, torch, seeds (a count), command."""
     data = measured() if data is None else data
-    keys = ("seeds", "test_set", "held_out", "digits", "machine", "date", "command")
-    return {k: data[k] for k in keys if isinstance(data, dict) and k in data}
+    out = {k: data[k] for k in ("date", "machine", "cpus", "torch", "command") if k in data}
+    if "seeds" in data:
+        out["seeds"] = _count(data["seeds"])
+    return out
 
 
-def live_effect(baseline_view, treated_view) -> Effect | None:
+def live_effect(baseline_view, treated_view, measure: str = "accuracy") -> Effect | None:
     """The two runs trained in the app, once both finished: one seed, kept weights' test accuracy."""
     if baseline_view is None or treated_view is None or not (baseline_view.finished and treated_view.finished):
         return None
@@ -141,5 +126,6 @@ def live_effect(baseline_view, treated_view) -> Effect | None:
     peak = max(e.test_acc for e in baseline_view.epochs)
     return Effect(seeds=1, baseline_acc=base.test_acc, treated_acc=treated.test_acc, gain=gain, gain_std=0.0,
                   gain_min=gain, baseline_loss=base.test_loss, treated_loss=treated.test_loss,
+                  loss_change=treated.test_loss / base.test_loss - 1 if base.test_loss else None,
                   baseline_near_zero=base.near_zero, treated_near_zero=treated.near_zero,
-                  peak_minus_final=100.0 * (peak - baseline_view.epochs[-1].test_acc))
+                  peak_minus_final=100.0 * (peak - baseline_view.epochs[-1].test_acc), measure=measure)

@@ -28,12 +28,27 @@ TREATED = {
     "dropout": dict(dropout=0.5), "l1": dict(l1=1e-4), "l2": dict(l2=1e-2), "early_stopping": dict(patience=1),
     "augmentation": dict(augment="light"), "more_data": dict(train_size=200), "batchnorm": dict(batchnorm=True),
 }
+# catalog.measured()'s shape: accuracies and gains in points, per seed and summarized.
 MEASURED = {
-    "seeds": 3, "machine": "a test machine", "date": "2026-11-30",
-    "lessons": {"dropout": {
-        "baseline": {"test_acc": {"mean": 0.80, "per_seed": [0.80, 0.79, 0.81]}, "peak_minus_final": 4.2},
-        "treated": {"test_acc": {"mean": 0.887, "per_seed": [0.887, 0.882, 0.892]}},
-    }},
+    "seeds": [0, 1, 2], "machine": "a test machine", "cpus": 2, "torch": "2.x", "date": "2026-11-30",
+    "command": "python -m regdemo lessons --check --seeds 3 --write",
+    "lessons": {
+        "dropout": {
+            "measure": "accuracy", "seeds": [0, 1, 2],
+            "baseline": {"test_acc": {"mean": 80.0, "std": 1.0, "per_seed": [80.0, 79.0, 81.0]},
+                         "test_loss": {"mean": 0.9}, "peak_minus_final": {"mean": 4.2}},
+            "treated": {"test_acc": {"mean": 88.7, "std": 0.5, "per_seed": [88.7, 88.2, 89.2]},
+                        "test_loss": {"mean": 0.5}},
+            "gain": {"mean": 8.7, "std": 0.5, "min": 8.2, "per_seed": [8.7, 9.2, 8.2]},
+            "loss_change": {"mean": -0.44},
+        },
+        "l1": {
+            "measure": "sparsity", "seeds": [0, 1, 2],
+            "baseline": {"test_acc": {"mean": 80.0}, "near_zero": {"mean": 0.05}},
+            "treated": {"test_acc": {"mean": 79.5}, "near_zero": {"mean": 0.62}},
+            "gain": {"mean": -0.5, "std": 0.4, "min": -1.0},
+        },
+    },
 }
 
 
@@ -62,12 +77,13 @@ def texts(elements) -> str:
 
 def test_measured_effect_is_read_from_the_stored_check():
     effect = lesson_effect.measured_effect("dropout", MEASURED)
-    assert effect.seeds == 3
+    assert effect.seeds == 3 and effect.baseline_acc == pytest.approx(0.80)
     assert effect.gain == pytest.approx(8.7) and effect.gain_std == pytest.approx(0.5) and effect.gain_min == \
         pytest.approx(8.2)
     assert effect.peak_minus_final == pytest.approx(4.2)
     assert lesson_effect.measured_effect("l2", MEASURED) is None  # not measured: nothing said
-    assert lesson_effect.about(MEASURED) == {"seeds": 3, "machine": "a test machine", "date": "2026-11-30"}
+    assert lesson_effect.about(MEASURED)["seeds"] == 3
+    assert lesson_effect.measured_effect("l1", MEASURED).measure == "sparsity"
 
 
 @pytest.mark.parametrize("name", list(PAGES))
@@ -82,7 +98,8 @@ def test_dropout_pair_says_what_was_measured_and_trains_both_runs(registry, cata
     at = app(PAGES["dropout"])
     info = texts(at.info)
     assert "over 3 seeds" in info and "+8.7 ± 0.5 points" in info and "worst seed +8.2" in info
-    assert "a test machine, 2026-11-30" in info and "peaked 4.2 points" in info
+    assert "on 2026-11-30, a test machine (2 CPUs" in info and "peaked 4.2 points" in info
+    assert "the 1,000 test digits" in info
     at.button(key="pair_dropout_try").click().run()
     lesson = catalog.LESSONS["dropout"]
     runs = [registry.get(c.key()) for c in (lesson.baseline, lesson.treated)]
@@ -95,6 +112,12 @@ def test_dropout_pair_says_what_was_measured_and_trains_both_runs(registry, cata
     assert pair, "the pair's accuracy chart"
     live = texts(at.success)
     assert "These two runs (one seed)" in live and "points" in live
+
+
+def test_the_l1_pair_leads_with_sparsity(registry, catalog):  # noqa: F811
+    info = texts(app(PAGES["l1"]).info)
+    assert "near zero (|w| < 0.001) 5.0 % without, **62.0 % with L1**" in info
+    assert "-0.5 ± 0.4 points" in info
 
 
 def test_an_unmeasured_pair_says_so(registry, catalog):  # noqa: F811  (the imported fixture)

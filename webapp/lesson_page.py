@@ -8,6 +8,7 @@ import streamlit as st
 
 from regdemo import charts, lesson_effect, visuals
 from regdemo.config import ConfigError, RunConfig
+from regdemo.data import EXPECTED_COUNTS
 from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame
 from regdemo.jobs import Run, RunLimitError
 from regdemo.lessons import lesson
@@ -114,28 +115,39 @@ class RunSet:
 
 # --- the lesson's preset pair: baseline vs the same setup with the regularizer -------------
 
-def effect_lines(effect, name: str, what: str, measured: bool) -> list[str]:
-    """Sentences about one effect (lesson_effect.Effect), in the page's language."""
+def _share(value: float) -> str:
+    """A share of weights: stored as a fraction (0..1) or in percent."""
+    return f"{value if value > 1 else 100 * value:.1f} %"
+
+
+def effect_lines(effect, what: str, measured: bool) -> list[str]:
+    """Sentences about one effect (lesson_effect.Effect), in the page's language, led by
+    what the lesson's claim rests on: accuracy, held-out loss (L2) or sparsity (L1)."""
     values = dict(base=f"{100 * effect.baseline_acc:.1f}", treated=f"{100 * effect.treated_acc:.1f}",
                   gain=f"{effect.gain:+.1f}", std=f"{effect.gain_std:.1f}", low=f"{effect.gain_min:+.1f}",
                   seeds=effect.seeds, what=what)
-    lines = [t("pair.measured.acc" if measured else "pair.live.acc", **values)]
-    if effect.baseline_loss and effect.treated_loss:
-        change = 100 * (effect.treated_loss / effect.baseline_loss - 1)
-        lines.append(t("pair.loss", base=f"{effect.baseline_loss:.3f}", treated=f"{effect.treated_loss:.3f}",
-                       change=f"{change:+.0f}"))
-    if effect.baseline_near_zero is not None and effect.treated_near_zero is not None and name in ("l1", "l2"):
-        lines.append(t("pair.near_zero", base=f"{effect.baseline_near_zero:.1%}",
-                       treated=f"{effect.treated_near_zero:.1%}"))
+    prefix = "pair.measured" if measured else "pair.live"
+    lines = []
+    if effect.measure == "sparsity" and effect.baseline_near_zero is not None and effect.treated_near_zero is not None:
+        lines.append(t(f"{prefix}.sparsity", base=_share(effect.baseline_near_zero),
+                       treated=_share(effect.treated_near_zero), seeds=effect.seeds, what=what))
+    if effect.measure == "loss" and effect.loss_change is not None and effect.baseline_loss and effect.treated_loss:
+        lines.append(t(f"{prefix}.loss", base=f"{effect.baseline_loss:.3f}", treated=f"{effect.treated_loss:.3f}",
+                       change=f"{100 * effect.loss_change:+.0f}", seeds=effect.seeds, what=what))
+    lines.append(t(f"{prefix}.acc", **values))
     if effect.peak_minus_final is not None and effect.peak_minus_final >= 1.0:
         lines.append(t("pair.peak", drop=f"{effect.peak_minus_final:.1f}"))
     return lines
 
 
-def _measured_note() -> str:
+def _measured_note(config: RunConfig) -> str:
     about = lesson_effect.about()
-    parts = [f"{about[k]}" for k in ("test_set", "held_out", "digits", "machine", "date") if k in about]
-    return t("pair.measured.where", where=", ".join(parts) if parts else t("pair.measured.where.unknown"))
+    test_digits = f"{(EXPECTED_COUNTS.get(config.dataset) or (0, 0))[1]:,}"
+    if not about:
+        return t("pair.measured.where.unknown", digits=test_digits)
+    return t("pair.measured.where", digits=test_digits, command=about.get("command") or "python -m regdemo lessons "
+             "--check", date=about.get("date", "?"), machine=about.get("machine", "?"), cpus=about.get("cpus", "?"),
+             torch=about.get("torch", "?"))
 
 
 def lesson_pair(name: str) -> None:
@@ -159,7 +171,7 @@ def lesson_pair(name: str) -> None:
     if effect is None:
         st.caption(t("pair.unmeasured"))
     else:
-        st.info("  \n".join(effect_lines(effect, name, what, measured=True) + [_measured_note()]),
+        st.info("  \n".join(effect_lines(effect, what, measured=True) + [_measured_note(found.baseline)]),
                 icon=":material/fact_check:")
     axes = axis_toggles(f"pair_{name}", *st.columns(2)[:2]) if not presentation() else {"zoom": True,
                                                                                          "log_loss": False}
@@ -183,9 +195,10 @@ def lesson_pair(name: str) -> None:
                                        text=chart_text(), epochs=epochs, title=t(f"pair.chart.{metric}"),
                                        height=300, scale=chart_scale(), **axes)
             col.vega_lite_chart(spec, width="stretch", alt=t(f"pair.chart.{metric}"))
-        live = lesson_effect.live_effect(by_key.get(found.baseline.key()), by_key.get(found.treated.key()))
+        live = lesson_effect.live_effect(by_key.get(found.baseline.key()), by_key.get(found.treated.key()),
+                                         getattr(found, "measure", "accuracy"))
         if live is not None:
-            st.success("  \n".join(effect_lines(live, name, what, measured=False)), icon=":material/check_circle:")
+            st.success("  \n".join(effect_lines(live, what, measured=False)), icon=":material/check_circle:")
 
     pair.advance()  # before drawing: a run started now streams at once
     live_runs(pair.keys, draw, name=f"pair_{name}")

@@ -134,13 +134,18 @@ STRINGS: dict[str, str] = {
                          "{what}: **{gain} ± {std} points** (worst seed {low}).",
     "pair.live.acc": "These two runs (one seed): held-out accuracy {base} % without, {treated} % with {what}: "
                      "**{gain} points**.",
-    "pair.loss": "Held-out loss {base} → {treated} ({change} %).",
-    "pair.near_zero": "Weights near zero (|w| < 0.001): {base} → {treated}.",
+    "pair.measured.loss": "Measured over {seeds} seeds: held-out loss {base} without, {treated} with {what}: "
+                          "**{change} %**.",
+    "pair.live.loss": "These two runs (one seed): held-out loss {base} without, {treated} with {what}: **{change} %**.",
+    "pair.measured.sparsity": "Measured over {seeds} seeds: weights near zero (|w| < 0.001) {base} without, "
+                              "**{treated} with {what}**.",
+    "pair.live.sparsity": "These two runs (one seed): weights near zero (|w| < 0.001) {base} without, "
+                          "**{treated} with {what}**.",
     "pair.peak": "Without it, test accuracy peaked {drop} points above where it ended: memorizing the wrong "
                  "labels cost that much.",
-    "pair.measured.where": "Measured by `python -m regdemo lessons --check` on held-out digits the runs never "
-                           "trained on ({where}).",
-    "pair.measured.where.unknown": "machine and date not recorded",
+    "pair.measured.where": "Held-out: the {digits} test digits, never trained on. Measured by `{command}` on {date}, "
+                           "{machine} ({cpus} CPUs, torch {torch}).",
+    "pair.measured.where.unknown": "Held-out: the {digits} test digits, never trained on.",
     "pair.waiting": "Waiting for the first epoch…",
     "pair.empty": "Press Try it: both runs train side by side, and their effect appears here.",
     "pair.chart.acc": "Accuracy: without (black) and with (orange)",

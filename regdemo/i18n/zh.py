@@ -134,11 +134,18 @@ STRINGS: dict[str, str] = {
                          "**{gain} ± {std} 个百分点**（最差的种子 {low}）。",
     "pair.live.acc": "这两次训练（一个种子）：留出数字上的准确率，不用时 {base} %，使用{what}时 {treated} %："
                      "**{gain} 个百分点**。",
-    "pair.loss": "留出数字上的损失 {base} → {treated}（{change} %）。",
-    "pair.near_zero": "接近零的权重（|w| < 0.001）：{base} → {treated}。",
+    "pair.measured.loss": "在 {seeds} 个随机种子上测得：留出数字上的损失，不用时 {base}，"
+                          "使用{what}时 {treated}：**{change} %**。",
+    "pair.live.loss": "这两次训练（一个种子）：留出数字上的损失，不用时 {base}，"
+                      "使用{what}时 {treated}：**{change} %**。",
+    "pair.measured.sparsity": "在 {seeds} 个随机种子上测得：接近零的权重（|w| < 0.001），不用时 {base}，"
+                              "**使用{what}时 {treated}**。",
+    "pair.live.sparsity": "这两次训练（一个种子）：接近零的权重（|w| < 0.001），不用时 {base}，"
+                          "**使用{what}时 {treated}**。",
     "pair.peak": "不用时，测试准确率的峰值比最后高 {drop} 个百分点：死记错误标签就损失了这么多。",
-    "pair.measured.where": "由 `python -m regdemo lessons --check` 在训练从未见过的留出数字上测得（{where}）。",
-    "pair.measured.where.unknown": "未记录机器和日期",
+    "pair.measured.where": "留出数字：{digits} 个测试数字，训练时从未见过。由 `{command}` 于 {date} 在 {machine}"
+                           "（{cpus} 个 CPU，torch {torch}）上测得。",
+    "pair.measured.where.unknown": "留出数字：{digits} 个测试数字，训练时从未见过。",
     "pair.waiting": "等待第一个 epoch……",
     "pair.empty": "点击“试一试”：两次训练并排进行，效果会显示在这里。",
     "pair.chart.acc": "准确率：不用（黑）与使用（橙）",
