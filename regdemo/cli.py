@@ -1,6 +1,6 @@
-"""python -m regdemo train | bench | sweep | runs
+"""python -m regdemo train | lessons | bench | sweep | runs
 
-`train` is here; the other commands live beside what they drive (bench.py,
+`train` and `lessons` are here; the other commands live beside what they drive (bench.py,
 sweep.py, store.py), each with add_arguments(parser) and run(args) -> exit code.
 A user error prints one line and exits 2; no traceback for anything a user typed.
 """
@@ -170,6 +170,62 @@ def cmd_train(args) -> int:
     return 0 if done.status in ("finished", "early_stopped") else 1
 
 
+def cmd_lessons(args) -> int:
+    """List the lessons (--json: one object per line), or --check them by training every pair."""
+    import shlex
+
+    from regdemo.lessons import catalog
+
+    names = args.only.split(",") if args.only else list(catalog.LESSONS)
+    unknown = [n for n in names if n not in catalog.LESSONS]
+    if unknown:
+        raise UserError(f"unknown lesson {unknown[0]!r}; lessons are {', '.join(catalog.LESSONS)}")
+    lessons = [catalog.LESSONS[n] for n in names]
+    out = sys.stdout
+    if not args.check:
+        if args.seeds is not None or args.write is not None:
+            raise UserError("--seeds and --write go with --check")
+        for lesson in lessons:
+            baseline, treated = catalog.train_args(lesson.baseline), catalog.train_args(lesson.treated)
+            if args.json:
+                print(json.dumps({"lesson": lesson.name, "topic": lesson.topic, "claim": lesson.claim["en"],
+                                  "baseline": baseline, "treated": treated}, ensure_ascii=False), file=out)
+            else:
+                print(f"{lesson.name} ({lesson.topic} page): {lesson.claim['en']}", file=out)
+                print(f"  baseline: python -m regdemo train {shlex.join(baseline)}", file=out)
+                print(f"  treated:  python -m regdemo train {shlex.join(treated)}", file=out)
+        return 0
+    if args.json:
+        raise UserError("--json lists the lessons; --check prints a table (and --write stores it as JSON)")
+    from regdemo.lessons import check
+
+    seeds = 3 if args.seeds is None else args.seeds
+    if not 1 <= seeds <= 20:
+        raise UserError(f"--seeds must be between 1 and 20, got {seeds}")
+    print(f"checking {len(lessons)} lesson(s) over seeds 0..{seeds - 1}: each run is a whole "
+          "`python -m regdemo train` process; a config shared by lessons trains once per seed", file=out, flush=True)
+
+    def report(config, result):
+        print(f"  {config.label()} seed {config.seed}: test {result.test_acc:.1f} % (kept epoch "
+              f"{result.best_epoch}/{result.epochs_run}), peak {result.peak_test_acc:.1f} %, "
+              f"{result.seconds:.1f} s", file=out, flush=True)
+
+    try:
+        results = check.run_check(lessons, seeds, on_run=report)
+    except check.CheckError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    print(check.table(results), file=out)
+    if args.write is not None:
+        command = f"python -m regdemo lessons --check --seeds {seeds}" + (f" --only {args.only}" if args.only else "")
+        check.write_json(check.to_json(results, command), args.write)
+        print(f"wrote {args.write}", file=out)
+    return 0 if all(r.proven() for r in results) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m regdemo", description="Regularization Lab from the command line")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -178,6 +234,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--json", action="store_true", help="one JSON object per line")
     train.add_argument("--save", metavar="PATH", help="write a checkpoint (config and weights)")
     train.set_defaults(handler=cmd_train)
+    from regdemo.lessons.catalog import MEASURED_PATH
+
+    lessons = sub.add_parser("lessons", help="each lesson's claim and its pair of runs; --check trains them")
+    lessons.add_argument("--json", action="store_true", help="one JSON object per lesson")
+    lessons.add_argument("--check", action="store_true",
+                         help="train every pair over seeds and print held-out accuracy, loss and gain")
+    lessons.add_argument("--seeds", type=int, metavar="N", help="with --check: seeds 0..N-1 (default 3)")
+    lessons.add_argument("--only", metavar="NAMES", help="comma-separated lessons (default: all)")
+    lessons.add_argument("--write", nargs="?", const=str(MEASURED_PATH), metavar="PATH",
+                         help=f"with --check: store the numbers as JSON (default path {MEASURED_PATH.name} "
+                              "beside the catalog, which the pages read)")
+    lessons.set_defaults(handler=cmd_lessons)
     for name, (module, help_text) in EXTERNAL_COMMANDS.items():
         p = sub.add_parser(name, help=help_text)
         try:

@@ -4,7 +4,8 @@ One Markdown file per topic and language: regdemo/lessons/<lang>/<topic>.md.
 Teachers can edit the text without touching code; a test checks every topic
 exists in every language. LESSON_PRESETS holds what each lesson's "Try it"
 button loads: RunConfig field overrides on top of the defaults (the wide
-network on the embedded sample).
+network on the embedded sample). The regularizer pages' presets are the treated
+runs of the lesson catalog (catalog.py), the pairs measured in docs/lessons.md.
 """
 
 from __future__ import annotations
@@ -13,27 +14,28 @@ import functools
 import pathlib
 
 from regdemo.config import PRESETS
+from regdemo.lessons.catalog import LESSONS, changes
 
 LESSON_DIR = pathlib.Path(__file__).resolve().parent
 LANGS = ("en", "zh")
 TOPICS = ("playground", "compare", "dropout", "l1_l2", "early_stopping", "augmentation", "train_size",
           "batchnorm", "sweep", "mistakes", "about")
 
-# Each lesson's "Try it" setup, as RunConfig overrides. The values are the ones
-# the lesson text promises; the L2 strength is the article's 3e-3, within the
-# seed spread of the best point of the measured sweep in docs/sweep_l2.md.
+# Each lesson's "Try it" setup, as RunConfig overrides. The regularizer pages load the
+# treated run of their catalog lesson: one source for the page, the CLI and the check.
 LESSON_PRESETS: dict[str, dict] = {
     "playground": {},  # the unregularized baseline every page compares against
     # The article's runs in the Compare page's class-time recipe: on the 4,000-digit
     # sample, batch 128 leaves the bias-free article net on its starting plateau for
     # most of 10 epochs; batch 32 gets it going (same config keys as that page's runs).
     "compare": dict(PRESETS["article-dropout"], batch_size=32, epochs=10),
-    "dropout": {"dropout": 0.5},
-    "l1_l2": {"l2": 3e-3},
-    "early_stopping": {"patience": 3, "epochs": 30},
-    "augmentation": {"augment": "light"},
-    "train_size": {"train_size": 500},
-    "batchnorm": {"batchnorm": True},
+    "dropout": changes(LESSONS["dropout"].treated),
+    "l1_l2": changes(LESSONS["l2"].treated),
+    "early_stopping": changes(LESSONS["early_stopping"].treated),
+    "augmentation": changes(LESSONS["augmentation"].treated),
+    # the page's Try it trains the small set of the more-data pair: the one that overfits
+    "train_size": changes(LESSONS["more_data"].baseline),
+    "batchnorm": changes(LESSONS["batchnorm"].treated),
     "sweep": {},  # the sweep's base config; the page varies one field of it
     "mistakes": {},  # a baseline run to open
     "about": dict(PRESETS["article-baseline"], batch_size=32, epochs=10),
