@@ -1,6 +1,6 @@
 """Slide-ready screenshots of the real app, taken in headless Chromium.
 
-    python -m regdemo.screenshots [--out docs/screenshots] [--lang en|zh]
+    python -m regdemo.screenshots [--out docs/screenshots] [--lang en|zh] [--pages lessons|dropout,l2,...]
 
 Starts `streamlit run streamlit_app.py` on a free local port (its own
 REGDEMO_HOME in a temp folder, so nothing of a teacher's runs leaks in), drives
@@ -244,13 +244,17 @@ SETUP = {"epochs": "12"}
 # Per page (its URL path), the button that starts its demonstration, by widget
 # key: keys do not change with the language. Pages not named here are shot as
 # they open; History and Compare come last so they list every run trained before.
+# A regularizer page's demonstration is its lesson pair (the catalog's two runs, side by side).
 ACTIONS = {
     "": "pg_train",
-    "dropout": "dropout_try",
-    "l1_l2": "l1l2_train",
-    "early_stopping": "early_try",
-    "augmentation": "augment_sizes_train",
+    "dropout": "pair_dropout_try",
+    "l1_l2": "pair_l1_try",
+    "l2": "pair_l2_try",
+    "early_stopping": "pair_early_stopping_try",
+    "augmentation": "pair_augmentation_try",
+    "batchnorm": "pair_batchnorm_try",
 }
+LESSON_PAGES = ("dropout", "l1_l2", "l2", "early_stopping", "augmentation", "batchnorm")
 LAST = ("history", "compare", "about")
 RUN_TIMEOUT_MS = 20 * 60_000  # one page's runs, queued behind each other on a small machine
 
@@ -346,8 +350,10 @@ def shoot(page, path: pathlib.Path) -> None:
     print(f"  {path}")
 
 
-def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2) -> list[pathlib.Path]:
-    """Drive every page of a fresh app server and write its PNGs to `out`."""
+def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
+                     pages: tuple[str, ...] | None = None) -> list[pathlib.Path]:
+    """Drive every page of a fresh app server (or only `pages`, by URL path; "playground"
+    for the first) and write its PNGs to `out`."""
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -363,6 +369,8 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2) -> l
         urls = [href for _, href in nav_links(page)] or [server.url + "/"]
         # Nav order, except that the pages showing every run so far come after the runs.
         urls.sort(key=lambda u: LAST.index(page_slug(u)) + 1 if page_slug(u) in LAST else 0)
+        if pages:
+            urls = [u for u in urls if (page_slug(u) or "playground") in pages]
         for url in urls:
             slug = page_slug(url)
             name = (slug or "playground") + suffix
@@ -405,14 +413,19 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--lang", choices=("en", "zh"), default="en")
     parser.add_argument("--workers", type=int, default=2, help="training threads of the app server")
+    parser.add_argument("--pages", default="", help="only these pages (URL paths, comma-separated; "
+                        "'playground' for the first, 'lessons' for the regularizer pages)")
     args = parser.parse_args(argv)
+    pages = tuple(p.strip() for p in args.pages.split(",") if p.strip())
+    if "lessons" in pages:
+        pages = tuple(p for p in pages if p != "lessons") + LESSON_PAGES
     # Ended with SIGTERM: unwind, so the app server is stopped and the temp home removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     missing = chromium_missing()
     if missing:
         print(f"cannot take screenshots: {missing}", file=sys.stderr)
         return 2
-    written = take_screenshots(args.out, args.lang, args.workers)
+    written = take_screenshots(args.out, args.lang, args.workers, pages or None)
     print(f"{len(written)} screenshots in {args.out}")
     return 0
 

@@ -197,8 +197,9 @@ STRINGS: dict[str, str] = {
     "playground.chart.acc.alt": "Accuracy per epoch of the run on screen: train, train in eval mode, test.",
     "playground.chart.loss.alt": "Loss per epoch of the run on screen: train, train in eval mode, test.",
     "playground.start": "Pick regularizers in the sidebar (or keep the defaults: a wide network with no "
-                        "regularization, which overfits) and press **Train**. The curves appear within "
-                        "a second or two and grow while it trains.",
+                        "regularization, on clean digits) and press **Train**. The curves appear within "
+                        "a second or two and grow while it trains. Add wrong labels (label noise) to watch it "
+                        "memorize them: test accuracy peaks, then falls.",
     "playground.waiting": "Starting: the first points appear after the first training steps.",
     "playground.masks.title": "Dropped units, latest step",
     "playground.masks.none": "No dropout in this run. Set Dropout p in the sidebar and press Train to see "

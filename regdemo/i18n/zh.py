@@ -193,8 +193,9 @@ STRINGS: dict[str, str] = {
     "playground.chart.loss": "损失",
     "playground.chart.acc.alt": "屏幕上这次训练每个 epoch 的准确率：训练、评估模式下的训练、测试。",
     "playground.chart.loss.alt": "屏幕上这次训练每个 epoch 的损失：训练、评估模式下的训练、测试。",
-    "playground.start": "在侧边栏选择正则化方法（或保留默认值：一个不加正则化、会过拟合的宽网络），"
-                        "然后点击 **训练**。一两秒内曲线就会出现，并随训练不断延伸。",
+    "playground.start": "在侧边栏选择正则化方法（或保留默认值：一个不加正则化的宽网络，在干净的数字上训练），"
+                        "然后点击 **训练**。一两秒内曲线就会出现，并随训练不断延伸。加入错误标签（标签噪声），"
+                        "就能看到网络把它们死记下来：测试准确率先到峰值，然后下降。",
     "playground.waiting": "正在启动：最初几个训练步之后就会出现第一批数据点。",
     "playground.masks.title": "最近一步被丢弃的单元",
     "playground.masks.none": "这次训练没有使用 Dropout。在侧边栏设置 Dropout 概率 p 并点击“训练”，"
