@@ -97,15 +97,18 @@ def _split_scale(names: Mapping[str, str], splits: Iterable[str]) -> alt.Scale:
 def acc_domain(values: pd.DataFrame) -> tuple[float, float] | None:
     """The accuracy range the curves occupy after the first epoch, padded and rounded out.
 
-    `values`: columns epoch and value (accuracies in 0..1). Points before the end
-    of the first epoch (the climb from chance) are left out: with them every chart
+    `values`: columns epoch and value (accuracies in 0..1). Points up to the end of
+    the first epoch (the climb from chance) are left out once later ones exist: with them every chart
     runs 0-100 % and a few points of gap shrink to a hairline. Rounded to whole
     percents (5 % steps for a wide range), at least 4 points tall, so the axis
     reads cleanly and only moves when a curve leaves it. None before epoch 1 ends.
     """
     if values is None or values.empty:
         return None
-    after = values.loc[values["epoch"].astype(float) >= 1.0, "value"].astype(float).dropna()
+    epoch = values["epoch"].astype(float)
+    # From the second epoch on once there is one: the end of the first often still sits
+    # far below the rest (60 % against 85-100 %) and would stretch the axis again.
+    after = values.loc[epoch > 1.0 if (epoch > 1.0).any() else epoch >= 1.0, "value"].astype(float).dropna()
     if after.empty:
         return None
     low, high = float(after.min()) - 0.01, float(after.max()) + 0.01

@@ -351,59 +351,68 @@ def shoot(page, path: pathlib.Path) -> None:
 
 
 def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
-                     pages: tuple[str, ...] | None = None) -> list[pathlib.Path]:
+                     pages: tuple[str, ...] | None = None, langs: dict[str, pathlib.Path] | None = None
+                     ) -> list[pathlib.Path]:
     """Drive every page of a fresh app server (or only `pages`, by URL path; "playground"
-    for the first) and write its PNGs to `out`."""
+    for the first) and write its PNGs to `out`.
+
+    `langs` (language -> folder) shoots several languages from one server: a tab per
+    language opens each page beside the first, so every language sees the same runs
+    training and finished (identical setups share one run), and each page trains once."""
     from playwright.sync_api import sync_playwright
 
-    out.mkdir(parents=True, exist_ok=True)
-    suffix = "" if lang == "en" else f"-{lang}"
+    langs = langs or {lang: out}
+    for folder in langs.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    first = next(iter(langs))
     written = []
     with tempfile.TemporaryDirectory(prefix="regdemo-shots-") as home, \
             start_server(home, workers=workers) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
         context.set_default_timeout(120_000)
-        page, twin = context.new_page(), context.new_page()
-        open_app(page, with_params(server.url + "/", dict(SETUP, lang=lang)))
+        tabs = {code: (context.new_page(), context.new_page()) for code in langs}  # (desk, projector)
+        page = tabs[first][0]
+        open_app(page, with_params(server.url + "/", dict(SETUP, lang=first)))
         urls = [href for _, href in nav_links(page)] or [server.url + "/"]
         # Nav order, except that the pages showing every run so far come after the runs.
         urls.sort(key=lambda u: LAST.index(page_slug(u)) + 1 if page_slug(u) in LAST else 0)
         if pages:
             urls = [u for u in urls if (page_slug(u) or "playground") in pages]
+
+        def name(slug: str, code: str) -> str:
+            return (slug or "playground") + ("" if code == "en" else f"-{code}")
+
+        def both(code: str, url: str, suffix: str, started: bool) -> None:
+            """This language's desk and projector tabs, each shot once `started` (mid-run) or finished."""
+            desk, twin = tabs[code]
+            for tab, present in ((desk, ""), (twin, "-presentation")):
+                open_app(tab, with_params(url, {"lang": code, **({"present": "1"} if present else {})}))
+                if action and started:
+                    wait_mid_run(tab, code, started=False)
+                elif action:
+                    wait_finished(tab, code)
+                if action:
+                    scroll_to(tab, f".st-key-{action}")
+                written.append(langs[code] / f"{name(slug, code)}{suffix}{present}.png")
+                shoot(tab, written[-1])
+
         for url in urls:
             slug = page_slug(url)
-            name = (slug or "playground") + suffix
-            print(f"{name}: {url}")
-            open_app(page, with_params(url, dict(SETUP, lang=lang)))
+            print(f"{name(slug, first)}: {url}")
+            open_app(page, with_params(url, dict(SETUP, lang=first)))
             action = ACTIONS.get(slug)
-            button = f".st-key-{action}"
             if action:
-                page.locator(f"{button} button").click()
-                # Once it trains, the sidebar has put the run's setup in the URL: open
-                # the same setup in presentation mode now, so both tabs stream the run.
-                expect_training(page, lang)
-                open_app(twin, with_params(page.url, {"present": "1"}))
-                wait_mid_run(page, lang, started=False)
-                scroll_to(page, button)
-                written.append(out / f"{name}-running.png")
-                shoot(page, written[-1])
-                wait_mid_run(twin, lang, started=False)
-                if not _main(twin).get_by_text(_status_prefix("status.running", lang)).count():
-                    print("  (the run ended before the presentation tab drew it)", file=sys.stderr)
-                scroll_to(twin, button)
-                written.append(out / f"{name}-running-presentation.png")
-                shoot(twin, written[-1])
-                wait_finished(page, lang)
-                scroll_to(page, button)
-            written.append(out / f"{name}.png")
-            shoot(page, written[-1])
-            open_app(twin, with_params(page.url, {"present": "1"}))
-            if action:
-                wait_finished(twin, lang)
-                scroll_to(twin, button)
-            written.append(out / f"{name}-presentation.png")
-            shoot(twin, written[-1])
+                page.locator(f".st-key-{action} button").click()
+                # Once it trains, the sidebar has put the run's setup in the URL: every tab
+                # opens that setup and streams the same run.
+                expect_training(page, first)
+                for code in langs:
+                    both(code, page.url, "-running", started=True)
+                    if not _main(tabs[code][0]).get_by_text(_status_prefix("status.running", code)).count():
+                        print(f"  ({code}: the run ended before it was shot mid-run)", file=sys.stderr)
+            for code in langs:
+                both(code, page.url if action else with_params(url, SETUP), "", started=False)
         browser.close()
     return written
 
@@ -411,7 +420,8 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m regdemo.screenshots", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--lang", choices=("en", "zh"), default="en")
+    parser.add_argument("--lang", choices=("en", "zh", "both"), default="en",
+                        help="both: English into --out, Chinese into --out/zh, from one server (each page trains once)")
     parser.add_argument("--workers", type=int, default=2, help="training threads of the app server")
     parser.add_argument("--pages", default="", help="only these pages (URL paths, comma-separated; "
                         "'playground' for the first, 'lessons' for the regularizer pages)")
@@ -425,7 +435,8 @@ def main(argv=None) -> int:
     if missing:
         print(f"cannot take screenshots: {missing}", file=sys.stderr)
         return 2
-    written = take_screenshots(args.out, args.lang, args.workers, pages or None)
+    langs = {"en": args.out, "zh": args.out / "zh"} if args.lang == "both" else None
+    written = take_screenshots(args.out, args.lang, args.workers, pages or None, langs)
     print(f"{len(written)} screenshots in {args.out}")
     return 0
 

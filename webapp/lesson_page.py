@@ -166,7 +166,8 @@ def lesson_pair(name: str) -> None:
     left, right, _ = st.columns([3, 1, 3])
     left.button(t("pair.try", what=what), type="primary", key=f"pair_{name}_try", on_click=pair.want)
     right.button(t("button.stop"), key=f"pair_{name}_stop", on_click=pair.stop)
-    st.caption(t("pair.setup", baseline=found.baseline.label(lang()), treated=found.treated.label(lang())))
+    if not presentation():
+        st.caption(t("pair.setup", baseline=found.baseline.label(lang()), treated=found.treated.label(lang())))
     effect = lesson_effect.measured_effect(name)
     if effect is None:
         st.caption(t("pair.unmeasured"))
@@ -181,8 +182,8 @@ def lesson_pair(name: str) -> None:
         if notice := pair.advance():
             st.info(f"{notice} {t('lessons.auto_start')}")
         by_key = {view.key: view for view in views}
-        for key, label in names.items() if views else ():
-            st.caption(f"**{label}**: {status_text(by_key.get(key))}")
+        if views:  # one line for both runs, once something started
+            st.caption("  ·  ".join(f"**{label}**: {status_text(by_key.get(key))}" for key, label in names.items()))
         shown = [v for v in (by_key.get(k) for k in names) if v is not None and v.epochs]
         if not shown:
             st.caption(t("pair.waiting") if views else t("pair.empty"))
