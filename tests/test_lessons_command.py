@@ -74,6 +74,7 @@ def test_lesson_presets_come_from_the_catalog():
     assert RunConfig(**LESSON_PRESETS["early_stopping"]) == LESSONS["early_stopping"].treated
     assert RunConfig(**LESSON_PRESETS["augmentation"]) == LESSONS["augmentation"].treated
     assert RunConfig(**LESSON_PRESETS["batchnorm"]) == LESSONS["batchnorm"].treated
+    assert LESSONS["batchnorm"].treated.model == "article"
     assert RunConfig(**LESSON_PRESETS["train_size"]) == LESSONS["more_data"].baseline
 
 

@@ -16,7 +16,7 @@ import logging
 import pathlib
 from dataclasses import dataclass
 
-from regdemo.config import RunConfig
+from regdemo.config import PRESETS, RunConfig
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,10 @@ class Lesson:
 # for the measurements behind every choice here.
 NOISY = RunConfig(train_size=2000, label_noise=0.2, epochs=20, optimizer="sgd", lr=0.02,
                   momentum=0.9, batch_size=64)
+# Batch norm's pair is about training, not memorization (its page says so): the article's
+# deep, bias-free all-conv net with the article's SGD (lr 0.01, batch 128) on 2,000 clean
+# digits sits on its starting plateau for most of 10 epochs; batch norm gets it learning.
+ARTICLE_SHORT = RunConfig(**PRESETS["article-baseline"]).replace(train_size=2000, epochs=10)
 
 
 def _lesson(name, topic, en, zh, baseline, measure=ACCURACY, **treated) -> Lesson:
@@ -79,9 +83,10 @@ LESSONS: dict[str, Lesson] = {lesson.name: lesson for lesson in (
         NOISY, augment="light"),
     _lesson(
         "batchnorm", "batchnorm",
-        "Batch norm steadies training and lifts held-out accuracy.",
-        "批归一化让训练更平稳，并提高留出数据上的准确率。",
-        NOISY, batchnorm=True),
+        "Batch norm gets the article's deep, bias-free network learning within a few epochs, "
+        "where without it the network is still near its starting plateau.",
+        "批归一化让文章中那个较深、无偏置的网络在几轮之内就学起来，没有它，网络还停在起点附近的平台上。",
+        ARTICLE_SHORT, batchnorm=True),
     _lesson(
         "early_stopping", "early_stopping",
         "Early stopping keeps the weights of the best held-out epoch, before the network memorizes the wrong labels.",
