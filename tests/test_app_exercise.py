@@ -127,8 +127,8 @@ def test_playground_zooms_accuracy_by_default_and_toggles_back_and_to_log_loss(r
     assert registry.get(SMALL.key()).wait(30)
     rerun(at)
     acc, loss = (y_of(s) for s in charts(at)[:2])
-    # scripted: train-mode 40 % at the end of epoch 1 is the lowest point after it
-    assert acc["title"] == "accuracy (zoomed)" and acc["scale"]["domain"] == [0.35, 0.95]
+    # scripted: train-mode 45 % just after epoch 1 is the lowest point from then on
+    assert acc["title"] == "accuracy (zoomed)" and acc["scale"]["domain"] == [0.4, 0.95]
     assert loss["title"] == "loss" and "type" not in loss["scale"]
     at.toggle(key="pg_zoom").set_value(False)
     at.toggle(key="pg_log").set_value(True)
