@@ -256,6 +256,7 @@ ACTIONS = {
 }
 LESSON_PAGES = ("dropout", "l1_l2", "l2", "early_stopping", "augmentation", "batchnorm")
 LAST = ("history", "compare", "about")
+FIRST_CHART_TIMEOUT_MS = 600_000  # a lesson pair's first epoch, on a busy machine
 RUN_TIMEOUT_MS = 20 * 60_000  # one page's runs, queued behind each other on a small machine
 
 
@@ -303,7 +304,7 @@ def wait_mid_run(page, lang: str, started: bool = True) -> None:
         expect_training(page, lang)
     training = _main(page).get_by_text(_status_prefix("status.running", lang))
     try:
-        expect(_main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=120_000)
+        expect(_main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=FIRST_CHART_TIMEOUT_MS)
         if training.count():
             wait_charts_change(page, charts_fingerprint(page), 60_000)
         wait_rendered(page)
@@ -351,14 +352,19 @@ def shoot(page, path: pathlib.Path) -> None:
 
 
 def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
-                     pages: tuple[str, ...] | None = None, langs: dict[str, pathlib.Path] | None = None
-                     ) -> list[pathlib.Path]:
+                     pages: tuple[str, ...] | None = None, langs: dict[str, pathlib.Path] | None = None,
+                     phase: str = "all", home: str | os.PathLike | None = None) -> list[pathlib.Path]:
     """Drive every page of a fresh app server (or only `pages`, by URL path; "playground"
     for the first) and write its PNGs to `out`.
 
     `langs` (language -> folder) shoots several languages from one server: a tab per
     language opens each page beside the first, so every language sees the same runs
-    training and finished (identical setups share one run), and each page trains once."""
+    training and finished (identical setups share one run), and each page trains once.
+
+    `phase` "running" shoots only mid-run (and leaves the runs to be stopped when nobody
+    watches them); "finished" presses nothing and shoots the runs `home`'s store already
+    holds (trained beforehand, e.g. with `python -m regdemo train`). On a busy machine the
+    two phases let the slow training happen once, in the background."""
     from playwright.sync_api import sync_playwright
 
     langs = langs or {lang: out}
@@ -366,8 +372,8 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
         folder.mkdir(parents=True, exist_ok=True)
     first = next(iter(langs))
     written = []
-    with tempfile.TemporaryDirectory(prefix="regdemo-shots-") as home, \
-            start_server(home, workers=workers) as server, sync_playwright() as playwright:
+    with tempfile.TemporaryDirectory(prefix="regdemo-shots-") as temp, \
+            start_server(home or temp, workers=workers) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
         context.set_default_timeout(120_000)
@@ -402,7 +408,7 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
             print(f"{name(slug, first)}: {url}")
             open_app(page, with_params(url, dict(SETUP, lang=first)))
             action = ACTIONS.get(slug)
-            if action:
+            if action and phase != "finished":
                 page.locator(f".st-key-{action} button").click()
                 # Once it trains, the sidebar has put the run's setup in the URL: every tab
                 # opens that setup and streams the same run.
@@ -411,6 +417,8 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
                     both(code, page.url, "-running", started=True)
                     if not _main(tabs[code][0]).get_by_text(_status_prefix("status.running", code)).count():
                         print(f"  ({code}: the run ended before it was shot mid-run)", file=sys.stderr)
+            if phase == "running":
+                continue
             for code in langs:
                 both(code, page.url if action else with_params(url, SETUP), "", started=False)
         browser.close()
@@ -425,6 +433,9 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="training threads of the app server")
     parser.add_argument("--pages", default="", help="only these pages (URL paths, comma-separated; "
                         "'playground' for the first, 'lessons' for the regularizer pages)")
+    parser.add_argument("--phase", choices=("all", "running", "finished"), default="all",
+                        help="running: mid-run shots only; finished: shoot the runs --home's store holds")
+    parser.add_argument("--home", default=None, help="REGDEMO_HOME of the app server (default: a temp folder)")
     args = parser.parse_args(argv)
     pages = tuple(p.strip() for p in args.pages.split(",") if p.strip())
     if "lessons" in pages:
@@ -436,7 +447,7 @@ def main(argv=None) -> int:
         print(f"cannot take screenshots: {missing}", file=sys.stderr)
         return 2
     langs = {"en": args.out, "zh": args.out / "zh"} if args.lang == "both" else None
-    written = take_screenshots(args.out, args.lang, args.workers, pages or None, langs)
+    written = take_screenshots(args.out, args.lang, args.workers, pages or None, langs, args.phase, args.home)
     print(f"{len(written)} screenshots in {args.out}")
     return 0
 
