@@ -294,6 +294,8 @@ STRINGS: dict[str, str] = {
     "visuals.epoch": "epoch",
     "visuals.accuracy": "accuracy",
     "visuals.loss": "loss",
+    "visuals.accuracy_zoomed": "accuracy (zoomed)",
+    "visuals.loss_log": "loss (log scale)",
     "visuals.split": "measured on",
     "visuals.activation": "activation",
     "visuals.dropped": "dropped in this step",

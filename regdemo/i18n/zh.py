@@ -284,6 +284,8 @@ STRINGS: dict[str, str] = {
     "visuals.epoch": "epoch",
     "visuals.accuracy": "准确率",
     "visuals.loss": "损失",
+    "visuals.accuracy_zoomed": "准确率（已放大）",
+    "visuals.loss_log": "损失（对数坐标）",
     "visuals.split": "测量对象",
     "visuals.activation": "激活值",
     "visuals.dropped": "本步被丢弃",
