@@ -324,9 +324,9 @@ def wait_finished(page, lang: str) -> None:
 # When `el` sits below the top third of the viewport (a demonstration far down
 # the page), scroll the page's scrolling container so it is `top` pixels below
 # the top edge and its results fill the slide; near the top, leave the title in view.
-_SCROLL_TO_JS = """([el, top]) => {
+_SCROLL_TO_JS = """([el, top, force]) => {
     const y = el.getBoundingClientRect().top;
-    if (y >= 0 && y < window.innerHeight / 3) return;
+    if (!force && y >= 0 && y < window.innerHeight / 3) return;
     let box = el.parentElement;
     while (box && !(box.scrollHeight > box.clientHeight && getComputedStyle(box).overflowY !== 'visible')) {
         box = box.parentElement;
@@ -335,10 +335,12 @@ _SCROLL_TO_JS = """([el, top]) => {
 }"""
 
 
-def scroll_to(page, selector: str, top: int = 120) -> None:
+def scroll_to(page, selector: str, top: int = 120, force: bool = False) -> None:
+    """Scroll `selector` to `top` px below the viewport's top edge (`force`: even when it is
+    in the top third already, e.g. a projector's larger type pushing the charts below)."""
     target = page.locator(selector).first
     if target.count():
-        page.evaluate(_SCROLL_TO_JS, [target.element_handle(), top])
+        page.evaluate(_SCROLL_TO_JS, [target.element_handle(), top, force])
 
 
 def shoot(page, path: pathlib.Path) -> None:
@@ -399,7 +401,10 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
                 elif action:
                     wait_finished(tab, code)
                 if action:
-                    scroll_to(tab, f".st-key-{action}")
+                    # On the projector a lesson pair's charts fall below the first screen: its
+                    # buttons go to the top, the charts under them.
+                    pair = present and action.startswith("pair_")
+                    scroll_to(tab, f".st-key-{action}", top=40 if pair else 120, force=pair)
                 written.append(langs[code] / f"{name(slug, code)}{suffix}{present}.png")
                 shoot(tab, written[-1])
 
