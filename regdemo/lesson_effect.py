@@ -14,7 +14,8 @@ from regdemo.frames import kept_epoch
 
 
 def catalog():
-    """regdemo.lessons.catalog, or None where it is not there (then pages show no pair)."""
+    """regdemo.lessons.catalog, or None where it cannot be imported (then pages show no pair,
+    not a traceback). A function, so tests can stand in their own catalog."""
     try:
         return importlib.import_module("regdemo.lessons.catalog")
     except ImportError:
@@ -24,12 +25,7 @@ def catalog():
 def lessons() -> dict:
     """Lesson name -> catalog Lesson (baseline and treated RunConfigs, claim per language)."""
     module = catalog()
-    if module is None:
-        return {}
-    found = getattr(module, "LESSONS", {})
-    if isinstance(found, dict):
-        return dict(found)
-    return {lesson.name: lesson for lesson in found}
+    return dict(module.LESSONS) if module is not None else {}
 
 
 def measured() -> dict:
