@@ -183,7 +183,8 @@ def lesson_pair(name: str) -> None:
             st.info(f"{notice} {t('lessons.auto_start')}")
         by_key = {view.key: view for view in views}
         if views:  # one line for both runs, once something started
-            st.caption("  ·  ".join(f"**{label}**: {status_text(by_key.get(key))}" for key, label in names.items()))
+            st.caption("  ·  ".join(t("pair.status", run=label, status=status_text(by_key.get(key)))
+                                    for key, label in names.items()))
         shown = [v for v in (by_key.get(k) for k in names) if v is not None and v.epochs]
         if not shown:
             st.caption(t("pair.waiting") if views else t("pair.empty"))

@@ -146,6 +146,7 @@ STRINGS: dict[str, str] = {
     "pair.measured.where": "Held-out: the {digits} test digits, never trained on. Measured by `{command}` on {date}, "
                            "{machine} ({cpus} CPUs, torch {torch}).",
     "pair.measured.where.unknown": "Held-out: the {digits} test digits, never trained on.",
+    "pair.status": "**{run}**: {status}",
     "pair.waiting": "Waiting for the first epoch…",
     "pair.empty": "Press Try it: both runs train side by side, and their effect appears here.",
     "pair.chart.acc": "Accuracy: without (black) and with (orange)",

@@ -146,6 +146,7 @@ STRINGS: dict[str, str] = {
     "pair.measured.where": "留出数字：{digits} 个测试数字，训练时从未见过。由 `{command}` 于 {date} 在 {machine}"
                            "（{cpus} 个 CPU，torch {torch}）上测得。",
     "pair.measured.where.unknown": "留出数字：{digits} 个测试数字，训练时从未见过。",
+    "pair.status": "**{run}**：{status}",
     "pair.waiting": "等待第一个 epoch……",
     "pair.empty": "点击“试一试”：两次训练并排进行，效果会显示在这里。",
     "pair.chart.acc": "准确率：不用（黑）与使用（橙）",
