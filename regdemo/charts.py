@@ -101,7 +101,8 @@ def acc_domain(values: pd.DataFrame) -> tuple[float, float] | None:
     the first epoch (the climb from chance) are left out once later ones exist: with them every chart
     runs 0-100 % and a few points of gap shrink to a hairline. Rounded to whole
     percents (5 % steps for a wide range), at least 4 points tall, so the axis
-    reads cleanly and only moves when a curve leaves it. None before epoch 1 ends.
+    reads cleanly and only moves when a curve leaves it. None (0-100 %) before epoch 1
+    ends, or when the curves span nearly all of it.
     """
     if values is None or values.empty:
         return None
@@ -117,6 +118,8 @@ def acc_domain(values: pd.DataFrame) -> tuple[float, float] | None:
     high = min(1.0, math.ceil(round(high / step, 6)) * step)
     if high - low < 0.04:
         low = max(0.0, high - 0.04)
+    if high - low >= 0.8:
+        return None  # nearly the whole range anyway (a run stuck near chance): 0-100 %, not "zoomed"
     return round(low, 4), round(high, 4)
 
 

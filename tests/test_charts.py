@@ -192,6 +192,8 @@ def test_zoomed_domain_is_computed_from_the_data():
     assert charts.acc_domain(frame) == (0.95, 0.99)  # 96.2 - 1 .. 97.5 + 1, whole percents, >= 4 points
     assert charts.acc_domain(frame[frame["epoch"] <= 1]) == (0.57, 0.61)  # only epoch 1 so far: from its end
     assert charts.acc_domain(frame[frame["epoch"] < 1]) is None  # mid first epoch: no zoom yet
+    stuck = pd.DataFrame({"epoch": [1.0, 2.0, 3.0], "value": [0.11, 0.12, 0.99]})
+    assert charts.acc_domain(stuck) is None  # a run near chance beside one near 100 %: the full axis
     near_top = pd.DataFrame({"epoch": [1.0, 2.0], "value": [0.998, 1.0]})
     assert charts.acc_domain(near_top) == (0.96, 1.0)
 
