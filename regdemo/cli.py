@@ -206,7 +206,8 @@ def cmd_lessons(args) -> int:
           "`python -m regdemo train` process; a config shared by lessons trains once per seed", file=out, flush=True)
 
     def report(config, result):
-        print(f"  {config.label()} seed {config.seed}: test {result.test_acc:.1f} % (kept epoch "
+        # label() names a seed other than 0 itself
+        print(f"  {config.label()}{' · seed 0' if config.seed == 0 else ''}: test {result.test_acc:.1f} % (kept epoch "
               f"{result.best_epoch}/{result.epochs_run}), peak {result.peak_test_acc:.1f} %, "
               f"{result.seconds:.1f} s", file=out, flush=True)
 

@@ -248,6 +248,10 @@ def to_json(results: Sequence[LessonResult], command: str = "") -> dict:
     return {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(), "cpus": os.cpu_count(), "torch": torch.__version__,
+        # thread settings change the numbers slightly (float sums in another order) and the
+        # seconds a lot on a busy machine: kept with the numbers so a re-run can match them
+        "env": {name: os.environ[name] for name in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY") if name in os.environ},
+        "load_average": [round(x, 1) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
         "seeds": list(results[0].seeds) if results else [], "command": command, "lessons": lessons,
     }
 
