@@ -129,7 +129,9 @@ def _y(metric: str, text: dict, field: str = "value", domain: tuple[float, float
     or on a log axis (a test loss that turns up late is plain there, not a flat line)."""
     if metric == "acc":
         if domain:
-            return alt.Y(f"{field}:Q", title=text["acc_zoomed"], axis=alt.Axis(format=".0%", tickCount=6),
+            # Whole-percent ticks: a 4-point range with 6 ticks would print "12%" twice.
+            return alt.Y(f"{field}:Q", title=text["acc_zoomed"],
+                         axis=alt.Axis(format=".0%", tickCount=6, tickMinStep=0.01),
                          scale=alt.Scale(domain=list(domain), nice=False, zero=False))
         return alt.Y(f"{field}:Q", title=text["acc"], axis=alt.Axis(format=".0%", tickCount=6, tickMinStep=0.01),
                      scale=alt.Scale(domain=[0, 1], nice=False))
