@@ -24,8 +24,10 @@ pages = {
     t("nav.section.lessons"): [
         st.Page("app_pages/dropout.py", title=t("nav.dropout"), icon=":material/grain:"),
         st.Page("app_pages/l1_l2.py", title=t("nav.l1_l2"), icon=":material/balance:"),
+        st.Page("app_pages/l2.py", title=t("nav.l2"), icon=":material/compress:"),
         st.Page("app_pages/early_stopping.py", title=t("nav.early_stopping"), icon=":material/timer:"),
         st.Page("app_pages/augmentation.py", title=t("nav.augmentation"), icon=":material/rotate_right:"),
+        st.Page("app_pages/batchnorm.py", title=t("nav.batchnorm"), icon=":material/tune:"),
     ],
     t("nav.section.more"): [
         st.Page("app_pages/about.py", title=t("nav.about"), icon=":material/info:"),

@@ -7,7 +7,7 @@ from regdemo import visuals
 from regdemo.data import load_dataset
 from regdemo.lessons import lesson
 from webapp.layout import chart_scale
-from webapp.lesson_page import RunSet, header, visual_labels
+from webapp.lesson_page import RunSet, header, lesson_pair, visual_labels
 from webapp.live import live_runs, status_text
 from webapp.state import current_config, lang, presentation, t
 
@@ -20,6 +20,7 @@ def new_draw() -> None:
 
 
 header("nav.augmentation", "augmentation")
+lesson_pair("augmentation")
 
 # --- the digits and their augmented versions -----------------------------------
 st.header(t("augment.grid.title"))
@@ -41,6 +42,7 @@ st.header(t("augment.size.title"))
 if not presentation():
     with st.expander(t("lesson.expander.train_size")):
         st.markdown(lesson("train_size", lang()))
+lesson_pair("more_data")
 left, right, _ = st.columns([3, 1, 3])
 sizes = ", ".join(f"{c.effective_train_size:,}" for c in configs)
 left.button(t("augment.size.train", sizes=sizes), type="primary", key="augment_sizes_train", on_click=size_runs.want)

@@ -14,6 +14,7 @@ from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_fr
 from regdemo.jobs import RunLimitError
 from regdemo.lessons import lesson
 from webapp import export
+from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
 from webapp.state import lang, presentation, registry, session_id, t
@@ -104,11 +105,12 @@ if "cmp_runs" not in ss:
 ss.cmp_runs = [k for k in ss.cmp_runs if k in configs]  # runs the store let go of
 selected = st.multiselect(t("compare.runs"), list(configs), key="cmp_runs", format_func=lambda k: labels[k],
                           placeholder=t("compare.runs.placeholder"))
-metric_col, splits_col = st.columns([1, 2])
+metric_col, splits_col, zoom_col, log_col = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
 metric = metric_col.segmented_control(t("compare.metric"), ["acc", "loss"], default="acc", required=True,
                                       key="cmp_metric", format_func=lambda m: t(f"chart.{m}"))
 splits = splits_col.pills(t("compare.splits"), [TRAIN, TRAIN_EVAL, TEST, VAL], default=[TRAIN, TEST],
                           selection_mode="multi", key="cmp_splits", format_func=NAMES.get) or [TEST]
+AXES = axis_toggles("cmp", zoom_col, log_col)
 
 
 def draw_overlay(views) -> None:
@@ -118,7 +120,7 @@ def draw_overlay(views) -> None:
     colors = colors_for([v.key for v in views])
     curves = pd.concat([curves_frame(v, label=labels[v.key], eval_train=True) for v in views], ignore_index=True)
     options = dict(colors={labels[v.key]: colors[v.key] for v in views}, splits=splits, names=NAMES, text=TEXT,
-                   epochs=max(v.config.epochs for v in views), title=t(f"compare.chart.{metric}"))
+                   epochs=max(v.config.epochs for v in views), title=t(f"compare.chart.{metric}"), **AXES)
     st.vega_lite_chart(charts.overlay_spec(curves, metric, **options, scale=SCALE), width="stretch",
                        alt=t(f"compare.chart.{metric}"))
     show_table(summary_table(views, labels))

@@ -6,7 +6,7 @@ import streamlit as st
 from regdemo import visuals
 from regdemo.lessons import LESSON_PRESETS
 from webapp.layout import chart_scale
-from webapp.lesson_page import header, run_buttons, visual_labels
+from webapp.lesson_page import header, lesson_pair, run_buttons, visual_labels
 from webapp.live import live_panel, show_status
 from webapp.state import current_config, t
 
@@ -14,6 +14,8 @@ LABELS = visual_labels()
 TRY = LESSON_PRESETS["dropout"]  # {"dropout": 0.5}
 
 header("nav.dropout", "dropout")
+lesson_pair("dropout")
+st.header(t("dropout.inside.title"))
 config = current_config()
 run = run_buttons("dropout", t("dropout.try", p=TRY["dropout"]), TRY, [1, 1, 2, 3])
 

@@ -6,7 +6,7 @@ from regdemo import visuals
 from regdemo.events import EARLY_STOPPED
 from regdemo.lessons import LESSON_PRESETS
 from webapp.layout import chart_scale
-from webapp.lesson_page import header, run_buttons, visual_labels
+from webapp.lesson_page import header, lesson_pair, run_buttons, visual_labels
 from webapp.live import live_panel, show_status
 from webapp.state import current_config, t
 
@@ -14,8 +14,12 @@ LABELS = visual_labels()
 TRY = LESSON_PRESETS["early_stopping"]  # {"patience": 3, "epochs": 30}
 
 header("nav.early_stopping", "early_stopping")
+lesson_pair("early_stopping")
+st.warning(t("early.no_help"), icon=":material/info:")
+st.header(t("early.inside.title"))
 config = current_config()
 run = run_buttons("early", t("early.try", **TRY), TRY, [1, 1, 3, 2])
+LOG = st.toggle(t("axes.log"), value=False, key="early_log", help=t("axes.log.help"))
 
 
 def draw_outcome(view) -> None:
@@ -54,7 +58,8 @@ def draw(view) -> None:
     best = (view.done.best_epoch if view.done else view.epochs[-1].best_epoch) if patience else 0
     chart = visuals.early_stopping_chart(
         visuals.early_stopping_frame(view), best_epoch=best, patience=patience,
-        last_epoch=view.epochs[-1].epoch, stopped_early=view.status == EARLY_STOPPED, labels=LABELS)
+        last_epoch=view.epochs[-1].epoch, stopped_early=view.status == EARLY_STOPPED, labels=LABELS,
+        log=LOG)
     st.altair_chart(visuals.style(chart, chart_scale()), width="stretch")
     st.caption(t("early.chart.why") if patience else t("early.chart.off"))
 

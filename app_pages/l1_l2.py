@@ -4,7 +4,7 @@ import streamlit as st
 
 from regdemo import visuals
 from webapp.layout import chart_scale
-from webapp.lesson_page import RunSet, header, visual_labels
+from webapp.lesson_page import RunSet, header, lesson_pair, visual_labels
 from webapp.live import live_runs, status_text
 from webapp.state import current_config, lang, t
 
@@ -15,6 +15,8 @@ configs = visuals.penalty_configs(current_config())  # none, L1, L2
 trio = RunSet("l1l2", list(configs.values()))
 
 header("nav.l1_l2", "l1_l2")
+lesson_pair("l1")
+st.header(t("l1l2.trio.title"))
 
 left, right, _ = st.columns([3, 1, 3])
 left.button(t("l1l2.train", l1=f"{configs['L1'].l1:g}", l2=f"{configs['L2'].l2:g}"), type="primary",

@@ -15,8 +15,11 @@ from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_fr
 from regdemo.jobs import RunLimitError
 from regdemo.lessons import lesson
 from webapp import export
+from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
+from webapp.lesson_page import overfitting_config, train_config
 from webapp.live import live_panel, show_status
+from webapp.sidebar import current_exercise
 from webapp.state import current_config, current_run, lang, presentation, registry, start_current, t
 
 SCALE = chart_scale()
@@ -28,7 +31,7 @@ FIELD_LABELS = {
     "l2": "sidebar.l2", "augment": "sidebar.augment", "batchnorm": "sidebar.batchnorm",
     "patience": "sidebar.patience", "train_size": "sidebar.train_size", "epochs": "sidebar.epochs",
     "seed": "sidebar.seed", "device": "sidebar.device", "lr": "sidebar.lr", "batch_size": "sidebar.batch_size",
-    "optimizer": "sidebar.optimizer",
+    "optimizer": "sidebar.optimizer", "label_noise": "sidebar.noise",
 }
 
 
@@ -57,7 +60,7 @@ if not presentation():
 
 config = current_config()
 run = current_run()
-train_col, stop_col, toggle_col = st.columns([1, 1, 5], vertical_alignment="center")
+train_col, stop_col, toggle_col, zoom_col, log_col = st.columns([1, 1, 2.6, 1.6, 1.6], vertical_alignment="center")
 if train_col.button(t("button.train"), type="primary", key="pg_train", width="stretch"):
     try:
         run = start_current()
@@ -67,6 +70,16 @@ if stop_col.button(t("button.stop"), disabled=run is None or run.finished, key="
     registry().stop(run.key)
 eval_train = toggle_col.toggle(t("playground.eval_train"), value=True, key="pg_eval_train",
                                help=t("playground.eval_train.help"))
+AXES = axis_toggles("pg", zoom_col, log_col)
+
+# The default run (clean digits) barely overfits; one click shows a run that does -- a
+# lesson baseline with wrong labels -- without changing what the default means everywhere.
+OVERFIT = overfitting_config()
+if OVERFIT is not None and not current_exercise().active and not presentation() and config != OVERFIT:
+    hint, button = st.columns([5, 2], vertical_alignment="center")
+    hint.caption(t("playground.overfit.hint", label=OVERFIT.label(lang())))
+    button.button(t("playground.overfit"), key="pg_overfit", icon=":material/trending_down:", on_click=train_config,
+                  args=(OVERFIT,), width="stretch")
 
 if run is not None and run.config != config and not presentation():
     st.info(t("playground.config_changed", changes="; ".join(changes(run.config, config))), icon=":material/tune:")
@@ -81,7 +94,7 @@ def best_epoch(view) -> int | None:
 
 def chart_options(view, metric: str) -> dict:
     return dict(epochs=view.config.epochs, show_gap=eval_train, best_epoch=best_epoch(view), names=NAMES,
-                text=TEXT, title=t(f"playground.chart.{metric}"), scale=SCALE)
+                text=TEXT, title=t(f"playground.chart.{metric}"), scale=SCALE, **AXES)
 
 
 def draw_curves(view) -> None:

@@ -54,7 +54,9 @@ FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 TEXT = {
     "epoch": "epoch",
     "acc": "accuracy",
+    "acc_zoomed": "accuracy (zoomed)",
     "loss": "loss",
+    "loss_log": "loss (log scale)",
     "split": "measured on",
     "run": "run",
     "gap": "gap {value}",
@@ -92,10 +94,50 @@ def _split_scale(names: Mapping[str, str], splits: Iterable[str]) -> alt.Scale:
     return alt.Scale(domain=[names.get(s, s) for s in domain], range=[SPLIT_COLORS[s] for s in domain])
 
 
-def _y(metric: str, text: dict, field: str = "value") -> alt.Y:
+def acc_domain(values: pd.DataFrame) -> tuple[float, float] | None:
+    """The accuracy range the curves occupy after the first epoch, padded and rounded out.
+
+    `values`: columns epoch and value (accuracies in 0..1). Points up to the end of
+    the first epoch (the climb from chance) are left out once later ones exist: with them every chart
+    runs 0-100 % and a few points of gap shrink to a hairline. Rounded to whole
+    percents (5 % steps for a wide range), at least 4 points tall, so the axis
+    reads cleanly and only moves when a curve leaves it. None (0-100 %) before epoch 1
+    ends, or when the curves span nearly all of it.
+    """
+    if values is None or values.empty:
+        return None
+    epoch = values["epoch"].astype(float)
+    # From the second epoch on once there is one: the end of the first often still sits
+    # far below the rest (60 % against 85-100 %) and would stretch the axis again.
+    after = values.loc[epoch > 1.0 if (epoch > 1.0).any() else epoch >= 1.0, "value"].astype(float).dropna()
+    if after.empty:
+        return None
+    low, high = float(after.min()) - 0.01, float(after.max()) + 0.01
+    step = 0.01 if high - low <= 0.15 else 0.05
+    low = max(0.0, math.floor(round(low / step, 6)) * step)
+    high = min(1.0, math.ceil(round(high / step, 6)) * step)
+    if high - low < 0.04:
+        low = max(0.0, high - 0.04)
+    if high - low >= 0.8:
+        return None  # nearly the whole range anyway (a run stuck near chance): 0-100 %, not "zoomed"
+    return round(low, 4), round(high, 4)
+
+
+def _y(metric: str, text: dict, field: str = "value", domain: tuple[float, float] | None = None,
+       log: bool = False) -> alt.Y:
+    """Accuracy: 0-100 %, or `domain` (the zoomed range, named on the axis). Loss: from 0,
+    or on a log axis (a test loss that turns up late is plain there, not a flat line)."""
     if metric == "acc":
+        if domain:
+            # Whole-percent ticks: a 4-point range with 6 ticks would print "12%" twice.
+            return alt.Y(f"{field}:Q", title=text["acc_zoomed"],
+                         axis=alt.Axis(format=".0%", tickCount=6, tickMinStep=0.01),
+                         scale=alt.Scale(domain=list(domain), nice=False, zero=False))
         return alt.Y(f"{field}:Q", title=text["acc"], axis=alt.Axis(format=".0%", tickCount=6, tickMinStep=0.01),
-                     scale=alt.Scale(zero=False, nice=True))
+                     scale=alt.Scale(domain=[0, 1], nice=False))
+    if log:
+        return alt.Y(f"{field}:Q", title=text["loss_log"], axis=alt.Axis(format="~g", tickCount=6),
+                     scale=alt.Scale(type="log", nice=True))
     return alt.Y(f"{field}:Q", title=text["loss"], axis=alt.Axis(format=".2~f", tickCount=6),
                  scale=alt.Scale(zero=True))
 
@@ -161,20 +203,21 @@ def curves_data(curves: pd.DataFrame, metric: str = "acc", *, epochs_table: pd.D
 
 def _curves_layers(data: Mapping, metric: str, splits: tuple[str, ...], epochs: int | None, show_gap: bool,
                    show_best: bool, names: Mapping[str, str], text: Mapping[str, str], title: str | None,
-                   height: int, scale: float):
-    """The layered chart; `data` maps each layer to a DataFrame or an alt.NamedData."""
+                   height: int, scale: float, domain: tuple[float, float] | None = None, log: bool = False):
+    """The layered chart; `data` maps each layer to a DataFrame or an alt.NamedData.
+    domain: the zoomed accuracy range (None: 0-100 %); log: loss on a log axis."""
     text = _text(text)
     color = alt.Color("name:N", title=None, scale=_split_scale(names, splits),
                       # On top, under the title: a projector or a slide often shows only
                       # the first screen, and a legend below the axes falls off it.
                       legend=alt.Legend(orient="top", direction="horizontal"))
-    x, y = _x(epochs, text), _y(metric, text)
+    x, y = _x(epochs, text), _y(metric, text, domain=domain, log=log)
     tooltip = [alt.Tooltip("name:N", title=text["split"]), alt.Tooltip("epoch:Q", format=".2f"),
                alt.Tooltip("value:Q", title=text[metric], format=".2%" if metric == "acc" else ".4f")]
     layers = []
     if show_gap:
-        layers.append(alt.Chart(data["gap"]).mark_area(color=GAP_COLOR, opacity=0.18).encode(
-            x=x, y=_y(metric, text, "low"), y2="high:Q"))
+        layers.append(alt.Chart(data["gap"]).mark_area(color=GAP_COLOR, opacity=0.18, clip=True).encode(
+            x=x, y=_y(metric, text, "low", domain=domain, log=log), y2="high:Q"))
         # The gap's size, written in the right-hand corner the curves leave
         # empty (accuracy rises to the top, loss falls to the bottom). At the
         # plot's right edge, not at the latest epoch: mid-run that epoch sits
@@ -207,24 +250,35 @@ def _splits(lines: pd.DataFrame) -> tuple[str, ...]:
 def curves_chart(curves: pd.DataFrame, metric: str = "acc", *, epochs_table: pd.DataFrame | None = None,
                  epochs: int | None = None, show_gap: bool = True, best_epoch: int | None = None,
                  names: Mapping[str, str] | None = None, text: Mapping[str, str] | None = None,
-                 title: str | None = None, height: int = HEIGHT, scale: float = 1.0):
+                 title: str | None = None, height: int = HEIGHT, scale: float = 1.0, zoom: bool = True,
+                 log_loss: bool = False):
     """Accuracy or loss of one run, train vs test, with the generalization gap shaded.
 
     curves: frames.curves_frame (long); epochs_table: frames.epochs_frame
     (wide), for the gap band and its label. epochs: the planned number of
     epochs (fixes the x axis). best_epoch: None for no rule, 0 for a rule
     still to come (early stopping before its first epoch). names: displayed
-    name of each split (translations). See curves_data for what is drawn.
+    name of each split (translations). zoom: the accuracy axis spans what the
+    curves occupy after the first epoch (acc_domain), else 0-100 %. log_loss:
+    the loss on a log axis. See curves_data for what is drawn.
     """
     data = curves_data(curves, metric, epochs_table=epochs_table, best_epoch=best_epoch, names=names, text=text)
     return _curves_layers(data, metric, _splits(data["lines"]), epochs, show_gap, best_epoch is not None,
-                          dict(names or {}), _text(text), title, height, scale)
+                          dict(names or {}), _text(text), title, height, scale,
+                          *_axis(data["lines"], metric, zoom, log_loss))
+
+
+def _axis(lines: pd.DataFrame, metric: str, zoom: bool, log_loss: bool) -> tuple:
+    """(domain, log) of the y axis: the zoomed accuracy range, the log loss axis."""
+    domain = acc_domain(lines) if metric == "acc" and zoom else None
+    return domain, metric == "loss" and log_loss
 
 
 def curves_spec(curves: pd.DataFrame, metric: str = "acc", *, epochs_table: pd.DataFrame | None = None,
                 epochs: int | None = None, show_gap: bool = True, best_epoch: int | None = None,
                 names: Mapping[str, str] | None = None, text: Mapping[str, str] | None = None,
-                title: str | None = None, height: int = HEIGHT, scale: float = 1.0) -> dict:
+                title: str | None = None, height: int = HEIGHT, scale: float = 1.0, zoom: bool = True,
+                log_loss: bool = False) -> dict:
     """The same chart as curves_chart, styled, as a Vega-Lite dict with its data as
     DataFrames under "datasets" (st.vega_lite_chart takes it as is).
 
@@ -234,16 +288,20 @@ def curves_spec(curves: pd.DataFrame, metric: str = "acc", *, epochs_table: pd.D
     also lets the browser update the drawn chart in place.
     """
     data = curves_data(curves, metric, epochs_table=epochs_table, best_epoch=best_epoch, names=names, text=text)
+    # The zoomed range is part of the spec: rounded to whole percents, it changes a few
+    # times per run, so the cache still serves nearly every redraw.
     skeleton = _curves_skeleton(metric, _splits(data["lines"]), epochs, show_gap, best_epoch is not None,
-                                _frozen(names), _frozen(_text(text)), title, height, scale)
+                                _frozen(names), _frozen(_text(text)), title, height, scale,
+                                *_axis(data["lines"], metric, zoom, log_loss))
     return with_data(skeleton, data)
 
 
 @functools.lru_cache(maxsize=64)
-def _curves_skeleton(metric, splits, epochs, show_gap, show_best, names, text, title, height, scale) -> dict:
+def _curves_skeleton(metric, splits, epochs, show_gap, show_best, names, text, title, height, scale,
+                     domain=None, log=False) -> dict:
     named = {name: alt.NamedData(name=name) for name in ("lines", "gap", "gap_label", "best")}
     chart = _curves_layers(named, metric, splits, epochs, show_gap, show_best, dict(names), dict(text), title,
-                           height, scale)
+                           height, scale, domain, log)
     return to_spec(style(chart, scale))
 
 
@@ -303,7 +361,8 @@ def overlay_data(curves: pd.DataFrame, metric: str = "acc", splits: Iterable[str
 
 
 def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapping[str, str],
-                    text: Mapping[str, str], epochs: int | None, title: str | None, height: int, scale: float):
+                    text: Mapping[str, str], epochs: int | None, title: str | None, height: int, scale: float,
+                    domain: tuple[float, float] | None = None, log: bool = False):
     text = _text(text)
     color = alt.Color("label:N", title=text["run"],
                       scale=alt.Scale(domain=[k for k, _ in colors], range=[c for _, c in colors]),
@@ -315,11 +374,11 @@ def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapp
     tooltip = [alt.Tooltip("label:N", title=text["run"]), alt.Tooltip("name:N", title=text["split"]),
                alt.Tooltip("epoch:Q"),
                alt.Tooltip("value:Q", title=text[metric], format=".2%" if metric == "acc" else ".4f")]
-    base = alt.Chart(data).encode(x=_x(epochs, text), y=_y(metric, text), color=color, tooltip=tooltip,
-                                  detail="split:N")
+    base = alt.Chart(data).encode(x=_x(epochs, text), y=_y(metric, text, domain=domain, log=log), color=color,
+                                  tooltip=tooltip, detail="split:N")
     chart = alt.layer(
-        base.mark_line(strokeWidth=LINE_WIDTH * scale).encode(strokeDash=dash),
-        base.mark_circle(size=35 * scale * scale, opacity=1),
+        base.mark_line(strokeWidth=LINE_WIDTH * scale, clip=True).encode(strokeDash=dash),
+        base.mark_circle(size=35 * scale * scale, opacity=1, clip=True),
     ).properties(height=int(height * scale), width="container", autosize=FIT_WIDTH)
     return chart.properties(title=title) if title else chart
 
@@ -327,33 +386,37 @@ def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapp
 def overlay_chart(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[str, str],
                   splits: Iterable[str] = (TRAIN, TEST), names: Mapping[str, str] | None = None,
                   text: Mapping[str, str] | None = None, epochs: int | None = None,
-                  title: str | None = None, height: int = 380, scale: float = 1.0):
+                  title: str | None = None, height: int = 380, scale: float = 1.0, zoom: bool = True,
+                  log_loss: bool = False):
     """Several runs on the same axes: colour = run (fixed, from `colors` by label),
     line style = split (test solid, train dashed). Epoch-end points only.
 
     curves: frames.curves_frame of each run concatenated, their `label`
     column unique per run (the legend). colors: label -> colour, in legend order.
+    zoom, log_loss: the y axis, as in curves_chart.
     """
     data = overlay_data(curves, metric, splits, names)
     return _overlay_layers(data, metric, tuple(colors.items()), tuple(splits), dict(names or {}), _text(text),
-                           epochs, title, height, scale)
+                           epochs, title, height, scale, *_axis(data, metric, zoom, log_loss))
 
 
 def overlay_spec(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[str, str],
                  splits: Iterable[str] = (TRAIN, TEST), names: Mapping[str, str] | None = None,
                  text: Mapping[str, str] | None = None, epochs: int | None = None,
-                 title: str | None = None, height: int = 380, scale: float = 1.0) -> dict:
+                 title: str | None = None, height: int = 380, scale: float = 1.0, zoom: bool = True,
+                 log_loss: bool = False) -> dict:
     """overlay_chart, styled, as a Vega-Lite dict with a cached spec (see curves_spec)."""
     data = overlay_data(curves, metric, splits, names)
     skeleton = _overlay_skeleton(metric, tuple(colors.items()), tuple(splits), _frozen(names), _frozen(_text(text)),
-                                 epochs, title, height, scale)
+                                 epochs, title, height, scale, *_axis(data, metric, zoom, log_loss))
     return with_data(skeleton, {"runs": data})
 
 
 @functools.lru_cache(maxsize=64)
-def _overlay_skeleton(metric, colors, splits, names, text, epochs, title, height, scale) -> dict:
+def _overlay_skeleton(metric, colors, splits, names, text, epochs, title, height, scale, domain=None,
+                      log=False) -> dict:
     chart = _overlay_layers(alt.NamedData(name="runs"), metric, colors, splits, dict(names), dict(text), epochs,
-                            title, height, scale)
+                            title, height, scale, domain, log)
     return to_spec(style(chart, scale))
 
 

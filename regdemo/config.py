@@ -276,8 +276,8 @@ def from_query_params(params, base: RunConfig | None = None) -> tuple[RunConfig,
     # same link names, not against the default one.
     names = sorted(params, key=lambda n: n != "dataset")
     for name in names:
-        if name == "lang" or name == "present":
-            continue  # the app's own parameters, not part of the run
+        if name in ("lang", "present", "show", "lock"):
+            continue  # the app's own parameters (language, projector, exercise), not part of the run
         if name not in QUERY_FIELDS:
             warnings.append(f"Unknown URL parameter {_shown(name)} was ignored.")
             continue

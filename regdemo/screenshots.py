@@ -1,6 +1,6 @@
 """Slide-ready screenshots of the real app, taken in headless Chromium.
 
-    python -m regdemo.screenshots [--out docs/screenshots] [--lang en|zh]
+    python -m regdemo.screenshots [--out docs/screenshots] [--lang en|zh] [--pages lessons|dropout,l2,...]
 
 Starts `streamlit run streamlit_app.py` on a free local port (its own
 REGDEMO_HOME in a temp folder, so nothing of a teacher's runs leaks in), drives
@@ -244,14 +244,19 @@ SETUP = {"epochs": "12"}
 # Per page (its URL path), the button that starts its demonstration, by widget
 # key: keys do not change with the language. Pages not named here are shot as
 # they open; History and Compare come last so they list every run trained before.
+# A regularizer page's demonstration is its lesson pair (the catalog's two runs, side by side).
 ACTIONS = {
     "": "pg_train",
-    "dropout": "dropout_try",
-    "l1_l2": "l1l2_train",
-    "early_stopping": "early_try",
-    "augmentation": "augment_sizes_train",
+    "dropout": "pair_dropout_try",
+    "l1_l2": "pair_l1_try",
+    "l2": "pair_l2_try",
+    "early_stopping": "pair_early_stopping_try",
+    "augmentation": "pair_augmentation_try",
+    "batchnorm": "pair_batchnorm_try",
 }
+LESSON_PAGES = ("dropout", "l1_l2", "l2", "early_stopping", "augmentation", "batchnorm")
 LAST = ("history", "compare", "about")
+FIRST_CHART_TIMEOUT_MS = 600_000  # a lesson pair's first epoch, on a busy machine
 RUN_TIMEOUT_MS = 20 * 60_000  # one page's runs, queued behind each other on a small machine
 
 
@@ -299,7 +304,7 @@ def wait_mid_run(page, lang: str, started: bool = True) -> None:
         expect_training(page, lang)
     training = _main(page).get_by_text(_status_prefix("status.running", lang))
     try:
-        expect(_main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=120_000)
+        expect(_main(page).get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=FIRST_CHART_TIMEOUT_MS)
         if training.count():
             wait_charts_change(page, charts_fingerprint(page), 60_000)
         wait_rendered(page)
@@ -319,9 +324,9 @@ def wait_finished(page, lang: str) -> None:
 # When `el` sits below the top third of the viewport (a demonstration far down
 # the page), scroll the page's scrolling container so it is `top` pixels below
 # the top edge and its results fill the slide; near the top, leave the title in view.
-_SCROLL_TO_JS = """([el, top]) => {
+_SCROLL_TO_JS = """([el, top, force]) => {
     const y = el.getBoundingClientRect().top;
-    if (y >= 0 && y < window.innerHeight / 3) return;
+    if (!force && y >= 0 && y < window.innerHeight / 3) return;
     let box = el.parentElement;
     while (box && !(box.scrollHeight > box.clientHeight && getComputedStyle(box).overflowY !== 'visible')) {
         box = box.parentElement;
@@ -330,10 +335,12 @@ _SCROLL_TO_JS = """([el, top]) => {
 }"""
 
 
-def scroll_to(page, selector: str, top: int = 120) -> None:
+def scroll_to(page, selector: str, top: int = 120, force: bool = False) -> None:
+    """Scroll `selector` to `top` px below the viewport's top edge (`force`: even when it is
+    in the top third already, e.g. a projector's larger type pushing the charts below)."""
     target = page.locator(selector).first
     if target.count():
-        page.evaluate(_SCROLL_TO_JS, [target.element_handle(), top])
+        page.evaluate(_SCROLL_TO_JS, [target.element_handle(), top, force])
 
 
 def shoot(page, path: pathlib.Path) -> None:
@@ -346,56 +353,79 @@ def shoot(page, path: pathlib.Path) -> None:
     print(f"  {path}")
 
 
-def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2) -> list[pathlib.Path]:
-    """Drive every page of a fresh app server and write its PNGs to `out`."""
+def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
+                     pages: tuple[str, ...] | None = None, langs: dict[str, pathlib.Path] | None = None,
+                     phase: str = "all", home: str | os.PathLike | None = None) -> list[pathlib.Path]:
+    """Drive every page of a fresh app server (or only `pages`, by URL path; "playground"
+    for the first) and write its PNGs to `out`.
+
+    `langs` (language -> folder) shoots several languages from one server: a tab per
+    language opens each page beside the first, so every language sees the same runs
+    training and finished (identical setups share one run), and each page trains once.
+
+    `phase` "running" shoots only mid-run (and leaves the runs to be stopped when nobody
+    watches them); "finished" presses nothing and shoots the runs `home`'s store already
+    holds (trained beforehand, e.g. with `python -m regdemo train`). On a busy machine the
+    two phases let the slow training happen once, in the background."""
     from playwright.sync_api import sync_playwright
 
-    out.mkdir(parents=True, exist_ok=True)
-    suffix = "" if lang == "en" else f"-{lang}"
+    langs = langs or {lang: out}
+    for folder in langs.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    first = next(iter(langs))
     written = []
-    with tempfile.TemporaryDirectory(prefix="regdemo-shots-") as home, \
-            start_server(home, workers=workers) as server, sync_playwright() as playwright:
+    with tempfile.TemporaryDirectory(prefix="regdemo-shots-") as temp, \
+            start_server(home or temp, workers=workers) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
         context.set_default_timeout(120_000)
-        page, twin = context.new_page(), context.new_page()
-        open_app(page, with_params(server.url + "/", dict(SETUP, lang=lang)))
+        tabs = {code: (context.new_page(), context.new_page()) for code in langs}  # (desk, projector)
+        page = tabs[first][0]
+        open_app(page, with_params(server.url + "/", dict(SETUP, lang=first)))
         urls = [href for _, href in nav_links(page)] or [server.url + "/"]
         # Nav order, except that the pages showing every run so far come after the runs.
         urls.sort(key=lambda u: LAST.index(page_slug(u)) + 1 if page_slug(u) in LAST else 0)
+        if pages:
+            urls = [u for u in urls if (page_slug(u) or "playground") in pages]
+
+        def name(slug: str, code: str) -> str:
+            return (slug or "playground") + ("" if code == "en" else f"-{code}")
+
+        def both(code: str, url: str, suffix: str, started: bool) -> None:
+            """This language's desk and projector tabs, each shot once `started` (mid-run) or finished."""
+            desk, twin = tabs[code]
+            for tab, present in ((desk, ""), (twin, "-presentation")):
+                open_app(tab, with_params(url, {"lang": code, **({"present": "1"} if present else {})}))
+                if action and started:
+                    wait_mid_run(tab, code, started=False)
+                elif action:
+                    wait_finished(tab, code)
+                if action:
+                    # On the projector a lesson pair's charts fall below the first screen: its
+                    # buttons go to the top, the charts under them.
+                    pair = present and action.startswith("pair_")
+                    scroll_to(tab, f".st-key-{action}", top=40 if pair else 120, force=pair)
+                written.append(langs[code] / f"{name(slug, code)}{suffix}{present}.png")
+                shoot(tab, written[-1])
+
         for url in urls:
             slug = page_slug(url)
-            name = (slug or "playground") + suffix
-            print(f"{name}: {url}")
-            open_app(page, with_params(url, dict(SETUP, lang=lang)))
+            print(f"{name(slug, first)}: {url}")
+            open_app(page, with_params(url, dict(SETUP, lang=first)))
             action = ACTIONS.get(slug)
-            button = f".st-key-{action}"
-            if action:
-                page.locator(f"{button} button").click()
-                # Once it trains, the sidebar has put the run's setup in the URL: open
-                # the same setup in presentation mode now, so both tabs stream the run.
-                expect_training(page, lang)
-                open_app(twin, with_params(page.url, {"present": "1"}))
-                wait_mid_run(page, lang, started=False)
-                scroll_to(page, button)
-                written.append(out / f"{name}-running.png")
-                shoot(page, written[-1])
-                wait_mid_run(twin, lang, started=False)
-                if not _main(twin).get_by_text(_status_prefix("status.running", lang)).count():
-                    print("  (the run ended before the presentation tab drew it)", file=sys.stderr)
-                scroll_to(twin, button)
-                written.append(out / f"{name}-running-presentation.png")
-                shoot(twin, written[-1])
-                wait_finished(page, lang)
-                scroll_to(page, button)
-            written.append(out / f"{name}.png")
-            shoot(page, written[-1])
-            open_app(twin, with_params(page.url, {"present": "1"}))
-            if action:
-                wait_finished(twin, lang)
-                scroll_to(twin, button)
-            written.append(out / f"{name}-presentation.png")
-            shoot(twin, written[-1])
+            if action and phase != "finished":
+                page.locator(f".st-key-{action} button").click()
+                # Once it trains, the sidebar has put the run's setup in the URL: every tab
+                # opens that setup and streams the same run.
+                expect_training(page, first)
+                for code in langs:
+                    both(code, page.url, "-running", started=True)
+                    if not _main(tabs[code][0]).get_by_text(_status_prefix("status.running", code)).count():
+                        print(f"  ({code}: the run ended before it was shot mid-run)", file=sys.stderr)
+            if phase == "running":
+                continue
+            for code in langs:
+                both(code, page.url if action else with_params(url, SETUP), "", started=False)
         browser.close()
     return written
 
@@ -403,16 +433,26 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2) -> l
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m regdemo.screenshots", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--lang", choices=("en", "zh"), default="en")
+    parser.add_argument("--lang", choices=("en", "zh", "both"), default="en",
+                        help="both: English into --out, Chinese into --out/zh, from one server (each page trains once)")
     parser.add_argument("--workers", type=int, default=2, help="training threads of the app server")
+    parser.add_argument("--pages", default="", help="only these pages (URL paths, comma-separated; "
+                        "'playground' for the first, 'lessons' for the regularizer pages)")
+    parser.add_argument("--phase", choices=("all", "running", "finished"), default="all",
+                        help="running: mid-run shots only; finished: shoot the runs --home's store holds")
+    parser.add_argument("--home", default=None, help="REGDEMO_HOME of the app server (default: a temp folder)")
     args = parser.parse_args(argv)
+    pages = tuple(p.strip() for p in args.pages.split(",") if p.strip())
+    if "lessons" in pages:
+        pages = tuple(p for p in pages if p != "lessons") + LESSON_PAGES
     # Ended with SIGTERM: unwind, so the app server is stopped and the temp home removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     missing = chromium_missing()
     if missing:
         print(f"cannot take screenshots: {missing}", file=sys.stderr)
         return 2
-    written = take_screenshots(args.out, args.lang, args.workers)
+    langs = {"en": args.out, "zh": args.out / "zh"} if args.lang == "both" else None
+    written = take_screenshots(args.out, args.lang, args.workers, pages or None, langs, args.phase, args.home)
     print(f"{len(written)} screenshots in {args.out}")
     return 0
 

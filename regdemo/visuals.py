@@ -36,6 +36,8 @@ LABELS = {
     "epoch": "epoch",
     "accuracy": "accuracy",
     "loss": "loss",
+    "accuracy_zoomed": "accuracy (zoomed)",
+    "loss_log": "loss (log scale)",
     "split": "measured on",
     "activation": "activation",
     "dropped": "dropped in this step",
@@ -219,11 +221,12 @@ def accuracy_modes_chart(frame: pd.DataFrame, labels: Mapping[str, str] | None =
                          epochs: int | None = None):
     """Train accuracy measured in train mode vs eval mode, with test accuracy."""
     labels = _labels(labels)
-    low = float(frame["acc"].min()) if not frame.empty else 0.0
+    low = max(0.0, math.floor(float(frame["acc"].min()) * 20) / 20) if not frame.empty else 0.0
     return alt.Chart(frame).mark_line(point=True, strokeWidth=3).encode(
         x=epoch_axis(frame, labels, epochs),
-        y=alt.Y("acc:Q", title=labels["accuracy"], axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[max(0.0, math.floor(low * 20) / 20), 1.0])),
+        # From the lowest point (in 5 % steps) to 100 %: the axis says when it is zoomed.
+        y=alt.Y("acc:Q", title=labels["accuracy_zoomed" if low > 0 else "accuracy"], axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[low, 1.0])),
         color=alt.Color("split:N", title=labels["split"], scale=_split_scale(frame["split"]),
                         legend=_split_legend(labels)),
         tooltip=["epoch:Q", "split:N", alt.Tooltip("acc:Q", format=".2%")],
@@ -357,14 +360,18 @@ def early_stopping_frame(view) -> pd.DataFrame:
 
 
 def early_stopping_chart(frame: pd.DataFrame, best_epoch: int, patience: int, last_epoch: int,
-                         stopped_early: bool, labels: Mapping[str, str] | None = None, height: int = 380):
-    """Loss curves with the best held-out epoch, the patience window after it, and the stop."""
+                         stopped_early: bool, labels: Mapping[str, str] | None = None, height: int = 380,
+                         log: bool = False):
+    """Loss curves with the best held-out epoch, the patience window after it, and the stop.
+    log: the loss on a log axis (a held-out loss turning up late is plain there)."""
     labels = _labels(labels)
     # One x scale for every layer (a rect layer alone would pull zero into the domain).
     scale = alt.Scale(domain=[1, max(2, last_epoch, best_epoch + patience)], nice=False, zero=False)
     x = alt.X("epoch:Q", title=labels["epoch"], axis=alt.Axis(tickMinStep=1, format="d"), scale=scale)
     lines = alt.Chart(frame).mark_line(point=True, strokeWidth=3).encode(
-        x=x, y=alt.Y("loss:Q", title=labels["loss"]),
+        x=x, y=alt.Y("loss:Q", title=labels["loss_log"] if log else labels["loss"],
+                     scale=alt.Scale(type="log") if log else alt.Scale(zero=True),
+                     axis=alt.Axis(format="~g") if log else alt.Axis()),
         color=alt.Color("split:N", title=labels["split"], scale=_split_scale(frame["split"]),
                         legend=_split_legend(labels)),
         tooltip=["epoch:Q", "split:N", alt.Tooltip("loss:Q", format=".4f")],

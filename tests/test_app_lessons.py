@@ -22,6 +22,7 @@ from regdemo import engine, visuals
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, FINISHED, STOPPED, Done, EpochEnd, MaskSnapshot
 from regdemo.jobs import Registry
+from regdemo.lessons import LESSON_PRESETS
 from regdemo.store import RunStore
 
 PAGES = ["app_pages/dropout.py", "app_pages/l1_l2.py", "app_pages/early_stopping.py", "app_pages/augmentation.py",
@@ -169,8 +170,9 @@ def test_dropout_try_it_puts_p_into_the_sidebar_and_trains(registry):
     at.button(key="dropout_try").click().run()
     assert not at.exception
     assert at.session_state["cfg_dropout"] == 0.5
-    started = registry.get(WIDE.key())
-    assert started is not None and at.session_state["run_key"] == WIDE.key() != plain.key
+    tried = WIDE.replace(**LESSON_PRESETS["dropout"])  # the dropout lesson's treated setup (the catalog's)
+    started = registry.get(tried.key())
+    assert started is not None and at.session_state["run_key"] == tried.key() != plain.key
 
 
 def test_a_stored_run_without_masks_says_why(registry, tmp_path, monkeypatch):
@@ -227,8 +229,9 @@ def test_early_stopping_try_it_sets_patience_and_epochs(registry):
     assert len(charts(at)) == 1  # the loss curves, without a held-out one
     at.button(key="early_try").click().run()
     assert not at.exception
-    assert (at.session_state["cfg_patience"], at.session_state["cfg_epochs"]) == (3, 30)
-    assert registry.get(config.replace(patience=3, epochs=30).key()) is not None
+    tried = config.replace(**LESSON_PRESETS["early_stopping"])  # the catalog's treated setup
+    assert (at.session_state["cfg_patience"], at.session_state["cfg_epochs"]) == (tried.patience, tried.epochs)
+    assert registry.get(tried.key()) is not None
 
 
 # --- augmentation and data size -------------------------------------------------------------

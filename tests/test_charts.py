@@ -150,19 +150,85 @@ def test_live_spec_is_the_chart_with_its_data_as_named_datasets():
 def test_live_spec_stays_the_same_as_points_arrive_so_the_browser_redraws_in_place():
     early = view(EPOCHS[:1], PROGRESS[:12], status="running")
     later = view(EPOCHS, PROGRESS, status="running")
-    specs = [charts.curves_spec(curves_frame(v, eval_train=True), "acc", epochs_table=epochs_frame(v), epochs=3)
-             for v in (early, later)]
+    # zoom off: the 0-100 % axis (a zoomed axis moves with the data, see the zoom tests)
+    specs = [charts.curves_spec(curves_frame(v, eval_train=True), "acc", epochs_table=epochs_frame(v), epochs=3,
+                                zoom=False) for v in (early, later)]
     assert [{k: v for k, v in s.items() if k != "datasets"} for s in specs][0] == \
         {k: v for k, v in specs[1].items() if k != "datasets"}
     assert len(specs[0]["datasets"]["lines"]) < len(specs[1]["datasets"]["lines"])
     before = charts._curves_skeleton.cache_info().hits
-    charts.curves_spec(curves_frame(later, eval_train=True), "acc", epochs_table=epochs_frame(later), epochs=3)
+    charts.curves_spec(curves_frame(later, eval_train=True), "acc", epochs_table=epochs_frame(later), epochs=3,
+                       zoom=False)
     assert charts._curves_skeleton.cache_info().hits == before + 1
     # The cache hands out copies: changing one spec leaves the next one alone.
     specs[1]["layer"].clear()
     again = charts.curves_spec(curves_frame(later, eval_train=True), "acc", epochs_table=epochs_frame(later),
-                               epochs=3)
+                               epochs=3, zoom=False)
     assert again["layer"]
+
+
+# --- the y axis: zoomed accuracy, log loss ---------------------------------------------
+
+def y_encoding(spec) -> dict:
+    return next(layer["encoding"]["y"] for layer in spec["layer"] if layer["mark"]["type"] == "line")
+
+
+def test_accuracy_axis_zooms_to_the_curves_after_the_first_epoch():
+    # After epoch 1 the curves span 85 % .. 95 %; the climb from 12 % and the end of epoch 1
+    # (78-82 %) are left out.
+    climb = [Progress(step=s, epoch=s / 10, train_acc=0.1 + s / 12 if s < 10 else 0.9, train_loss=1.0)
+             for s in range(1, 21)]
+    curves = curves_frame(view(EPOCHS, climb), eval_train=True)
+    assert curves["acc"].min() < 0.2
+    y = y_encoding(spec_of(charts.curves_chart(curves, "acc")))
+    assert y["scale"]["domain"] == [0.84, 0.96] and y["title"] == "accuracy (zoomed)"
+    assert y["scale"]["zero"] is False
+    full = y_encoding(spec_of(charts.curves_chart(curves, "acc", zoom=False)))
+    assert full["scale"]["domain"] == [0, 1] and full["title"] == "accuracy"
+
+
+def test_zoomed_domain_is_computed_from_the_data():
+    frame = pd.DataFrame({"epoch": [0.5, 1.0, 2.0, 3.0], "value": [0.10, 0.60, 0.962, 0.975]})
+    assert charts.acc_domain(frame) == (0.95, 0.99)  # 96.2 - 1 .. 97.5 + 1, whole percents, >= 4 points
+    assert charts.acc_domain(frame[frame["epoch"] <= 1]) == (0.57, 0.61)  # only epoch 1 so far: from its end
+    assert charts.acc_domain(frame[frame["epoch"] < 1]) is None  # mid first epoch: no zoom yet
+    stuck = pd.DataFrame({"epoch": [1.0, 2.0, 3.0], "value": [0.11, 0.12, 0.99]})
+    assert charts.acc_domain(stuck) is None  # a run near chance beside one near 100 %: the full axis
+    near_top = pd.DataFrame({"epoch": [1.0, 2.0], "value": [0.998, 1.0]})
+    assert charts.acc_domain(near_top) == (0.96, 1.0)
+
+
+def test_before_the_first_epoch_ends_the_axis_stays_0_to_100():
+    curves = curves_frame(view(progress=PROGRESS[:5]))
+    y = y_encoding(spec_of(charts.curves_chart(curves, "acc")))
+    assert y["scale"]["domain"] == [0, 1] and y["title"] == "accuracy"
+
+
+def test_lines_and_gap_are_clipped_to_the_zoomed_axis():
+    curves, table = curves_frame(view(EPOCHS, PROGRESS), eval_train=True), epochs_frame(view(EPOCHS))
+    spec = spec_of(charts.curves_chart(curves, "acc", epochs_table=table))
+    clipped = {layer["mark"]["type"] for layer in spec["layer"] if layer["mark"].get("clip")}
+    assert {"line", "circle", "area"} <= clipped
+
+
+def test_loss_can_be_drawn_on_a_log_axis():
+    curves = curves_frame(view(EPOCHS, PROGRESS), eval_train=True)
+    y = y_encoding(spec_of(charts.curves_chart(curves, "loss", log_loss=True)))
+    assert y["scale"]["type"] == "log" and y["title"] == "loss (log scale)"
+    linear = y_encoding(spec_of(charts.curves_chart(curves, "loss")))
+    assert "type" not in linear["scale"] and linear["scale"]["zero"] is True
+    spec = charts.curves_spec(curves, "loss", log_loss=True, text={"loss_log": "损失（对数坐标）"})
+    assert y_encoding(spec)["title"] == "损失（对数坐标）" and y_encoding(spec)["scale"]["type"] == "log"
+
+
+def test_overlay_zooms_accuracy_and_logs_loss_too():
+    runs = pd.concat([curves_frame(view(EPOCHS), label="plain"),
+                      curves_frame(view([epoch(1, 0.7, 0.72), epoch(2, 0.8, 0.81)]), label="dropout")])
+    colors = {"plain": "#000000", "dropout": "#E69F00"}
+    acc = y_encoding(spec_of(charts.overlay_chart(runs, "acc", colors=colors)))
+    assert acc["scale"]["domain"] == [0.79, 0.93] and acc["title"] == "accuracy (zoomed)"  # epoch 2: 80-92 %
+    loss = y_encoding(charts.overlay_spec(runs, "loss", colors=colors, log_loss=True))
+    assert loss["scale"]["type"] == "log"
 
 
 # --- many runs ------------------------------------------------------------------------------
@@ -260,3 +326,16 @@ def test_charts_export_as_png_and_svg_at_slide_width():
     with pytest.raises(ValueError):
         export.chart_bytes(chart, "gif")
     assert export.file_stem("regdemo", "ab/c d") == "regdemo-ab_c_d"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vl_convert") is None, reason="vl-convert-python is not installed")
+def test_exported_svg_keeps_the_zoomed_and_log_axes():
+    from webapp import export
+
+    curves = curves_frame(view(EPOCHS), eval_train=True)
+    zoomed = export.chart_bytes(charts.curves_chart(curves, "acc"), "svg", width=400).decode()
+    assert "accuracy (zoomed)" in zoomed and ">90%<" in zoomed and ">0%<" not in zoomed
+    full = export.chart_bytes(charts.curves_chart(curves, "acc", zoom=False), "svg", width=400).decode()
+    assert ">0%<" in full and "zoomed" not in full
+    log = export.chart_bytes(charts.curves_chart(curves, "loss", log_loss=True), "svg", width=400).decode()
+    assert "loss (log scale)" in log

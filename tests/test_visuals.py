@@ -252,3 +252,18 @@ def test_size_configs_and_frame():
     assert list(frame["gap"]) == pytest.approx([0.3, 0.05])
     assert list(frame["final"]) == [True, False]
     spec(visuals.size_chart(frame))
+
+
+def test_lesson_charts_name_a_zoomed_axis_and_offer_a_log_loss():
+    import pandas as pd
+
+    from regdemo import visuals as v
+
+    frame = pd.DataFrame({"epoch": [1, 2, 1, 2], "split": ["train", "train", "test", "test"],
+                          "acc": [0.90, 0.95, 0.88, 0.91]})
+    y = v.accuracy_modes_chart(frame).to_dict()["encoding"]["y"]
+    assert y["title"] == "accuracy (zoomed)" and y["scale"]["domain"] == [0.85, 1.0]
+    losses = pd.DataFrame({"epoch": [1, 2], "split": ["test", "test"], "loss": [0.5, 0.9]})
+    spec = v.early_stopping_chart(losses, best_epoch=0, patience=0, last_epoch=2, stopped_early=False, log=True)
+    line = spec.to_dict()["layer"][-1]["encoding"]["y"]
+    assert line["scale"]["type"] == "log" and line["title"] == "loss (log scale)"

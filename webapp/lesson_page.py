@@ -3,13 +3,19 @@ sidebar's run, and a set of runs a page trains together (the L1 vs L2 trio, the 
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from regdemo import visuals
+from regdemo import charts, lesson_effect, visuals
 from regdemo.config import ConfigError, RunConfig
+from regdemo.data import EXPECTED_COUNTS
+from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame
 from regdemo.jobs import Run, RunLimitError
 from regdemo.lessons import lesson
 from webapp import sidebar, state  # state.registry() at each call: tests stand in their own
+from webapp.axes import axis_toggles
+from webapp.layout import chart_scale
+from webapp.live import live_runs, status_text
 from webapp.state import current_config, current_run, lang, presentation, session_id, start_current, t
 
 
@@ -31,7 +37,23 @@ def header(title_key: str, topic: str) -> None:
 
 def train_with(**changes) -> None:
     """Try it's callback, run before the sidebar draws: put the change into the sidebar, train it."""
-    config = current_config().replace(**changes)
+    train_config(current_config().replace(**changes))
+
+
+def overfitting_config() -> RunConfig | None:
+    """The setup that shows overfitting plainest: the baseline of the lesson whose stored check
+    saw the largest fall from peak test accuracy (the dropout lesson's when nothing is stored)."""
+    found = lesson_effect.lessons()
+    if not found:
+        return None
+    falls = {name: e.peak_minus_final for name in found
+             if (e := lesson_effect.measured_effect(name)) is not None and e.peak_minus_final is not None}
+    name = max(falls, key=falls.get) if falls else ("dropout" if "dropout" in found else next(iter(found)))
+    return found[name].baseline
+
+
+def train_config(config: RunConfig) -> None:
+    """A button's callback, run before the sidebar draws: the whole setup into the sidebar, trained."""
     sidebar.load_config(config)
     try:
         st.session_state.run_key = state.registry().get_or_start(config, session=session_id()).key
@@ -89,3 +111,110 @@ class RunSet:
             except (RunLimitError, ConfigError) as err:
                 return str(err)
         return ""
+
+
+# --- the lesson's preset pair: baseline vs the same setup with the regularizer -------------
+
+def _share(value: float) -> str:
+    """A share of weights: stored as a fraction (0..1) or in percent."""
+    return f"{value if value > 1 else 100 * value:.1f} %"
+
+
+def effect_lines(effect, what: str, measured: bool) -> list[str]:
+    """Sentences about one effect (lesson_effect.Effect), in the page's language, led by
+    what the lesson's claim rests on: accuracy, held-out loss (L2) or sparsity (L1)."""
+    values = dict(base=f"{100 * effect.baseline_acc:.1f}", treated=f"{100 * effect.treated_acc:.1f}",
+                  gain=f"{effect.gain:+.1f}", std=f"{effect.gain_std:.1f}", low=f"{effect.gain_min:+.1f}",
+                  seeds=effect.seeds, what=what)
+    prefix = "pair.measured" if measured else "pair.live"
+    lines = []
+    if effect.measure == "sparsity" and effect.baseline_near_zero is not None and effect.treated_near_zero is not None:
+        lines.append(t(f"{prefix}.sparsity", base=_share(effect.baseline_near_zero),
+                       treated=_share(effect.treated_near_zero), seeds=effect.seeds, what=what))
+    if effect.measure == "loss" and effect.loss_change is not None and effect.baseline_loss and effect.treated_loss:
+        lines.append(t(f"{prefix}.loss", base=f"{effect.baseline_loss:.3f}", treated=f"{effect.treated_loss:.3f}",
+                       change=f"{100 * effect.loss_change:+.0f}", seeds=effect.seeds, what=what))
+    lines.append(t(f"{prefix}.acc", **values))
+    if effect.peak_minus_final is not None and effect.peak_minus_final >= 1.0:
+        lines.append(t("pair.peak", drop=f"{effect.peak_minus_final:.1f}"))
+    return lines
+
+
+def _measured_note(config: RunConfig) -> str:
+    about = lesson_effect.about()
+    test_digits = f"{(EXPECTED_COUNTS.get(config.dataset) or (0, 0))[1]:,}"
+    if not about:
+        return t("pair.measured.where.unknown", digits=test_digits)
+    return t("pair.measured.where", digits=test_digits, command=about.get("command") or "python -m regdemo lessons "
+             "--check", date=about.get("date", "?"), machine=about.get("machine", "?"), cpus=about.get("cpus", "?"),
+             torch=about.get("torch", "?"))
+
+
+def lesson_pair(name: str) -> None:
+    """The lesson's claim, Try it (trains the catalog's baseline AND treated runs, exactly as
+    `python -m regdemo lessons --json` prints them), the effect measured over seeds and the
+    effect of the two runs trained here, side by side on one chart."""
+    found = lesson_effect.lessons().get(name)
+    if found is None:
+        return
+    pair = RunSet(f"pair_{name}", [found.baseline, found.treated])
+    what = t(f"pair.what.{name}")
+    st.subheader(t("pair.title", what=what))
+    claim = found.claim.get(lang()) or found.claim.get("en", "")
+    if claim:
+        st.markdown(f"**{claim}**")
+    left, right, _ = st.columns([3, 1, 3])
+    left.button(t("pair.try", what=what), type="primary", key=f"pair_{name}_try", on_click=pair.want)
+    right.button(t("button.stop"), key=f"pair_{name}_stop", on_click=pair.stop)
+    if not presentation():
+        st.caption(t("pair.setup", baseline=found.baseline.label(lang()), treated=found.treated.label(lang())))
+    effect = lesson_effect.measured_effect(name)
+    if effect is None:
+        st.caption(t("pair.unmeasured"))
+    else:
+        st.info("  \n".join(effect_lines(effect, what, measured=True) + [_measured_note(found.baseline)]),
+                icon=":material/fact_check:")
+    axes = axis_toggles(f"pair_{name}", *st.columns(2)[:2]) if not presentation() else {"zoom": True,
+                                                                                         "log_loss": False}
+    names = {found.baseline.key(): t("pair.baseline"), found.treated.key(): t("pair.treated", what=what)}
+
+    def draw(views) -> None:
+        if notice := pair.advance():
+            st.info(f"{notice} {t('lessons.auto_start')}")
+        by_key = {view.key: view for view in views}
+        if views:  # one line for both runs, once something started
+            st.caption("  ·  ".join(t("pair.status", run=label, status=status_text(by_key.get(key)))
+                                    for key, label in names.items()))
+        shown = [v for v in (by_key.get(k) for k in names) if v is not None and v.epochs]
+        if not shown:
+            st.caption(t("pair.waiting") if views else t("pair.empty"))
+            return
+        curves = pd.concat([curves_frame(v, label=names[v.key], eval_train=True) for v in shown], ignore_index=True)
+        colors = {names[found.baseline.key()]: PAIR_COLORS[0], names[found.treated.key()]: PAIR_COLORS[1]}
+        epochs = max(found.baseline.epochs, found.treated.epochs)
+        for col, metric in zip(st.columns(2), ("acc", "loss"), strict=True):
+            spec = charts.overlay_spec(curves, metric, colors=colors, splits=[TRAIN_EVAL, TEST], names=split_names(),
+                                       text=chart_text(), epochs=epochs, title=t(f"pair.chart.{metric}"),
+                                       height=300, scale=chart_scale(), **axes)
+            col.vega_lite_chart(spec, width="stretch", alt=t(f"pair.chart.{metric}"))
+        live = lesson_effect.live_effect(by_key.get(found.baseline.key()), by_key.get(found.treated.key()),
+                                         getattr(found, "measure", "accuracy"))
+        if live is not None:
+            st.success("  \n".join(effect_lines(live, what, measured=False)), icon=":material/check_circle:")
+
+    pair.advance()  # before drawing: a run started now streams at once
+    live_runs(pair.keys, draw, name=f"pair_{name}")
+
+
+# The pair's two runs: black (without) and orange (with), colours no split uses.
+PAIR_COLORS = ("#000000", "#E69F00")
+
+
+def split_names() -> dict[str, str]:
+    """The splits' names in the page's language."""
+    return {TRAIN: t("split.train"), TRAIN_EVAL: t("split.train_eval"), TEST: t("split.test"), VAL: t("split.val")}
+
+
+def chart_text() -> dict[str, str]:
+    """regdemo.charts' words in the page's language."""
+    return {key: t(f"chart.{key}") for key in charts.TEXT}

@@ -15,6 +15,16 @@ STRINGS: dict[str, str] = {
     "nav.early_stopping": "Early stopping",
     "nav.augmentation": "Augmentation & data size",
     "nav.about": "About",
+    "nav.l2": "L2 (weight decay)",
+    "nav.batchnorm": "Batch norm",
+    "dropout.inside.title": "Inside a dropout run: the masks",
+    "l1l2.trio.title": "How L1 and L2 shape the weights",
+    "early.inside.title": "Inside an early-stopping run",
+    "early.no_help": "**When early stopping does not help.** On clean digits (label noise off, the sidebar's "
+                     "default) the held-out loss stays nearly flat and test accuracy barely falls, so stopping early "
+                     "only gives up epochs and the 10 % of training digits it sets aside to watch: the kept weights "
+                     "can end up a little worse than the last epoch's. It earns its keep when the network starts "
+                     "memorizing, as with the wrong labels of the pair above.",
     "nav.section.lab": "Lab",
     "nav.section.lessons": "Regularizers",
     "nav.section.more": "More",
@@ -62,6 +72,33 @@ STRINGS: dict[str, str] = {
     "sidebar.reset": "Reset to defaults",
     "sidebar.share": "Link to this setup",
     "url.warning": "Ignored part of the link: {detail}",
+    "sidebar.data": "Training data",
+    "sidebar.noise": "Wrong labels (label noise)",
+    "sidebar.noise.help": "This share of the training digits gets a wrong label (the same digits in every run); "
+                          "test digits keep their true labels. A network that memorizes them gets worse on new digits.",
+    "exercise.note": "Exercise: your teacher fixed this setup. 🔒 controls are locked; the others are yours to try.",
+    "exercise.reset": "Reset to the exercise's setup",
+    "exercise.title": "Exercise link for students",
+    "exercise.help": "Fixes the setup above in a link. Students see only the controls you pick below; "
+                     "locked ones are shown but cannot be moved.",
+    "exercise.free": "Students may change",
+    "exercise.locked": "Shown but locked",
+    "exercise.copy": "Copy the link (the copy button at the box's right) and share it.",
+    "exercise.control.dataset": "Dataset",
+    "exercise.control.model": "Model",
+    "exercise.control.dropout": "Dropout",
+    "exercise.control.l1": "L1",
+    "exercise.control.l2": "L2",
+    "exercise.control.augment": "Augmentation",
+    "exercise.control.bn": "Batch norm",
+    "exercise.control.patience": "Early stopping",
+    "exercise.control.train_size": "Training digits",
+    "exercise.control.noise": "Label noise",
+    "exercise.control.epochs": "Epochs",
+    "exercise.control.seed": "Seed",
+    "exercise.control.optimizer": "Optimizer",
+    "exercise.control.lr": "Learning rate",
+    "exercise.control.batch": "Batch size",
     # --- run status ------------------------------------------------------------
     "status.none": "Not trained yet: press Train.",
     "status.queued": "Queued: position {position} in line.",
@@ -79,6 +116,41 @@ STRINGS: dict[str, str] = {
     "split.train_eval": "train (eval mode)",
     "split.test": "test",
     "split.val": "held-out",
+    # --- a lesson's preset pair ---------------------------------------------------
+    "pair.title": "The lesson in two runs: without and with {what}",
+    "pair.what.dropout": "dropout",
+    "pair.what.l1": "L1",
+    "pair.what.l2": "L2",
+    "pair.what.augmentation": "augmentation",
+    "pair.what.batchnorm": "batch norm",
+    "pair.what.early_stopping": "early stopping",
+    "pair.what.more_data": "more data",
+    "pair.try": "Try it: train both (without / with {what})",
+    "pair.setup": "Without: {baseline}  ·  With: {treated}",
+    "pair.baseline": "without",
+    "pair.treated": "with {what}",
+    "pair.unmeasured": "This pair has not been measured over seeds yet (python -m regdemo lessons --check).",
+    "pair.measured.acc": "Measured over {seeds} seeds: held-out accuracy {base} % without, {treated} % with "
+                         "{what}: **{gain} ± {std} points** (worst seed {low}).",
+    "pair.live.acc": "These two runs (one seed): held-out accuracy {base} % without, {treated} % with {what}: "
+                     "**{gain} points**.",
+    "pair.measured.loss": "Measured over {seeds} seeds: held-out loss {base} without, {treated} with {what}: "
+                          "**{change} %**.",
+    "pair.live.loss": "These two runs (one seed): held-out loss {base} without, {treated} with {what}: **{change} %**.",
+    "pair.measured.sparsity": "Measured over {seeds} seeds: weights near zero (|w| < 0.001) {base} without, "
+                              "**{treated} with {what}**.",
+    "pair.live.sparsity": "These two runs (one seed): weights near zero (|w| < 0.001) {base} without, "
+                          "**{treated} with {what}**.",
+    "pair.peak": "Without it, test accuracy peaked {drop} points above where it ended: memorizing the wrong "
+                 "labels cost that much.",
+    "pair.measured.where": "Held-out: the {digits} test digits, never trained on. Measured by `{command}` on {date}, "
+                           "{machine} ({cpus} CPUs, torch {torch}).",
+    "pair.measured.where.unknown": "Held-out: the {digits} test digits, never trained on.",
+    "pair.status": "**{run}**: {status}",
+    "pair.waiting": "Waiting for the first epoch…",
+    "pair.empty": "Press Try it: both runs train side by side, and their effect appears here.",
+    "pair.chart.acc": "Accuracy: without (black) and with (orange)",
+    "pair.chart.loss": "Loss: without (black) and with (orange)",
     "chart.epoch": "epoch",
     "chart.acc": "accuracy",
     "chart.loss": "loss",
@@ -92,6 +164,13 @@ STRINGS: dict[str, str] = {
     "chart.activation": "activation",
     "chart.channel": "channel",
     "chart.unit": "unit",
+    "chart.acc_zoomed": "accuracy (zoomed)",
+    "chart.loss_log": "loss (log scale)",
+    "axes.zoom": "Zoom accuracy",
+    "axes.zoom.help": "On: the accuracy axis spans what the curves reach after the first epoch (the axis says "
+                      "'zoomed'), so a few points of gap are plain to see. Off: 0-100 %.",
+    "axes.log": "Log loss axis",
+    "axes.log.help": "The loss on a log axis: a test loss that turns up late in training is plain to see.",
     # --- export for slides (webapp/export.py) --------------------------------------
     "export.title": "Export for slides",
     "export.help": "PNG and SVG are drawn when you click, at slide size; presentation mode (sidebar) "
@@ -105,6 +184,9 @@ STRINGS: dict[str, str] = {
                         "save it as PNG or SVG.",
     # --- Playground page -----------------------------------------------------------
     "playground.on": "on",
+    "playground.overfit": "Show overfitting",
+    "playground.overfit.hint": "The default run learns clean digits and barely overfits. **Show overfitting** trains "
+                               "a setup where it plainly does ({label}): test accuracy peaks, then falls.",
     "playground.eval_train": "Show train accuracy in eval mode and the gap",
     "playground.eval_train.help": "Green: the training digits measured after each epoch the way test is "
                                   "measured (dropout off, no augmentation). The grey band between green and "
@@ -116,8 +198,9 @@ STRINGS: dict[str, str] = {
     "playground.chart.acc.alt": "Accuracy per epoch of the run on screen: train, train in eval mode, test.",
     "playground.chart.loss.alt": "Loss per epoch of the run on screen: train, train in eval mode, test.",
     "playground.start": "Pick regularizers in the sidebar (or keep the defaults: a wide network with no "
-                        "regularization, which overfits) and press **Train**. The curves appear within "
-                        "a second or two and grow while it trains.",
+                        "regularization, on clean digits) and press **Train**. The curves appear within "
+                        "a second or two and grow while it trains. Add wrong labels (label noise) to watch it "
+                        "memorize them: test accuracy peaks, then falls.",
     "playground.waiting": "Starting: the first points appear after the first training steps.",
     "playground.masks.title": "Dropped units, latest step",
     "playground.masks.none": "No dropout in this run. Set Dropout p in the sidebar and press Train to see "
@@ -212,6 +295,8 @@ STRINGS: dict[str, str] = {
     "visuals.epoch": "epoch",
     "visuals.accuracy": "accuracy",
     "visuals.loss": "loss",
+    "visuals.accuracy_zoomed": "accuracy (zoomed)",
+    "visuals.loss_log": "loss (log scale)",
     "visuals.split": "measured on",
     "visuals.activation": "activation",
     "visuals.dropped": "dropped in this step",

@@ -17,6 +17,15 @@ STRINGS: dict[str, str] = {
     "nav.early_stopping": "早停",
     "nav.augmentation": "数据增强与数据量",
     "nav.about": "关于",
+    "nav.l2": "L2（权重衰减）",
+    "nav.batchnorm": "批归一化",
+    "dropout.inside.title": "Dropout 训练内部：掩码",
+    "l1l2.trio.title": "L1 和 L2 如何塑造权重",
+    "early.inside.title": "早停训练内部",
+    "early.no_help": "**早停什么时候没有帮助。** 在干净的数字上（关闭标签噪声，即侧边栏的默认设置），"
+                     "留出集损失几乎不变，测试准确率也几乎不下降，提前停止只会少训练几个 epoch，"
+                     "还要拿出 10 % 的训练数字来监控：保留下来的权重甚至可能比最后一个 epoch 略差。"
+                     "只有当网络开始死记硬背时（例如上面那一对训练中的错误标签），早停才真正有用。",
     "nav.section.lab": "实验",
     "nav.section.lessons": "正则化方法",
     "nav.section.more": "更多",
@@ -64,6 +73,32 @@ STRINGS: dict[str, str] = {
     "sidebar.reset": "恢复默认设置",
     "sidebar.share": "本设置的链接",
     "url.warning": "链接中有一部分被忽略：{detail}",
+    "sidebar.data": "训练数据",
+    "sidebar.noise": "错误标签（标签噪声）",
+    "sidebar.noise.help": "这一比例的训练数字被标上错误的标签（每次运行都是同一批数字）；"
+                          "测试数字的标签始终正确。网络若把它们死记下来，在新数字上就会变差。",
+    "exercise.note": "练习：老师已固定本设置。带 🔒 的控件已锁定，其余的可以自己尝试。",
+    "exercise.reset": "恢复练习的设置",
+    "exercise.title": "给学生的练习链接",
+    "exercise.help": "把上面的设置固定在链接里。学生只能看到你在下面选择的控件；锁定的控件可见但不能调整。",
+    "exercise.free": "学生可以调整",
+    "exercise.locked": "可见但锁定",
+    "exercise.copy": "复制链接（框右侧的复制按钮）并分享给学生。",
+    "exercise.control.dataset": "数据集",
+    "exercise.control.model": "模型",
+    "exercise.control.dropout": "Dropout",
+    "exercise.control.l1": "L1",
+    "exercise.control.l2": "L2",
+    "exercise.control.augment": "数据增强",
+    "exercise.control.bn": "批归一化",
+    "exercise.control.patience": "早停",
+    "exercise.control.train_size": "训练数字数量",
+    "exercise.control.noise": "标签噪声",
+    "exercise.control.epochs": "Epoch 数",
+    "exercise.control.seed": "随机种子",
+    "exercise.control.optimizer": "优化器",
+    "exercise.control.lr": "学习率",
+    "exercise.control.batch": "批大小",
     # --- run status ------------------------------------------------------------
     "status.none": "尚未训练：请点击“训练”。",
     "status.queued": "排队中：第 {position} 位。",
@@ -81,6 +116,41 @@ STRINGS: dict[str, str] = {
     "split.train_eval": "训练（评估模式）",
     "split.test": "测试",
     "split.val": "留出集",
+    # --- a lesson's preset pair ---------------------------------------------------
+    "pair.title": "两次训练看懂本课：不用与使用{what}",
+    "pair.what.dropout": "Dropout",
+    "pair.what.l1": "L1",
+    "pair.what.l2": "L2",
+    "pair.what.augmentation": "数据增强",
+    "pair.what.batchnorm": "批归一化",
+    "pair.what.early_stopping": "早停",
+    "pair.what.more_data": "更多数据",
+    "pair.try": "试一试：两次都训练（不用 / 使用{what}）",
+    "pair.setup": "不用：{baseline}  ·  使用：{treated}",
+    "pair.baseline": "不用",
+    "pair.treated": "使用{what}",
+    "pair.unmeasured": "这一对设置尚未在多个随机种子上测量（python -m regdemo lessons --check）。",
+    "pair.measured.acc": "在 {seeds} 个随机种子上测得：留出数字上的准确率，不用时 {base} %，使用{what}时 {treated} %："
+                         "**{gain} ± {std} 个百分点**（最差的种子 {low}）。",
+    "pair.live.acc": "这两次训练（一个种子）：留出数字上的准确率，不用时 {base} %，使用{what}时 {treated} %："
+                     "**{gain} 个百分点**。",
+    "pair.measured.loss": "在 {seeds} 个随机种子上测得：留出数字上的损失，不用时 {base}，"
+                          "使用{what}时 {treated}：**{change} %**。",
+    "pair.live.loss": "这两次训练（一个种子）：留出数字上的损失，不用时 {base}，"
+                      "使用{what}时 {treated}：**{change} %**。",
+    "pair.measured.sparsity": "在 {seeds} 个随机种子上测得：接近零的权重（|w| < 0.001），不用时 {base}，"
+                              "**使用{what}时 {treated}**。",
+    "pair.live.sparsity": "这两次训练（一个种子）：接近零的权重（|w| < 0.001），不用时 {base}，"
+                          "**使用{what}时 {treated}**。",
+    "pair.peak": "不用时，测试准确率的峰值比最后高 {drop} 个百分点：死记错误标签就损失了这么多。",
+    "pair.measured.where": "留出数字：{digits} 个测试数字，训练时从未见过。由 `{command}` 于 {date} 在 {machine}"
+                           "（{cpus} 个 CPU，torch {torch}）上测得。",
+    "pair.measured.where.unknown": "留出数字：{digits} 个测试数字，训练时从未见过。",
+    "pair.status": "**{run}**：{status}",
+    "pair.waiting": "等待第一个 epoch……",
+    "pair.empty": "点击“试一试”：两次训练并排进行，效果会显示在这里。",
+    "pair.chart.acc": "准确率：不用（黑）与使用（橙）",
+    "pair.chart.loss": "损失：不用（黑）与使用（橙）",
     "chart.epoch": "epoch",
     "chart.acc": "准确率",
     "chart.loss": "损失",
@@ -94,6 +164,13 @@ STRINGS: dict[str, str] = {
     "chart.activation": "激活值",
     "chart.channel": "通道",
     "chart.unit": "单元",
+    "chart.acc_zoomed": "准确率（已放大）",
+    "chart.loss_log": "损失（对数坐标）",
+    "axes.zoom": "放大准确率轴",
+    "axes.zoom.help": "开：准确率轴只显示第一个 epoch 之后曲线所在的范围（坐标轴标明“已放大”），"
+                      "几个百分点的差距也一目了然。关：0-100 %。",
+    "axes.log": "损失用对数坐标",
+    "axes.log.help": "用对数坐标画损失：训练后期测试损失回升，一眼就能看出。",
     # --- export for slides (webapp/export.py) --------------------------------------
     "export.title": "导出到幻灯片",
     "export.help": "PNG 和 SVG 在点击时按幻灯片尺寸绘制；侧边栏里的演示模式可以让页面本身适合投影和截图。",
@@ -105,6 +182,9 @@ STRINGS: dict[str, str] = {
     "export.no_images": "此处无法导出 PNG/SVG（{reason}）；每个图表的 ⋯ 菜单仍可将其保存为 PNG 或 SVG。",
     # --- Playground page -----------------------------------------------------------
     "playground.on": "开",
+    "playground.overfit": "展示过拟合",
+    "playground.overfit.hint": "默认设置学习的是干净的数字，几乎不会过拟合。**展示过拟合**会训练一个明显过拟合的设置"
+                               "（{label}）：测试准确率先升到峰值，然后下降。",
     "playground.eval_train": "显示评估模式下的训练准确率和差距",
     "playground.eval_train.help": "绿色：每个 epoch 结束后，按测试的方式（关闭 Dropout、不做数据增强）测得的训练"
                                   "数字准确率。绿线与测试曲线之间的灰色带就是泛化差距。",
@@ -114,8 +194,9 @@ STRINGS: dict[str, str] = {
     "playground.chart.loss": "损失",
     "playground.chart.acc.alt": "屏幕上这次训练每个 epoch 的准确率：训练、评估模式下的训练、测试。",
     "playground.chart.loss.alt": "屏幕上这次训练每个 epoch 的损失：训练、评估模式下的训练、测试。",
-    "playground.start": "在侧边栏选择正则化方法（或保留默认值：一个不加正则化、会过拟合的宽网络），"
-                        "然后点击 **训练**。一两秒内曲线就会出现，并随训练不断延伸。",
+    "playground.start": "在侧边栏选择正则化方法（或保留默认值：一个不加正则化的宽网络，在干净的数字上训练），"
+                        "然后点击 **训练**。一两秒内曲线就会出现，并随训练不断延伸。加入错误标签（标签噪声），"
+                        "就能看到网络把它们死记下来：测试准确率先到峰值，然后下降。",
     "playground.waiting": "正在启动：最初几个训练步之后就会出现第一批数据点。",
     "playground.masks.title": "最近一步被丢弃的单元",
     "playground.masks.none": "这次训练没有使用 Dropout。在侧边栏设置 Dropout 概率 p 并点击“训练”，"
@@ -204,6 +285,8 @@ STRINGS: dict[str, str] = {
     "visuals.epoch": "epoch",
     "visuals.accuracy": "准确率",
     "visuals.loss": "损失",
+    "visuals.accuracy_zoomed": "准确率（已放大）",
+    "visuals.loss_log": "损失（对数坐标）",
     "visuals.split": "测量对象",
     "visuals.activation": "激活值",
     "visuals.dropped": "本步被丢弃",
