@@ -460,3 +460,33 @@ def run(args) -> int:
         print(f"{item.key:12}  {item.status:13}  {acc}  {item.epochs_run:>6}  {item.source:6}  {saved:16}  "
               f"{item.label}", file=out)
     return 0
+
+
+# -- which store: SQLite here, or PostgreSQL shared by a cluster ----------------------------------
+
+DATABASE_VARIABLE = "REGDEMO_DATABASE_URL"
+
+
+class StoreUnavailable(RuntimeError):
+    """The configured store cannot be used at start; the message is one readable line that
+    names the variable to fix (the app shows it instead of a traceback, the CLI prints it)."""
+
+
+def open_store(path: str | os.PathLike | None = None):
+    """The run store this process should use: PostgreSQL when $REGDEMO_DATABASE_URL is set
+    (shared by every server, worker and CLI of a cluster), else the SQLite file at `path`
+    (default $REGDEMO_HOME/runs.sqlite3). Raises StoreUnavailable for a malformed URL, a
+    missing psycopg, or a database that does not answer."""
+    url = os.environ.get(DATABASE_VARIABLE, "").strip()
+    if not url:
+        return RunStore(path)
+    try:
+        from regdemo.store_postgres import PostgresStore, check_url
+    except ImportError as err:
+        raise StoreUnavailable(f"{DATABASE_VARIABLE} is set but the PostgreSQL driver is missing ({err}): "
+                               "pip install 'psycopg[binary]'") from None
+    try:
+        check_url(url, DATABASE_VARIABLE)
+    except ValueError as err:
+        raise StoreUnavailable(str(err)) from None
+    return PostgresStore(url)
