@@ -30,6 +30,8 @@ import urllib.parse
 from contextlib import contextmanager
 
 from regdemo.config import RunConfig
+from regdemo.events import FAILED, FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
+from regdemo.records import QUEUED, RUNNING
 from regdemo.store import (
     _SUMMARY_COLUMNS,
     REUSABLE,
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5
 POOL_SIZE = 4  # connections kept open per process; more are opened (and closed) under load
+_LIVE_COLUMNS = ("key", "config", "status", "message", "owner", "worker", "stop_reason", "created_at",
+                 "started_at", "heartbeat_at", "watched_at")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -92,7 +96,7 @@ CREATE INDEX IF NOT EXISTS live_by_time ON live (created_at);
 CREATE TABLE IF NOT EXISTS live_events (
     key TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    data TEXT NOT NULL,
+    event TEXT NOT NULL,
     PRIMARY KEY (key, seq)
 );
 """
@@ -282,10 +286,118 @@ class PostgresStore:
         return self._run(lambda con: con.execute("SELECT count(*) FROM runs").fetchone()[0], 0,
                          "the stored runs could not be counted")
 
+    # -- live runs (BOUNDARY.md: workers write, app servers read) ----------------------------
+    # Times are the database's (NOW): one clock for every machine of the cluster.
+    def now(self) -> float:
+        """The database server's clock, the one heartbeat_at and created_at are on."""
+        return self._run(lambda con: con.execute(f"SELECT {NOW}").fetchone()[0], time.time(),
+                         "its clock could not be read")
 
-def _config_json(config: RunConfig) -> str:
-    return json.dumps(config.to_dict(), separators=(",", ":"))
+    def create_live(self, key: str, config: RunConfig, owner: str | None = None) -> bool:
+        """A queued row for `key`; True only for the one caller (of any server) that created it."""
+        def write(con):
+            return con.execute(
+                "INSERT INTO live (key, config, status, message, owner, stop_reason, created_at) "
+                f"VALUES (%s, %s, %s, '', %s, '', {NOW}) ON CONFLICT (key) DO NOTHING",
+                (key, _dumps(config.to_dict()), QUEUED, owner)).rowcount > 0
+
+        return bool(self._run(write, False, "the run could not be queued"))
+
+    def live(self, key: str):
+        rows = self._run(lambda con: con.execute(
+            f"SELECT {', '.join(_LIVE_COLUMNS)} FROM live WHERE key = %s", (key,)).fetchall(), [],
+            "a live run could not be read")
+        return _live_row(rows[0]) if rows else None
+
+    def live_keys(self, statuses=(QUEUED, RUNNING)) -> list:
+        """Rows with these statuses, oldest first (the queue's order, across servers)."""
+        rows = self._run(lambda con: con.execute(
+            f"SELECT {', '.join(_LIVE_COLUMNS)} FROM live WHERE status = ANY(%s) ORDER BY created_at, key",
+            (list(statuses),)).fetchall(), [], "the live runs could not be read")
+        return [_live_row(row) for row in rows]
+
+    def mark_started(self, key: str, worker: str) -> bool:
+        """queued -> running; False when it was stopped, claimed or dropped meanwhile."""
+        return bool(self._run(lambda con: con.execute(
+            f"UPDATE live SET status = %s, worker = %s, started_at = {NOW}, heartbeat_at = {NOW} "
+            "WHERE key = %s AND status = %s AND stop_reason = ''", (RUNNING, worker, key, QUEUED)).rowcount > 0,
+            False, "the run could not be marked as started"))
+
+    def append_events(self, key: str, events: list) -> None:
+        """The run's next events, numbered on from the last; one transaction per batch."""
+        if not events:
+            return
+        texts = [_dumps(to_json_dict(event)) for event in events]
+
+        def write(con):
+            with con.transaction():
+                last = con.execute("SELECT coalesce(max(seq), 0) FROM live_events WHERE key = %s",
+                                   (key,)).fetchone()[0]
+                with con.cursor() as cur:
+                    cur.executemany("INSERT INTO live_events (key, seq, event) VALUES (%s, %s, %s)",
+                                    [(key, last + i, text) for i, text in enumerate(texts, 1)])
+
+        self._run(write, None, "a run's progress was not written")
+
+    def events_since(self, key: str, after_seq: int) -> list[tuple[int, object]]:
+        rows = self._run(lambda con: con.execute(
+            "SELECT seq, event FROM live_events WHERE key = %s AND seq > %s ORDER BY seq",
+            (key, after_seq)).fetchall(), [], "a run's progress could not be read")
+        return [(seq, from_json_dict(json.loads(text))) for seq, text in rows]
+
+    def set_status(self, key: str, status: str, message: str = "") -> None:
+        if status not in FINAL_STATUSES + (RUNNING,):
+            raise ValueError(f"status must be running or final, got {status!r}")
+        self._run(lambda con: con.execute("UPDATE live SET status = %s, message = %s WHERE key = %s",
+                                          (status, message, key)), None, "a run's status was not written")
+
+    def request_stop(self, key: str, reason: str) -> None:
+        reason = reason or "Stopped by the user."
+
+        def write(con):
+            with con.transaction():
+                con.execute("UPDATE live SET stop_reason = %s WHERE key = %s AND stop_reason = ''", (reason, key))
+                con.execute("UPDATE live SET status = %s, message = %s WHERE key = %s AND status = %s",
+                            (STOPPED, reason, key, QUEUED))
+
+        self._run(write, None, "the stop request was not written")
+
+    def heartbeat(self, key: str) -> None:
+        self._run(lambda con: con.execute(f"UPDATE live SET heartbeat_at = {NOW} WHERE key = %s", (key,)),
+                  None, "a heartbeat was not written")
+
+    def touch_live(self, key: str) -> None:
+        self._run(lambda con: con.execute(f"UPDATE live SET watched_at = {NOW} WHERE key = %s", (key,)),
+                  None, "a viewer's visit was not written")
+
+    def delete_live(self, key: str) -> None:
+        def write(con):
+            with con.transaction():
+                con.execute("DELETE FROM live_events WHERE key = %s", (key,))
+                con.execute("DELETE FROM live WHERE key = %s", (key,))
+
+        self._run(write, None, "a live run was not deleted")
+
+    def fail_stale(self, seconds: float, message: str) -> list[str]:
+        """Runs marked running whose heartbeat is older than `seconds` (their worker was killed or
+        lost) end "failed" with `message`; returns their keys. One statement: when several
+        servers look at once, each stale run is failed once."""
+        rows = self._run(lambda con: con.execute(
+            "UPDATE live SET status = %s, message = %s "
+            f"WHERE status = %s AND coalesce(heartbeat_at, started_at, created_at) < {NOW} - %s RETURNING key",
+            (FAILED, message, RUNNING, float(seconds))).fetchall(), [], "stale runs could not be checked")
+        return [row[0] for row in rows]
 
 
-def _now() -> float:
-    return time.time()
+def _live_row(row):
+    from regdemo.store import LiveRow  # the one record type both stores return
+
+    data = dict(zip(_LIVE_COLUMNS, row, strict=True))
+    data["config"] = RunConfig.from_dict(json.loads(data["config"]))
+    return LiveRow(**data)
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+

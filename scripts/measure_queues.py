@@ -73,6 +73,14 @@ elif KIND == "celery":
     celery_probe = app.task(name="probe")(probe)
 
 
+def rq_worker() -> None:
+    import redis
+    from rq import Queue, Worker
+
+    connection = redis.Redis.from_url(URL)
+    Worker([Queue(QUEUE, connection=connection)], connection=connection).work()
+
+
 # --- the driver ----------------------------------------------------------------------------------
 
 def _children() -> dict[int, list[int]]:
@@ -119,8 +127,11 @@ def memory_mb(pid: int) -> dict:
 def worker_command(kind: str) -> list[str]:
     py = sys.executable
     if kind == "rq":
-        # rq's default Worker forks a work horse per job; --burst is not used (it stays up).
-        return [py, "-m", "rq.cli", "worker", "--url", URL_FOR_WORKER[0], "--path", str(HERE), QUEUE]
+        # rq's default Worker forks a work horse per job. Started from this module (not the
+        # `rq worker` command) so that the task module -- and torch, with --torch -- is
+        # imported once in the parent and shared by every forked horse, as regdemo's worker
+        # does; `rq worker` would import it again in every horse (5 s per job with torch).
+        return [py, "-c", "import measure_queues; measure_queues.rq_worker()"]
     if kind == "dramatiq":
         return [py, "-m", "dramatiq", "measure_queues", "--processes", "1", "--threads", "1",
                 "--path", str(HERE), "--queues", QUEUE]
@@ -131,14 +142,10 @@ def worker_command(kind: str) -> list[str]:
     raise ValueError(kind)
 
 
-URL_FOR_WORKER = [""]
-
-
 def start_worker(kind: str, url: str, use_torch: bool, log) -> subprocess.Popen:
     env = dict(os.environ, MQ_KIND=kind, MQ_URL=url, PYTHONPATH=str(HERE))
     if use_torch:
         env["MQ_TORCH"] = "1"
-    URL_FOR_WORKER[0] = url
     return subprocess.Popen(worker_command(kind), env=env, cwd=HERE, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
 
