@@ -12,8 +12,8 @@ import streamlit as st
 from regdemo import charts
 from regdemo.config import ConfigError, RunConfig
 from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch
-from regdemo.jobs import RunLimitError
 from regdemo.lessons import lesson
+from regdemo.records import RunLimitError
 from webapp import export
 from webapp.layout import chart_scale
 from webapp.live import live_panel, show_status

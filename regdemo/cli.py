@@ -116,7 +116,7 @@ def epoch_json(ev) -> dict:
 def cmd_train(args) -> int:
     from regdemo.checkpoint import save_checkpoint
     from regdemo.engine import fit
-    from regdemo.jobs import Run
+    from regdemo.records import Run
     from regdemo.store import RunStore
 
     config = config_from_args(args)

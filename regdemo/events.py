@@ -115,3 +115,19 @@ def to_json_dict(event) -> dict:
     data = {f.name: getattr(event, f.name) for f in fields(event) if f.name != "model"}
     data["kind"] = event.kind
     return data
+
+
+_KINDS = {cls.kind: cls for cls in (Started, Progress, EpochEnd, MaskSnapshot, Done)}
+_TUPLES = {"weight_hist", "shape", "activation", "kept", "test_predictions"}
+
+
+def from_json_dict(data: dict):
+    """The event a to_json_dict() dict describes (lists become tuples again); raises
+    ValueError for an unknown kind and TypeError for missing fields."""
+    data = dict(data)
+    cls = _KINDS.get(data.pop("kind", None))
+    if cls is None:
+        raise ValueError(f"unknown event kind in {sorted(data)}")
+    names = {f.name for f in fields(cls)}
+    values = {k: tuple(v) if k in _TUPLES and isinstance(v, list) else v for k, v in data.items() if k in names}
+    return cls(**values)

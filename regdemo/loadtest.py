@@ -154,7 +154,7 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
     from playwright.sync_api import sync_playwright
 
     configs = min(configs, sessions)
-    from regdemo.jobs import available_cpus
+    from regdemo.worker import available_cpus
 
     result = Result(sessions=sessions, configs=configs, epochs=epochs, train_size=train_size, workers=workers,
                     cpus=available_cpus(), max_rss_mb=max_rss_mb)

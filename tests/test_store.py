@@ -16,7 +16,7 @@ import pytest
 from regdemo import cli, store
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
-from regdemo.jobs import Run
+from regdemo.records import Run
 from regdemo.store import RunStore
 
 

@@ -7,8 +7,8 @@ import streamlit as st
 
 from regdemo import visuals
 from regdemo.config import ConfigError, RunConfig
-from regdemo.jobs import Run, RunLimitError
 from regdemo.lessons import lesson
+from regdemo.records import Run, RunLimitError
 from webapp import sidebar, state  # state.registry() at each call: tests stand in their own
 from webapp.state import current_config, current_run, lang, presentation, session_id, start_current, t
 

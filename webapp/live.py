@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from regdemo.jobs import QUEUED, RUNNING, RunView
+from regdemo.records import QUEUED, RUNNING, RunView
 from webapp.state import registry, session_id, t
 
 REFRESH_SECONDS = 0.4

@@ -13,7 +13,8 @@ import streamlit as st
 
 from regdemo.config import RunConfig
 from regdemo.i18n import LANGUAGES, translate
-from regdemo.jobs import Registry, Run
+from regdemo.jobs import Registry
+from regdemo.records import Run
 
 
 # on_release: when Streamlit drops the cached registry (cache cleared, server
@@ -66,7 +67,7 @@ def current_run() -> Run | None:
 def start_current() -> Run:
     """Train pressed: start or join the run of the current config.
 
-    Raises regdemo.jobs.RunLimitError (its message is for the student) when
+    Raises regdemo.records.RunLimitError (its message is for the student) when
     this session already has its share of runs going or the queue is full.
     """
     run = registry().get_or_start(current_config(), session=session_id())
