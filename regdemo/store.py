@@ -494,8 +494,14 @@ class RunStore:
     def touch_live(self, key: str) -> None:
         self._live(lambda con: con.execute("UPDATE live SET watched_at=? WHERE key=?", (time.time(), key)), None)
 
-    def delete_live(self, key: str) -> None:
+    def delete_live(self, key: str, finished_only: bool = False) -> None:
+        """Drop the run's live row and events; `finished_only`: only if its status is final
+        (servers sharing a store must not drop a run another one just queued)."""
         def write(con):
+            if finished_only:
+                row = con.execute("SELECT status FROM live WHERE key=?", (key,)).fetchone()
+                if row is None or row[0] not in FINAL_STATUSES:
+                    return
             con.execute("DELETE FROM live_events WHERE key=?", (key,))
             con.execute("DELETE FROM live WHERE key=?", (key,))
 

@@ -370,11 +370,18 @@ class PostgresStore:
         self._run(lambda con: con.execute(f"UPDATE live SET watched_at = {NOW} WHERE key = %s", (key,)),
                   None, "a viewer's visit was not written")
 
-    def delete_live(self, key: str) -> None:
+    def delete_live(self, key: str, finished_only: bool = False) -> None:
+        """Drop the run's live row and events; `finished_only`: only if its status is final."""
         def write(con):
             with con.transaction():
+                if finished_only:
+                    gone = con.execute("DELETE FROM live WHERE key = %s AND status = ANY(%s) RETURNING key",
+                                       (key, list(FINAL_STATUSES))).fetchone()
+                    if gone is None:
+                        return
+                else:
+                    con.execute("DELETE FROM live WHERE key = %s", (key,))
                 con.execute("DELETE FROM live_events WHERE key = %s", (key,))
-                con.execute("DELETE FROM live WHERE key = %s", (key,))
 
         self._run(write, None, "a live run was not deleted")
 

@@ -150,3 +150,120 @@ def test_a_database_that_goes_away_later_gives_warnings_not_exceptions(postgres_
     assert s.get(run.key) is None and s.list() == [] and len(s) == 0
     assert not s.save(make_run(RunConfig(seed=5)).view())
     assert s.warnings and all("did not answer" in w for w in s.warnings)
+
+
+# ----------------------------------------------------------------------- live runs (BOUNDARY.md)
+
+def _events():
+    from test_store import epoch
+
+    from regdemo.events import Done, MaskSnapshot, Progress, Started
+
+    return [Started(device="cpu", train_size=200, test_size=1000, val_size=0, steps_per_epoch=4, parameters=10),
+            Progress(step=1, epoch=0.25, train_loss=2.0, train_acc=0.1),
+            MaskSnapshot(step=1, epoch=0.25, layer="fc", p=0.5, shape=(2,), activation=(0.5, 1.0),
+                         kept=(True, False)),
+            epoch(1, 0.8),
+            Done("finished", 1, 1, 4, "", test_predictions=(3, 1))]
+
+
+def test_live_rows_single_flight_and_queue_order(backend):
+    from regdemo.records import QUEUED
+
+    a, b = RunConfig(seed=1), RunConfig(seed=2)
+    assert backend.create_live(a.key(), a, "s1")
+    assert not backend.create_live(a.key(), a, "s2")  # the second caller joins, it does not queue again
+    assert backend.create_live(b.key(), b, None)
+    row = backend.live(a.key())
+    assert row.config == a and row.status == QUEUED and row.owner == "s1" and row.stop_reason == ""
+    assert row.worker is None and row.started_at is None and row.created_at > 0
+    assert [r.key for r in backend.live_keys()] == [a.key(), b.key()]
+    assert backend.live("nope") is None
+
+
+def test_single_flight_between_two_store_objects_and_threads(backend):
+    """Two handles on one database (two servers): of 8 racing creators exactly one wins."""
+    other = open_store()
+    config = RunConfig(seed=7)
+    wins = []
+    barrier = threading.Barrier(8)
+
+    def create(s):
+        barrier.wait()
+        wins.append(s.create_live(config.key(), config, None))
+
+    threads = [threading.Thread(target=create, args=(backend if i % 2 else other,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(wins) == [False] * 7 + [True]
+    if hasattr(other, "close"):
+        other.close()
+
+
+def test_a_run_through_its_live_life(backend):
+    from regdemo.records import RUNNING
+
+    config = RunConfig(seed=3)
+    key = config.key()
+    backend.create_live(key, config, "s1")
+    assert backend.mark_started(key, "host:1") and not backend.mark_started(key, "host:2")
+    row = backend.live(key)
+    assert row.status == RUNNING and row.worker == "host:1" and row.heartbeat_at >= row.started_at
+    events = _events()
+    backend.append_events(key, events[:2])
+    backend.append_events(key, events[2:])
+    got = backend.events_since(key, 0)
+    assert [seq for seq, _ in got] == [1, 2, 3, 4, 5] and [e for _, e in got] == events
+    assert [e for _, e in backend.events_since(key, 3)] == events[3:]
+    before = backend.live(key).heartbeat_at
+    import time
+
+    time.sleep(0.02)
+    backend.heartbeat(key)
+    backend.touch_live(key)
+    row = backend.live(key)
+    assert row.heartbeat_at > before and row.watched_at is not None
+    backend.request_stop(key, "Stop pressed")
+    assert backend.live(key).stop_reason == "Stop pressed" and backend.live(key).status == RUNNING
+    backend.set_status(key, STOPPED, "Stop pressed")
+    assert backend.live(key).status == STOPPED and backend.live_keys() == []
+    assert [r.key for r in backend.live_keys((STOPPED,))] == [key]
+    backend.delete_live(key)
+    assert backend.live(key) is None and backend.events_since(key, 0) == []
+
+
+def test_stop_a_queued_run_and_delete_only_finished(backend):
+    from regdemo.records import QUEUED
+
+    config = RunConfig(seed=4)
+    key = config.key()
+    backend.create_live(key, config, None)
+    backend.delete_live(key, finished_only=True)  # still queued: kept
+    assert backend.live(key).status == QUEUED
+    backend.request_stop(key, "Nobody waits")
+    row = backend.live(key)
+    assert row.status == STOPPED and row.message == "Nobody waits"
+    assert not backend.mark_started(key, "host:1")  # a worker that takes it late skips it
+    backend.delete_live(key, finished_only=True)
+    assert backend.live(key) is None
+
+
+def test_a_lost_worker_is_noticed_by_its_stale_heartbeat(backend):
+    """The cluster's rule (cluster.fail_stale): running with no heartbeat for N s -> failed."""
+    import time
+
+    from regdemo.cluster import LOST_WORKER, fail_stale
+    from regdemo.events import FAILED
+
+    alive, lost = RunConfig(seed=5), RunConfig(seed=6)
+    for config in (alive, lost):
+        backend.create_live(config.key(), config, None)
+        backend.mark_started(config.key(), "w")
+    time.sleep(1.2)
+    backend.heartbeat(alive.key())
+    assert fail_stale(backend, seconds=1.0) == [lost.key()]
+    assert backend.live(lost.key()).status == FAILED and backend.live(lost.key()).message == LOST_WORKER
+    assert backend.live(alive.key()).status == "running"
+    assert fail_stale(backend, seconds=1.0) == []  # failed once, not again
