@@ -45,6 +45,7 @@ TASK = "regdemo.cluster.run_task"  # enqueued by name: the app server never impo
 RUN_TIMEOUT_S = 6 * 3600  # RQ kills a horse past this; a real run takes minutes
 STALE_SECONDS = 20.0  # a running run whose heartbeat is older is failed (REGDEMO_STALE_SECONDS)
 STALE_CHECK_S = 5.0  # how often a server or the CLI looks for stale runs
+KEEP_FINISHED_LIVE_S = 600.0  # a final live row stays this long for other servers to read
 AVAILABLE_CACHE_S = 2.0  # pages ask on every redraw; Redis is pinged at most this often
 LOST_WORKER = ("The worker training this run stopped answering (its machine or process was lost) "
                "so the run was ended. Press Train to try again.")
@@ -110,6 +111,18 @@ def fail_stale(store, seconds: float | None = None) -> list[str]:
     return gone
 
 
+def clean_finished(store, seconds: float = KEEP_FINISHED_LIVE_S) -> None:
+    """Drop live rows (and events) of runs final for `seconds`: every server had time to
+    read their end, and the run store holds them. A server that missed one reads the
+    stored run instead (Registry._adopt_from_store)."""
+    from regdemo.events import FINAL_STATUSES
+
+    now = store.now() if hasattr(store, "now") else time.time()
+    for row in store.live_keys(FINAL_STATUSES):
+        if now - (row.heartbeat_at or row.started_at or row.created_at) > seconds:
+            store.delete_live(row.key, finished_only=True)
+
+
 # -- the app server's side ------------------------------------------------------------------------
 
 class RQDispatcher:
@@ -170,11 +183,13 @@ class RQDispatcher:
                 f"({type(err).__name__}). Stored runs are still shown.")
 
     def check_stale(self) -> list[str]:
-        """Fail runs whose worker was lost; at most every STALE_CHECK_S (call it freely)."""
+        """Fail runs whose worker was lost, and drop finished live rows nobody needs any
+        more; at most every STALE_CHECK_S (call it freely)."""
         if self.store is None or time.monotonic() - self._stale_at < STALE_CHECK_S:
             return []
         self._stale_at = time.monotonic()
         try:
+            clean_finished(self.store)
             return fail_stale(self.store)
         except Exception:  # noqa: BLE001 -- a store hiccup must not stop the caller
             log.exception("checking for lost workers failed")
@@ -436,3 +451,26 @@ def train_through_queue(config: RunConfig, args, out) -> int:
         print(f"{status}" + (f": {message}" if message else ""), file=out)
         print(f"stored in {getattr(store, 'path', '')}", file=out)
     return 0 if status in ("finished", "early_stopped") else 1
+
+
+# -- the app server's registry, as the environment asks -------------------------------------------
+
+def registry_from_environment(**kwargs):
+    """The Registry for this server: the store open_store() picks (PostgreSQL with
+    REGDEMO_DATABASE_URL) and, with REGDEMO_BROKER_URL, runs handed to the task queue's
+    workers; else the local worker pool. Raises store.StoreUnavailable with one readable
+    line (naming the variable) for a malformed URL or a database that does not answer."""
+    from regdemo.jobs import Registry
+    from regdemo.store import StoreUnavailable, open_store
+
+    try:
+        url = broker_url()
+    except ValueError as err:
+        raise StoreUnavailable(str(err)) from None
+    store = open_store()
+    if not url:
+        return Registry(store=store, **kwargs)
+    if not os.environ.get("REGDEMO_DATABASE_URL"):
+        log.warning("%s is set but REGDEMO_DATABASE_URL is not: workers on other machines cannot "
+                    "reach this server's SQLite file", BROKER_VARIABLE)
+    return Registry(store=store, dispatcher=RQDispatcher(url, store), **kwargs)

@@ -110,12 +110,17 @@ class Registry:
                  session_limit: int | None = None, max_queued: int | None = None,
                  grace_seconds: float | None = None, keep_finished: int = KEEP_FINISHED,
                  clock: Callable[[], float] = time.monotonic, source: str = "app",
-                 in_process: bool | None = None):
+                 in_process: bool | None = None, dispatcher=None):
         """`store`: a store.RunStore, None for no store, default RunStore() at
         $REGDEMO_HOME/runs.sqlite3. Runs train in `workers` processes (worker.LocalPool).
         For unit tests only: `train(config, stop=event)` yielding events (fakes of
         engine.fit) or in_process=True trains in threads of this process instead, through
-        the same worker function and live store. `clock` times viewers (tests fake it)."""
+        the same worker function and live store. `clock` times viewers (tests fake it).
+
+        `dispatcher` (cluster.RQDispatcher): runs go to a task queue's workers instead, and
+        the live runs through `store` itself (PostgreSQL), shared with every other server:
+        single-flight, queue positions, the session cap, Stop and reaping then hold across
+        servers (see _shared)."""
         from regdemo.store import RunStore
         from regdemo.worker import InProcessPool, LocalPool
 
@@ -136,6 +141,15 @@ class Registry:
         self._queue: deque[Run] = deque()
         self._cond = threading.Condition()
         self._closed = False
+        self._shared = dispatcher is not None
+        self._touched: dict[str, float] = {}  # key -> when this server last touch_live()d it (shared)
+        if self._shared:
+            self._live_dir = None
+            self.live = store
+            self.pool = dispatcher
+            self._reader = threading.Thread(target=self._read_loop, name="regdemo-reader", daemon=True)
+            self._reader.start()
+            return
         # Live runs go through a store file of this server's own, in a temp folder: a
         # read-only, full or damaged home must not stop training, and a server that was
         # killed leaves no rows that would block its successor's runs.
@@ -188,6 +202,8 @@ class Registry:
                 self._touch(stored, session)
                 return stored
             self._sweep_queue()
+            if self._shared:
+                return self._start_shared(config, session)
             if session is not None:
                 mine = [r for r in self._by_session.get(session, ()) if not r.finished]
                 self._by_session[session] = mine
@@ -216,6 +232,44 @@ class Registry:
             self.pool.submit(key, config)
             self._cond.notify_all()  # wakes the reader
             return run
+
+    def _start_shared(self, config: RunConfig, session: str | None) -> Run:
+        """get_or_start on a cluster (lock held): the limits are counted in the shared store,
+        and create_live decides which server queues the run; the others join it."""
+        key = config.key()
+        reason = self.pool.available()
+        if reason:
+            raise RunLimitError(reason)
+        going = self.live.live_keys((QUEUED, RUNNING))
+        row = next((r for r in going if r.key == key), None)
+        if row is None:
+            if session is not None:
+                mine = sum(1 for r in going if r.owner == session)
+                if mine >= self.session_limit:
+                    raise RunLimitError(
+                        f"You already have {mine} runs training or waiting (the limit is "
+                        f"{self.session_limit}). Wait for one to finish, or stop one, then try again.")
+            waiting = sum(1 for r in going if r.status == QUEUED)
+            if waiting >= self.max_queued:
+                raise RunLimitError(f"The server is busy: {waiting} runs are waiting. "
+                                    "Try again in a few minutes, or pick a run someone already trained.")
+            self.live.delete_live(key, finished_only=True)  # a leftover of an earlier attempt
+            created = self.live.create_live(key, config, session)
+        else:
+            created = False  # queued or training already, by this server or another: join it
+        run = Run(config)
+        run.managed = True
+        run.owner = session if created else (row.owner if row is not None else None)
+        if created:
+            try:
+                self.pool.submit(key, config)
+            except RuntimeError as err:  # the queue refused it (Redis down): nothing half-made is left
+                self.live.delete_live(key)
+                raise RunLimitError(str(err)) from None
+        self._touch(run, session)
+        self._runs[key] = run
+        self._cond.notify_all()  # wakes the reader
+        return run
 
     def get(self, key: str) -> Run | None:
         """The run with this key: in memory, else from the store, else None."""
@@ -259,6 +313,8 @@ class Registry:
             return sorted(self._runs.values(), key=lambda r: r.created_at)
 
     def queue_length(self) -> int:
+        if self._shared:  # the cluster's queue, all servers' runs
+            return len(self.live.live_keys((QUEUED,)))
         with self._cond:
             return len(self._queue)
 
@@ -283,6 +339,17 @@ class Registry:
         if it drew anything, and its worker process exits; no process or thread of
         this registry is left afterwards.
         """
+        if self._shared:
+            # A cluster's runs are not this server's alone (other servers' sessions may watch
+            # them, and the workers save them): leave them be; only our own reader stops.
+            with self._cond:
+                if self._closed:
+                    return
+                self._closed = True
+                self._cond.notify_all()
+            self._reader.join(timeout + 5)
+            self.pool.close(timeout)
+            return
         with self._cond:
             if self._closed:
                 return
@@ -401,7 +468,10 @@ class Registry:
         """One pass over the unsettled runs: new events, status changes, the viewer rules."""
         with self._cond:
             going = [r for r in self._runs.values() if r.managed and not r.wait(0)]
-            self._sweep_queue()
+            if not self._shared:
+                self._sweep_queue()
+        if self._shared:
+            self._sync_shared(going)
         for run in going:
             row = self.live.live(run.key)
             for seq, event in self.live.events_since(run.key, run.seq):
@@ -410,6 +480,8 @@ class Registry:
             if row is None:
                 if run.finished:  # stopped while queued: no worker will touch it
                     self._settle(run, saved=False)
+                elif self._shared:
+                    self._adopt_from_store(run)
                 continue
             if row.status == RUNNING and run.status == QUEUED:
                 run.mark_running()
@@ -431,9 +503,55 @@ class Registry:
             if run.status == RUNNING and run.progress:
                 with self._cond:
                     reap = self._abandoned(run) and not self._nearly_done(run) and not run.stop_event.is_set()
+                if reap and self._shared:
+                    reap = self._unwatched_everywhere(row)
                 if reap:
                     run.stop(NOBODY_WATCHING)
                     self.live.request_stop(run.key, NOBODY_WATCHING)
+
+    # -- a cluster's shared rules (dispatcher given) --------------------------------------
+    def _sync_shared(self, going: list[Run]) -> None:
+        """Queue positions from the shared queue's order, visits told to the other servers,
+        queued runs nobody waits for (anywhere) dropped, lost workers noticed."""
+        self.pool.check_stale()
+        queued = [row for row in self.live.live_keys((QUEUED,))]
+        position = {row.key: i for i, row in enumerate(queued, 1)}
+        rows = {row.key: row for row in queued}
+        now = self._clock()
+        for run in going:
+            if run.status == QUEUED:
+                run.queue_position = position.get(run.key, 0)
+            seen = max(run.viewers.values(), default=None)
+            # Tell the other servers someone here watches it (every few seconds, not per redraw).
+            if seen is not None and now - seen < 10 and now - self._touched.get(run.key, -1e9) >= 5:
+                self.live.touch_live(run.key)
+                self._touched[run.key] = now
+            with self._cond:
+                gone = run.status == QUEUED and self._abandoned(run)
+            if gone and run.key in rows and self._unwatched_everywhere(rows[run.key]):
+                run.stop(NOBODY_WAITING)
+                self.live.request_stop(run.key, NOBODY_WAITING)
+
+    def _unwatched_everywhere(self, row) -> bool:
+        """No server told the store of a visit within the grace period (database clock)."""
+        if row.watched_at is None:
+            return True
+        now = self.live.now() if hasattr(self.live, "now") else time.time()
+        return now - row.watched_at >= self.grace_seconds
+
+    def _adopt_from_store(self, run: Run) -> None:
+        """Its live row is gone (another server or the CLI finished with it first): the
+        stored run is the answer; without one, the run was dropped."""
+        view = self.store.get(run.key) if self.store is not None else None
+        if view is not None:
+            with run._lock:  # the stored curves are complete; ours may have missed the last batch
+                run.started, run.progress, run.epochs = view.started, list(view.progress), list(view.epochs)
+                run.done = view.done
+            run.take_final(view.status, view.message)
+            self._settle(run, saved=True)
+        else:
+            run.mark_failed("This run was dropped by another server; press Train to start it again.")
+            self._settle(run, saved=False)
 
     def _worker_died(self, key: str, message: str) -> None:
         """A worker process died while training `key` (called by the pool)."""
@@ -459,7 +577,8 @@ class Registry:
                     saved = self.store.save(view, source=self.source)
             except Exception:  # noqa: BLE001 -- a store failure must not stop the reader
                 log.exception("run %s: saving it failed", run.key)
-        self.live.delete_live(run.key)
+        if not self._shared:  # on a cluster other servers may still read it: cluster.clean_finished drops it
+            self.live.delete_live(run.key)
         if self._on_finish is not None:
             try:
                 self._on_finish(run)

@@ -478,13 +478,14 @@ def serve(args) -> int:
     import torch
 
     from regdemo import engine
-    from regdemo.store import RunStore
+    from regdemo.store import RunStore, open_store
 
     torch.set_num_threads(args.threads)
     engine.warm_up()
     threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
     live = RunStore(args.live)
-    results = RunStore(args.store) if args.store else None
+    # open_store: PostgreSQL when REGDEMO_DATABASE_URL is set (inherited from the server), else the file
+    results = open_store(args.store) if args.store else None
     task_fd, result_fd = (int(fd) for fd in args.fds.split(","))
     with os.fdopen(task_fd, "r") as tasks, os.fdopen(result_fd, "w", buffering=1) as out:
         for line in tasks:  # end of file: the server closed the pool, or died

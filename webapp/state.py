@@ -20,8 +20,25 @@ from regdemo.records import Run
 # on_release: when Streamlit drops the cached registry (cache cleared, server
 # shutting down) its trainer threads are stopped and joined -- no orphans.
 @st.cache_resource(show_spinner=False, on_release=lambda reg: reg.shutdown())
+def _registry() -> Registry:
+    from regdemo.cluster import registry_from_environment
+
+    # The local worker pool, or a cluster's queue and PostgreSQL (REGDEMO_BROKER_URL,
+    # REGDEMO_DATABASE_URL): see docs/scale.md.
+    return registry_from_environment()
+
+
 def registry() -> Registry:
-    return Registry()
+    """The server's registry; a database that cannot be used (or a malformed URL in the
+    environment) is one clear message in the page, not a traceback. Not cached then:
+    the next page load tries again."""
+    from regdemo.store import StoreUnavailable
+
+    try:
+        return _registry()
+    except StoreUnavailable as err:
+        st.error(t("app.unavailable", detail=str(err)))
+        st.stop()
 
 
 def session_id() -> str:
