@@ -321,6 +321,12 @@ class Registry:
     def stop(self, key: str, reason: str = "") -> None:
         """Stop run `key`: a queued one at once, a training one within a second."""
         run = self.get(key)
+        if self._shared and (run is None or not run.managed):
+            # A run another server queued: the store carries the request to its worker.
+            row = self.live.live(key)
+            if row is not None and row.status not in FINAL_STATUSES:
+                self.live.request_stop(key, reason)
+            return
         if run is None or run.finished:
             return
         run.stop(reason)

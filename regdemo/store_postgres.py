@@ -104,7 +104,7 @@ CREATE TABLE IF NOT EXISTS live_events (
 _SCHEMA_LOCK = 72_616_701  # any constant shared by every regdemo process
 
 # The database's clock, as unix seconds.
-NOW = "extract(epoch from clock_timestamp())"
+NOW = "extract(epoch from clock_timestamp())::float8"
 
 
 def check_url(url: str, variable: str = "REGDEMO_DATABASE_URL") -> str:
