@@ -188,7 +188,9 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
     return result
 
 
-def _drive(browser, url: str, result: Result, deadline: float, log) -> None:
+def _drive(browser, url, result: Result, deadline: float, log) -> None:
+    """`url`: one server's, or a list (a cluster's servers): session i opens server i mod n."""
+    urls = list(url) if isinstance(url, (list, tuple)) else [url]
     pages = []
     opened = time.monotonic()
     for i in range(result.sessions):
@@ -196,7 +198,7 @@ def _drive(browser, url: str, result: Result, deadline: float, log) -> None:
         context.set_default_timeout(60_000)
         page = context.new_page()
         query = urllib.parse.urlencode(config_params(i % result.configs, result.epochs, result.train_size))
-        page.goto(f"{url}/?{query}")
+        page.goto(f"{urls[i % len(urls)]}/?{query}")
         pages.append(page)
     for page in pages:
         wait_rendered(page, timeout_ms=120_000)
@@ -238,7 +240,7 @@ def _drive(browser, url: str, result: Result, deadline: float, log) -> None:
     page = context.new_page()
     query = urllib.parse.urlencode(config_params(0, result.epochs, result.train_size))
     began = time.monotonic()
-    page.goto(f"{url}/?{query}")
+    page.goto(f"{urls[-1]}/?{query}")
     wait_rendered(page, timeout_ms=60_000)
     for _ in range(120):
         if status_of(page).startswith("Finished") or time.monotonic() > deadline:
@@ -290,6 +292,12 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the whole test")
     parser.add_argument("--max-rss-mb", type=float, default=1500.0, help="pass limit on the server's memory")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    parser.add_argument("--cluster", action="store_true",
+                        help="a cluster instead: own redis-server and PostgreSQL, --servers app servers and "
+                             "--workers `python -m regdemo worker` processes (regdemo/loadtest_cluster.py)")
+    parser.add_argument("--servers", type=int, default=2, help="app servers with --cluster (default 2)")
+    parser.add_argument("--cluster-workers", type=int, default=2,
+                        help="`python -m regdemo worker` processes with --cluster (default 2)")
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= 200 or not 1 <= args.configs:
         parser.error("--sessions must be 1..200 and --configs at least 1")
@@ -297,6 +305,10 @@ def main(argv=None) -> int:
     if reason:
         print(f"error: {reason}", file=sys.stderr)
         return 2
+    if args.cluster:
+        from regdemo.loadtest_cluster import main_cluster
+
+        return main_cluster(args)
     result = run_load(args.sessions, args.configs, args.epochs, args.train_size, args.workers, args.timeout,
                       args.max_rss_mb, log=lambda text: print(text, file=sys.stderr, flush=True))
     if args.json:
