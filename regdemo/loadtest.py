@@ -189,7 +189,8 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
 
 
 def _drive(browser, url, result: Result, deadline: float, log) -> None:
-    """`url`: one server's, or a list (a cluster's servers): session i opens server i mod n."""
+    """`url`: one server's, or a list (a cluster's servers): session i opens server
+    (i // configs) mod n, so each config's sessions are spread over the servers."""
     urls = list(url) if isinstance(url, (list, tuple)) else [url]
     pages = []
     opened = time.monotonic()
@@ -198,7 +199,7 @@ def _drive(browser, url, result: Result, deadline: float, log) -> None:
         context.set_default_timeout(60_000)
         page = context.new_page()
         query = urllib.parse.urlencode(config_params(i % result.configs, result.epochs, result.train_size))
-        page.goto(f"{urls[i % len(urls)]}/?{query}")
+        page.goto(f"{urls[(i // result.configs) % len(urls)]}/?{query}")
         pages.append(page)
     for page in pages:
         wait_rendered(page, timeout_ms=120_000)

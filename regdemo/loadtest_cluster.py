@@ -6,8 +6,8 @@ RQ workers, one Redis, one PostgreSQL -- all started here on 127.0.0.1.
     python -m regdemo.loadtest --cluster --sessions 4 --configs 2 --epochs 1   # the test's size
 
 The sessions, clicks, checks and pass conditions are regdemo.loadtest's (session i opens
-server i mod --servers, so identical configs meet on different servers and must still
-train once); on top of them: each distinct config trained exactly once (the workers'
+server (i // --configs) mod --servers, so identical configs meet on different servers and must
+still train once); on top of them: each distinct config trained exactly once (the workers'
 one line per run), and the memory of every process of the cluster (RSS; PSS too for a
 worker, whose forked horse shares pages with it), peak while the queue drains.
 """

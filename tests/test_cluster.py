@@ -183,6 +183,24 @@ def test_a_lost_worker_machine_is_noticed_by_its_heartbeat(env, workers):
         reg.shutdown()
 
 
+def test_sigterm_lets_the_worker_finish_its_run_then_exit(env, tmp_path):
+    worker = Worker(env, tmp_path / "worker.log", "--concurrency", "1")
+    try:
+        worker.wait_ready()
+        reg = cluster.registry_from_environment()
+        try:
+            run = reg.get_or_start(RunConfig(seed=60, train_size=200, epochs=3), session="s")
+            wait_for(lambda: run.status == RUNNING, TIMEOUT, "the run to start")
+            worker.process.send_signal(signal.SIGTERM)
+            assert run.wait(TIMEOUT) and run.status == FINISHED, run.view().message
+            assert worker.process.wait(60) == 0
+            assert f"run {run.key} finished" in worker.text()
+        finally:
+            reg.shutdown()
+    finally:
+        worker.stop()
+
+
 def _descendants(pid: int) -> set[int]:
     out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
     children: dict[int, list[int]] = {}

@@ -27,8 +27,8 @@ def test_two_servers_two_workers_overlapping_sessions():
         pytest.skip("; ".join(reasons))
     from regdemo.loadtest_cluster import run_cluster_load
 
-    # 4 sessions, 2 configs: sessions 0 and 2 open server 1, 1 and 3 server 2, and config
-    # i mod 2 puts each config on both servers.
+    # 4 sessions, 2 configs: sessions 0 and 1 (configs 0, 1) open server 1, sessions 2 and 3
+    # (configs 0, 1 again) server 2: each config is asked for on both servers.
     result = run_cluster_load(sessions=4, configs=2, epochs=1, train_size=100, servers=2, workers=2, timeout=600)
     assert result.passed, result.load.problems
     assert result.trained_once and result.runs_trained == 2
