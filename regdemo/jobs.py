@@ -500,7 +500,7 @@ class Registry:
                 run.set_notice(row.message)
             if row.status in FINAL_STATUSES:
                 if row.worker is None and run.finished:  # stopped before a worker took it
-                    self.live.delete_live(run.key)
+                    self.live.delete_live(run.key, finished_only=True)
                     self._settle(run, saved=False)
                     continue
                 run.take_final(row.status, row.message)
