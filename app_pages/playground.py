@@ -16,7 +16,7 @@ from regdemo.lessons import lesson
 from regdemo.records import RunLimitError
 from webapp import export
 from webapp.layout import chart_scale
-from webapp.live import live_panel, show_status
+from webapp.live import cached_chart, live_panel, show_status
 from webapp.state import current_config, current_run, lang, presentation, registry, start_current, t
 
 SCALE = chart_scale()
@@ -85,10 +85,11 @@ def chart_options(view, metric: str) -> dict:
 
 
 def draw_curves(view) -> None:
-    """Accuracy and loss side by side (a cached spec with fresh data: cheap to redraw)."""
-    curves, table = curves_frame(view, eval_train=eval_train), epochs_frame(view)
+    """Accuracy and loss side by side, built once per new event for every session watching."""
     for col, metric in zip(st.columns(2), ("acc", "loss"), strict=True):
-        spec = charts.curves_spec(curves, metric, epochs_table=table, **chart_options(view, metric))
+        spec = cached_chart(view, f"playground-{metric}", lambda m=metric: charts.curves_spec(
+            curves_frame(view, eval_train=eval_train), m, epochs_table=epochs_frame(view), **chart_options(view, m)),
+            eval_train, lang(), presentation())
         col.vega_lite_chart(spec, width="stretch", alt=t(f"playground.chart.{metric}.alt"))
 
 

@@ -163,6 +163,7 @@ class Registry:
         else:
             self.pool = LocalPool(self.workers, self.live.path, results.path if results is not None else None,
                                   source=source, save=results is not None, on_death=self._worker_died)
+        self.pool.on_take = self._taken
         self._reader = threading.Thread(target=self._read_loop, name="regdemo-reader", daemon=True)
         self._reader.start()
 
@@ -558,6 +559,23 @@ class Registry:
         else:
             run.mark_failed("This run was dropped by another server; press Train to start it again.")
             self._settle(run, saved=False)
+
+    def _taken(self, key: str) -> bool:
+        """A worker is free for run `key`: it leaves the queue (False: skip it, nobody waits)."""
+        with self._cond:
+            run = self._runs.get(key)
+            if run is None or not run.managed or run.status != QUEUED:
+                return run is not None and not run.finished  # a stopped one: the worker skips it
+            if run in self._queue:
+                self._queue.remove(run)
+                self._renumber()
+            if self._abandoned(run):
+                run.stop(NOBODY_WAITING)
+                self.live.request_stop(key, NOBODY_WAITING)
+                return False
+            run.mark_running()
+            run.started_tick = self._clock()
+            return True
 
     def _worker_died(self, key: str, message: str) -> None:
         """A worker process died while training `key` (called by the pool)."""

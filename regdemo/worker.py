@@ -278,13 +278,18 @@ class _Pool:
     def available(self) -> str:
         return "the worker pool is closed" if self._closed else ""
 
+    on_take: Callable[[str], bool] | None = None  # the registry: is the run still wanted?
+
     def _next(self) -> tuple[str, dict] | None:
-        with self._cond:
-            while not self._pending and not self._closed:
-                self._cond.wait()
-            if self._closed:
-                return None
-            return self._pending.popleft()
+        while True:
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return None
+                key, config = self._pending.popleft()
+            if self.on_take is None or self.on_take(key):
+                return key, config
 
     def _close_threads(self) -> None:
         with self._cond:
