@@ -530,7 +530,8 @@ class Registry:
                 run.queue_position = position.get(run.key, 0)
             seen = max(run.viewers.values(), default=None)
             # Tell the other servers someone here watches it (every few seconds, not per redraw).
-            if seen is not None and now - seen < 10 and now - self._touched.get(run.key, -1e9) >= 5:
+            recent = min(10.0, self.grace_seconds / 2)
+            if seen is not None and now - seen < recent and now - self._touched.get(run.key, -1e9) >= recent / 2:
                 self.live.touch_live(run.key)
                 self._touched[run.key] = now
             with self._cond:

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -23,6 +24,12 @@ from regdemo.store import StoreUnavailable, open_store
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMEOUT = 180  # seconds a tiny run may take on a busy 2-core machine (not a timing check)
+
+
+def long_run(seed: int) -> RunConfig:
+    """A run that cannot finish before the test stops or kills it, even on a fast machine
+    (200 epochs of 2,000 digits); it never trains to the end, so its length costs nothing."""
+    return RunConfig(seed=seed, train_size=2000, epochs=200)
 
 
 @pytest.fixture
@@ -121,7 +128,7 @@ def test_queue_positions_cap_and_stop_hold_across_servers(env, workers):
     a = cluster.registry_from_environment(session_limit=2)
     b = cluster.registry_from_environment(session_limit=2)
     try:
-        long = [RunConfig(seed=10 + i, train_size=200, epochs=60) for i in range(3)]
+        long = [long_run(10 + i) for i in range(3)]
         first = a.get_or_start(long[0], session="s")
         second = b.get_or_start(long[1], session="s")  # the same session, through the other server
         with pytest.raises(RunLimitError):
@@ -147,7 +154,7 @@ def test_queue_positions_cap_and_stop_hold_across_servers(env, workers):
 def test_a_worker_killed_mid_run_fails_the_run_readably(env, workers):
     reg = cluster.registry_from_environment()
     try:
-        run = reg.get_or_start(RunConfig(seed=20, train_size=200, epochs=80), session="s")
+        run = reg.get_or_start(long_run(20), session="s")
         wait_for(lambda: run.status == RUNNING and run.view().progress, TIMEOUT, "the run to train")
         row = reg.live.live(run.key)
         pid = int(row.worker.split(":")[1])  # the horse training it (host:pid:thread)
@@ -171,7 +178,7 @@ def test_a_lost_worker_machine_is_noticed_by_its_heartbeat(env, workers):
     run died; its heartbeat goes stale and a server fails it (REGDEMO_STALE_SECONDS=4)."""
     reg = cluster.registry_from_environment()
     try:
-        run = reg.get_or_start(RunConfig(seed=30, train_size=200, epochs=80), session="s")
+        run = reg.get_or_start(long_run(30), session="s")
         wait_for(lambda: run.status == RUNNING and run.view().progress, TIMEOUT, "the run to train")
         row = reg.live.live(run.key)
         horse = int(row.worker.split(":")[1])
@@ -271,3 +278,38 @@ def test_malformed_urls_are_one_clear_error(tmp_path, monkeypatch, variable, val
     out = subprocess.run([sys.executable, "-m", "regdemo", "worker"], cwd=ROOT, env=dict(os.environ),
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and words.split()[0] in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_run_watched_on_another_server_is_not_reaped(env, workers):
+    """Reaping across servers: server a's sessions left, but a session on server b still
+    watches, so the run goes on; once nobody anywhere watches, it is stopped."""
+    from regdemo.jobs import NOBODY_WATCHING
+
+    a = cluster.registry_from_environment(grace_seconds=3)
+    b = cluster.registry_from_environment(grace_seconds=3)
+    try:
+        config = long_run(70)
+        run_a = a.get_or_start(config, session="left")
+        a.touch(config.key(), "left")  # a page watched it once (the rule applies), then left
+        run_b = b.get_or_start(config, session="stays")
+        watching = threading.Event()
+        watching.set()
+
+        def watch_on_b():  # the session on b redraws every 0.2 s
+            while watching.is_set():
+                b.touch(config.key(), "stays")
+                time.sleep(0.2)
+
+        watcher = threading.Thread(target=watch_on_b, daemon=True)
+        watcher.start()
+        wait_for(lambda: run_a.status == RUNNING and run_a.view().progress, TIMEOUT, "the run to train")
+        time.sleep(8)  # longer than the grace period since a's session left
+        assert run_a.status == RUNNING and run_b.status == RUNNING, run_a.view().message
+        watching.clear()
+        watcher.join(5)
+        # b's session leaves too: within the grace period and a few checks, the run is stopped
+        assert run_a.wait(60) and run_a.status == "stopped"
+        assert run_a.view().message == NOBODY_WATCHING
+    finally:
+        a.shutdown()
+        b.shutdown()
