@@ -313,3 +313,25 @@ def test_a_run_watched_on_another_server_is_not_reaped(env, workers):
     finally:
         a.shutdown()
         b.shutdown()
+
+
+@pytest.mark.parametrize("lang, words", [("en", "cannot reach its run store"), ("zh", "无法连接运行存储")])
+def test_the_page_says_the_store_cannot_be_used_instead_of_a_traceback(tmp_path, monkeypatch, lang, words):
+    """A malformed REGDEMO_DATABASE_URL (or a database that does not answer): the page shows
+    one message naming the variable; no exception box. Stored-runs pages say the same."""
+    from streamlit.testing.v1 import AppTest
+
+    from webapp import state
+
+    monkeypatch.setenv("REGDEMO_HOME", str(tmp_path))
+    monkeypatch.setenv("REGDEMO_DATABASE_URL", "mysql://u@h/db")
+    state.registry.clear()
+    try:
+        at = AppTest.from_file(os.path.join(ROOT, "app_pages", "history.py"), default_timeout=30)
+        at.session_state["lang"] = lang
+        at.run()
+        assert not at.exception, at.exception
+        text = " ".join(e.value for e in at.error)
+        assert words in text and "REGDEMO_DATABASE_URL" in text, text
+    finally:
+        state.registry.clear()

@@ -41,6 +41,9 @@ def registry() -> Registry:
         st.stop()
 
 
+registry.clear = _registry.clear  # st.cache_resource's: tests and on_release drop the cached one
+
+
 def session_id() -> str:
     if "session_id" not in st.session_state:
         st.session_state.session_id = uuid.uuid4().hex
