@@ -483,10 +483,12 @@ def serve(args) -> int:
     import torch
 
     from regdemo import engine
+    from regdemo.data import load_dataset
     from regdemo.store import RunStore
 
     torch.set_num_threads(args.threads)
     engine.warm_up()
+    load_dataset(RunConfig().dataset)  # the default run's digits (a few MB): its first point comes sooner
     threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
     live = RunStore(args.live)
     results = RunStore(args.store) if args.store else None
