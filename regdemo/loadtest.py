@@ -81,7 +81,7 @@ class Result:
             "| measure | value |",
             "|---|---|",
             f"| browser sessions / distinct configs | {self.sessions} / {self.configs} |",
-            f"| run size | {self.train_size} digits x {self.epochs} epochs, {self.workers} trainer thread(s), "
+            f"| run size | {self.train_size} digits x {self.epochs} epochs, {self.workers} worker process(es), "
             f"{self.cpus} CPU(s) |",
             f"| exceptions shown in pages / tracebacks in the server log | {self.exceptions} / "
             f"{self.server_tracebacks} |",
@@ -286,7 +286,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=2)
     # Tiny runs: what is under test is thirty sessions on one server, not training speed.
     parser.add_argument("--train-size", type=int, default=100, help="digits per run (a slider choice)")
-    parser.add_argument("--workers", type=int, default=1, help="training threads of the server")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of the server")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the whole test")
     parser.add_argument("--max-rss-mb", type=float, default=1500.0, help="pass limit on the server's memory")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")

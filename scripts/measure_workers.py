@@ -194,7 +194,7 @@ def measure_route(cpu: int) -> dict:
     return {"first_event_s": firsts, "write_batch_ms": costs, "reader_pass_ms": read_ms}
 
 
-def run_in_app(page, url: str, query: str) -> dict:
+def run_in_app(page, url: str, query: str, shots: str | None = None) -> dict:
     from playwright.sync_api import expect
 
     page.goto(f"{url}/?{query}")
@@ -204,9 +204,14 @@ def run_in_app(page, url: str, query: str) -> dict:
     page.locator(".st-key-pg_train button").click()
     page.wait_for_function(FIRST_POINT_JS, timeout=RUN_TIMEOUT_MS, polling=50)
     first = time.monotonic() - clicked
+    if shots:
+        page.screenshot(path=f"{shots}-first-point.png")
     done = main.get_by_text(re.compile(r"^Finished: \d+ epochs"))
     expect(done.first).to_be_visible(timeout=RUN_TIMEOUT_MS)
-    return {"first_point_s": first, "finished_s": time.monotonic() - clicked}
+    finished = time.monotonic() - clicked
+    if shots:
+        page.screenshot(path=f"{shots}-finished.png")
+    return {"first_point_s": first, "finished_s": finished}
 
 
 def wait_worker_ready(pid: int, timeout: float = 120.0) -> None:
@@ -222,7 +227,7 @@ def wait_worker_ready(pid: int, timeout: float = 120.0) -> None:
         time.sleep(1)
 
 
-def measure_sequential(browser, server, runs: int, timed: int, cpu: int, log) -> dict:
+def measure_sequential(browser, server, runs: int, timed: int, cpu: int, log, shots: str | None = None) -> dict:
     from regdemo.config import RunConfig
 
     page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -235,7 +240,7 @@ def measure_sequential(browser, server, runs: int, timed: int, cpu: int, log) ->
         alone = engine_alone(RunConfig(seed=seed), cpu) if i < timed else None
         sampler = MemorySampler(server.pid)
         sampler.start()
-        app = run_in_app(page, server.url, f"seed={seed}")
+        app = run_in_app(page, server.url, f"seed={seed}", shots=shots if i == 0 else None)
         peak_rss, peak_pss = sampler.stop()
         time.sleep(1)
         rss, pss = tree_memory(server.pid)
@@ -303,6 +308,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sessions", type=int, default=6, help="sessions at once (0: skip)")
     parser.add_argument("--no-route", action="store_true", help="skip the store-route part")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers here")
+    parser.add_argument("--shots", metavar="PREFIX", help="screenshots of the first run: PREFIX-first-point.png, ...")
     args = parser.parse_args(argv)
     missing = chromium_missing()
     if missing:
@@ -328,7 +334,8 @@ def main(argv=None) -> int:
         browser = launch_chromium(playwright)
         try:
             if runs:
-                result["sequential"] = measure_sequential(browser, server, runs, args.sequential, args.server_cpu, log)
+                result["sequential"] = measure_sequential(browser, server, runs, args.sequential, args.server_cpu, log,
+                                                          args.shots)
             if args.sessions:
                 result["sessions"] = measure_sessions(browser, server, args.sessions, args.server_cpu, log)
         finally:
