@@ -49,6 +49,7 @@ from regdemo.loadtest import rss_mb, status_of  # noqa: E402
 from regdemo.screenshots import chromium_missing, launch_chromium, start_server, wait_rendered  # noqa: E402
 
 RUN_TIMEOUT_MS = 10 * 60_000
+PAGE_TIMEOUT_MS = 180_000  # opening a page on a busy machine
 CLICK_SLACK = 1.5  # seconds of browser round trips the targets allow
 FIRST_POINT_JS = """() => !!document.querySelector('[data-testid="stVegaLiteChart"] g.mark-line path, \
 [data-testid="stVegaLiteChart"] g.mark-symbol path, [data-testid="stVegaLiteChart"] canvas')"""
@@ -231,6 +232,7 @@ def measure_sequential(browser, server, runs: int, timed: int, cpu: int, log, sh
     from regdemo.config import RunConfig
 
     page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     page.goto(server.url)  # the first page load creates the registry, which starts the worker
     wait_rendered(page)
     wait_worker_ready(server.pid)
@@ -266,6 +268,7 @@ def measure_sessions(browser, server, sessions: int, cpu: int, log) -> dict:
     pages = []
     for seed in seeds:
         page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
         page.goto(f"{server.url}/?seed={seed}")
         pages.append(page)
     for page in pages:
