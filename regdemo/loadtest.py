@@ -17,8 +17,8 @@ Measured, and the pass conditions:
                over all pages and all polls, plus tracebacks in the server log: 0
   runs         every session saw its run queued, training or finished after Train,
                and finished in the end; the store holds exactly --configs runs
-  memory       the server's resident memory (VmRSS of its process), sampled twice
-               a second: peak under --max-rss-mb
+  memory       resident memory of the server and its worker processes (VmRSS
+               summed), sampled twice a second: peak under --max-rss-mb
   drain        seconds from the first Train click until every page shows finished
   revisit      a fresh session on an already-trained link shows "finished" at once
                (the run comes from the store / registry, no training)
@@ -81,7 +81,7 @@ class Result:
             "| measure | value |",
             "|---|---|",
             f"| browser sessions / distinct configs | {self.sessions} / {self.configs} |",
-            f"| run size | {self.train_size} digits x {self.epochs} epochs, {self.workers} trainer thread(s), "
+            f"| run size | {self.train_size} digits x {self.epochs} epochs, {self.workers} worker process(es), "
             f"{self.cpus} CPU(s) |",
             f"| exceptions shown in pages / tracebacks in the server log | {self.exceptions} / "
             f"{self.server_tracebacks} |",
@@ -93,8 +93,8 @@ class Result:
             f"| queue drained (first Train click to every page finished) | {self.drain_seconds:.1f} s |",
             f"| one run, start to finish: mean / max | {self.run_seconds_mean:.1f} / {self.run_seconds_max:.1f} s |",
             f"| fresh session on a trained link shows the result | {self.revisit_seconds:.1f} s |",
-            f"| server memory (VmRSS): start / peak / end | {self.rss_start_mb:.0f} / {self.rss_peak_mb:.0f} / "
-            f"{self.rss_end_mb:.0f} MB |",
+            f"| server + workers memory (VmRSS sum): start / peak / end | {self.rss_start_mb:.0f} / "
+            f"{self.rss_peak_mb:.0f} / {self.rss_end_mb:.0f} MB |",
         ])
 
 
@@ -116,6 +116,22 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants (the server and its worker
+    processes), MB; shared library pages count once per process: an upper bound."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss_mb(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo += [int(k) for k in f.read().split()]
+        except OSError:
+            pass
+    return total
+
+
 class MemorySampler(threading.Thread):
     def __init__(self, pid: int, every: float = 0.5):
         super().__init__(name="rss-sampler", daemon=True)
@@ -125,7 +141,7 @@ class MemorySampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.wait(self.every):
-            self.peak = max(self.peak, rss_mb(self.pid))
+            self.peak = max(self.peak, tree_rss_mb(self.pid))
 
     def stop(self) -> None:
         self._halt.set()
@@ -166,7 +182,7 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
     server = start_server(home, workers=workers, extra_env={"REGDEMO_SESSION_RUNS": "4"})
     sampler = MemorySampler(server.pid)
     try:
-        result.rss_start_mb = rss_mb(server.pid)
+        result.rss_start_mb = tree_rss_mb(server.pid)
         sampler.start()
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
@@ -174,7 +190,7 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
                 _drive(browser, server.url, result, deadline, log)
             finally:
                 browser.close()
-        result.rss_end_mb = rss_mb(server.pid)
+        result.rss_end_mb = tree_rss_mb(server.pid)
     finally:
         sampler.stop()
         server.stop()
@@ -289,7 +305,7 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=2)
     # Tiny runs: what is under test is thirty sessions on one server, not training speed.
     parser.add_argument("--train-size", type=int, default=100, help="digits per run (a slider choice)")
-    parser.add_argument("--workers", type=int, default=1, help="training threads of the server")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of the server")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the whole test")
     parser.add_argument("--max-rss-mb", type=float, default=1500.0, help="pass limit on the server's memory")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")

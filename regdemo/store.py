@@ -105,7 +105,7 @@ CREATE INDEX IF NOT EXISTS live_by_time ON live (created_at);
 CREATE TABLE IF NOT EXISTS live_events (
     key TEXT NOT NULL,
     seq INTEGER NOT NULL,          -- 1, 2, 3.. per key
-    event TEXT NOT NULL,           -- events.to_json_dict as JSON
+    event TEXT NOT NULL,           -- events.to_json_dict(compact=True) as JSON
     PRIMARY KEY (key, seq)
 ) WITHOUT ROWID;
 """
@@ -456,7 +456,7 @@ class RunStore:
         """The run's next events, numbered on from the last: one transaction per batch."""
         if not events:
             return
-        texts = [_dumps(to_json_dict(event)) for event in events]
+        texts = [_dumps(to_json_dict(event, compact=True)) for event in events]
 
         def write(con):
             last = con.execute("SELECT coalesce(max(seq), 0) FROM live_events WHERE key=?", (key,)).fetchone()[0]

@@ -483,10 +483,12 @@ def serve(args) -> int:
     import torch
 
     from regdemo import engine
+    from regdemo.data import load_dataset
     from regdemo.store import RunStore, open_store
 
     torch.set_num_threads(args.threads)
     engine.warm_up()
+    load_dataset(RunConfig().dataset)  # the default run's digits (a few MB): its first point comes sooner
     threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
     live = RunStore(args.live)
     # open_store: PostgreSQL when REGDEMO_DATABASE_URL is set (inherited from the server), else the file

@@ -148,11 +148,13 @@ def live_panel(key: str | None, draw: Callable[[RunView | None], None]) -> None:
         _STREAM_ONE[refresh_seconds([view])](key, draw)
 
 
-def _draw_one(key: str, draw: Callable[[RunView | None], None]) -> None:
+def _draw_one(key: str, draw: Callable[[RunView | None], None], seconds: float) -> None:
     view = _view(key)
     draw(view)
     if view is None or view.finished:
         st.rerun()  # one full rerun draws the final state without a timer
+    elif refresh_seconds([view]) != seconds:
+        st.rerun()  # e.g. queued when Train was pressed, training now: redraw at the new pace
 
 
 def live_runs(keys: list[str], draw: Callable[[list[RunView]], None], name: str = "runs") -> None:
@@ -166,10 +168,10 @@ def live_runs(keys: list[str], draw: Callable[[list[RunView]], None], name: str 
         _STREAM_MANY[refresh_seconds(views)](tuple(keys), draw)
 
 
-def _draw_many(keys: tuple[str, ...], draw: Callable[[list[RunView]], None]) -> None:
+def _draw_many(keys: tuple[str, ...], draw: Callable[[list[RunView]], None], seconds: float) -> None:
     views = [v for v in map(_view, keys) if v is not None]
     draw(views)
-    if all(v.finished for v in views):
+    if all(v.finished for v in views) or refresh_seconds(views) != seconds:
         st.rerun()
 
 
@@ -178,8 +180,8 @@ def _fragments(body: Callable, name: str) -> dict[float, Callable]:
     defined); each gets a name of its own, since Streamlit tells fragments apart by name."""
     made = {}
     for seconds in INTERVALS:
-        def redraw(*args, _body=body):
-            _body(*args)
+        def redraw(*args, _body=body, _seconds=seconds):
+            _body(*args, _seconds)
 
         redraw.__name__ = redraw.__qualname__ = f"{name}_every_{round(seconds * 1000)}ms"
         made[seconds] = st.fragment(run_every=seconds)(redraw)

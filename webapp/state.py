@@ -18,7 +18,7 @@ from regdemo.records import Run
 
 
 # on_release: when Streamlit drops the cached registry (cache cleared, server
-# shutting down) its trainer threads are stopped and joined -- no orphans.
+# shutting down) its runs are stopped, its worker processes end and its threads are joined -- no orphans.
 @st.cache_resource(show_spinner=False, on_release=lambda reg: reg.shutdown())
 def _registry() -> Registry:
     from regdemo.cluster import registry_from_environment
