@@ -327,7 +327,7 @@ class PostgresStore:
         """The run's next events, numbered on from the last; one transaction per batch."""
         if not events:
             return
-        texts = [_dumps(to_json_dict(event)) for event in events]
+        texts = [_dumps(to_json_dict(event, compact=True)) for event in events]  # masks packed, as in SQLite
 
         def write(con):
             with con.transaction():
