@@ -11,8 +11,8 @@ import streamlit as st
 from regdemo import charts
 from regdemo.config import ARTICLE_RESULTS, DATASET_TRAIN_SIZES, DATASETS, ConfigError, RunConfig, preset
 from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch, summary_frame
-from regdemo.jobs import RunLimitError
 from regdemo.lessons import lesson
+from regdemo.records import RunLimitError
 from webapp import export
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale

@@ -14,8 +14,8 @@ from regdemo import mistakes
 from regdemo.config import RunConfig
 from regdemo.data import DataError, load_dataset
 from regdemo.events import EARLY_STOPPED, FINISHED
-from regdemo.jobs import RunLimitError
 from regdemo.lessons import LESSON_PRESETS, lesson
+from regdemo.records import RunLimitError
 from webapp.live import live_panel, show_status
 from webapp.sidebar import load_config
 from webapp.state import lang, registry, session_id, t

@@ -12,13 +12,13 @@ import streamlit as st
 from regdemo import charts
 from regdemo.config import ConfigError, RunConfig
 from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch
-from regdemo.jobs import RunLimitError
 from regdemo.lessons import lesson
+from regdemo.records import RunLimitError
 from webapp import export
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.lesson_page import overfitting_config, train_config
-from webapp.live import live_panel, show_status
+from webapp.live import cached_chart, live_panel, show_status
 from webapp.sidebar import current_exercise
 from webapp.state import current_config, current_run, lang, presentation, registry, start_current, t
 
@@ -98,10 +98,11 @@ def chart_options(view, metric: str) -> dict:
 
 
 def draw_curves(view) -> None:
-    """Accuracy and loss side by side (a cached spec with fresh data: cheap to redraw)."""
-    curves, table = curves_frame(view, eval_train=eval_train), epochs_frame(view)
+    """Accuracy and loss side by side, built once per new event for every session watching."""
     for col, metric in zip(st.columns(2), ("acc", "loss"), strict=True):
-        spec = charts.curves_spec(curves, metric, epochs_table=table, **chart_options(view, metric))
+        spec = cached_chart(view, f"playground-{metric}", lambda m=metric: charts.curves_spec(
+            curves_frame(view, eval_train=eval_train), m, epochs_table=epochs_frame(view), **chart_options(view, m)),
+            eval_train, lang(), presentation())
         col.vega_lite_chart(spec, width="stretch", alt=t(f"playground.chart.{metric}.alt"))
 
 

@@ -13,8 +13,8 @@ import streamlit as st
 from regdemo import sweep
 from regdemo.config import ConfigError, RunConfig
 from regdemo.events import STOPPED
-from regdemo.jobs import RunLimitError
 from regdemo.lessons import LESSON_PRESETS, lesson
+from regdemo.records import RunLimitError
 from webapp.sidebar import load_config
 from webapp.state import current_config, lang, presentation, registry, session_id, t
 

@@ -31,6 +31,7 @@ EXTERNAL_COMMANDS = {
     "bench": ("regdemo.bench", "benchmark the engine against the article's pipeline and bare compute"),
     "sweep": ("regdemo.sweep", "sweep one regularizer's strength over seeds"),
     "runs": ("regdemo.store", "list the runs in the run store"),
+    "worker": ("regdemo.cluster", "take runs from the task queue at REGDEMO_BROKER_URL (a cluster's worker)"),
 }
 
 
@@ -115,11 +116,15 @@ def epoch_json(ev) -> dict:
 def cmd_train(args) -> int:
     from regdemo.checkpoint import save_checkpoint
     from regdemo.engine import fit
-    from regdemo.jobs import Run
+    from regdemo.records import Run
     from regdemo.store import RunStore
 
     config = config_from_args(args)
     out = sys.stdout
+    if not args.local and _broker_url():
+        from regdemo.cluster import train_through_queue  # REGDEMO_BROKER_URL: train on the workers
+
+        return train_through_queue(config, args, out)
     stop = threading.Event()
     last_epoch = None
     done = None
@@ -227,6 +232,16 @@ def cmd_lessons(args) -> int:
     return 0 if all(r.proven() for r in results) else 1
 
 
+def _broker_url() -> str:
+    """REGDEMO_BROKER_URL, checked ("" when unset); a malformed one is a UserError."""
+    from regdemo.cluster import broker_url
+
+    try:
+        return broker_url()
+    except ValueError as err:
+        raise UserError(str(err)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m regdemo", description="Regularization Lab from the command line")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -234,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_arguments(train)
     train.add_argument("--json", action="store_true", help="one JSON object per line")
     train.add_argument("--save", metavar="PATH", help="write a checkpoint (config and weights)")
+    train.add_argument("--local", action="store_true",
+                       help="train in this process even when REGDEMO_BROKER_URL names a task queue")
     train.set_defaults(handler=cmd_train)
     from regdemo.lessons.catalog import MEASURED_PATH
 

@@ -9,6 +9,9 @@ in [0, 1]. No field ever holds NaN: a diverging run ends with Done(status=
 
 from __future__ import annotations
 
+import array
+import base64
+import sys
 from dataclasses import dataclass, field, fields
 
 # Final statuses of a run. "failed" is set by the registry when the training
@@ -109,9 +112,52 @@ class Done:
 Event = Started | Progress | EpochEnd | MaskSnapshot | Done
 
 
-def to_json_dict(event) -> dict:
-    """A JSON-ready dict with a 'kind' key; drops the model object."""
+def to_json_dict(event, compact: bool = False) -> dict:
+    """A JSON-ready dict with a 'kind' key; drops the model object.
+
+    compact=True packs a MaskSnapshot's activation (float32, as the tensor held it:
+    lossless) and kept flags into base64 strings: a mask of the article net's first
+    dropout layer is 9,680 numbers, ten times faster to write and read this way
+    (the run store's live events use it; from_json_dict reads both forms).
+    """
     # Not dataclasses.asdict: it would deep-copy the model.
     data = {f.name: getattr(event, f.name) for f in fields(event) if f.name != "model"}
     data["kind"] = event.kind
+    if compact and event.kind == "mask":
+        data["activation"] = {"f32le": _pack_floats(event.activation)}
+        data["kept"] = {"u8": base64.b64encode(bytes(event.kept)).decode("ascii")}
     return data
+
+
+def _pack_floats(values) -> str:
+    packed = array.array("f", values)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def _unpack_floats(text: str) -> tuple[float, ...]:
+    packed = array.array("f", base64.b64decode(text))
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return tuple(packed.tolist())
+
+
+_KINDS = {cls.kind: cls for cls in (Started, Progress, EpochEnd, MaskSnapshot, Done)}
+_TUPLES = {"weight_hist", "shape", "activation", "kept", "test_predictions"}
+
+
+def from_json_dict(data: dict):
+    """The event a to_json_dict() dict describes (lists become tuples again); raises
+    ValueError for an unknown kind and TypeError for missing fields."""
+    data = dict(data)
+    cls = _KINDS.get(data.pop("kind", None))
+    if cls is None:
+        raise ValueError(f"unknown event kind in {sorted(data)}")
+    names = {f.name for f in fields(cls)}
+    values = {k: tuple(v) if k in _TUPLES and isinstance(v, list) else v for k, v in data.items() if k in names}
+    if isinstance(values.get("activation"), dict):  # to_json_dict(compact=True)
+        values["activation"] = _unpack_floats(values["activation"]["f32le"])
+    if isinstance(values.get("kept"), dict):
+        values["kept"] = tuple(map(bool, base64.b64decode(values["kept"]["u8"])))
+    return cls(**values)

@@ -1,6 +1,6 @@
 """Runs as pandas frames: what the charts draw and the CSV export writes.
 
-A run (jobs.RunView, live or reopened from the store) becomes tidy frames with
+A run (records.RunView, live or reopened from the store) becomes tidy frames with
 one row per point and a `split` column, so a chart colours by split and the
 same code serves one run, many runs, live and stored.
 """

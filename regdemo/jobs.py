@@ -1,10 +1,14 @@
-"""Background runs: a Run per config key, trained by a bounded pool of threads.
+"""Runs for the app: a Run per config key, trained by worker processes.
 
 The app keeps one Registry in st.cache_resource; every browser session asks it
 for the run of its current config. Identical configs share one run
 (single-flight), at most `workers` runs train at once, the rest wait in a FIFO
-queue. Training threads only append events to their Run under its lock; pages
-read a consistent copy with Run.view(). Nothing here knows about streamlit.
+queue. Runs train in worker processes (worker.LocalPool), not in threads of
+the server: the training loop no longer shares the server's GIL and cores
+with the sessions' redraws. Workers write a run's events to a live store (a
+SQLite file in a temp folder of this server); one reader thread here pulls new
+events into the in-memory Runs a few times a second; pages read a consistent
+copy with Run.view(). Nothing here knows about streamlit.
 
 A class of thirty on one small server, the rules:
   - Finished runs are saved to the run store and served from it: a config
@@ -24,10 +28,13 @@ A class of thirty on one small server, the rules:
     touch()ed are ever reaped, so the CLI, tests, the benchmark -- or a page
     that never calls touch() -- cannot lose a run to it. A stopped run that
     drew curves is stored as "stopped".
-  - A failing run (an exception in its thread) becomes status "failed" with a
-    readable message; the other runs and the pool go on.
+  - A failing run (an exception in its worker, or a worker process that died)
+    becomes status "failed" with a readable message; the other runs and the
+    pool go on (a dead worker process is replaced).
   - A device that is missing, or a GPU that runs out of memory: the run trains
     on the CPU instead and says so in its message.
+  - shutdown() (st.cache_resource's on_release) stops every run and leaves no
+    worker process or thread behind; a worker whose server died exits by itself.
 """
 
 from __future__ import annotations
@@ -36,215 +43,34 @@ import itertools
 import logging
 import math
 import os
+import pathlib
+import shutil
+import tempfile
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
-import torch
+from regdemo.config import RunConfig
+from regdemo.events import FAILED, FINAL_STATUSES, STOPPED
+from regdemo.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
+from regdemo.worker import available_cpus
 
-from regdemo.config import ConfigError, RunConfig
-from regdemo.events import FAILED, FINAL_STATUSES, STOPPED, Done, EpochEnd, MaskSnapshot, Progress, Started
+__all__ = ["MASKS_KEPT", "QUEUED", "RUNNING", "Registry", "Run", "RunLimitError", "RunView", "available_cpus",
+           "default_workers"]
 
 log = logging.getLogger(__name__)
 
-QUEUED, RUNNING = "queued", "running"
-MASKS_KEPT = 6  # latest mask snapshots kept per dropout layer
 SESSION_LIMIT = 4  # runs one browser session may have queued or training (REGDEMO_SESSION_RUNS)
 MAX_QUEUED = 100  # runs waiting at most (REGDEMO_MAX_QUEUED)
 GRACE_SECONDS = 120.0  # a run unwatched this long is stopped (REGDEMO_GRACE_SECONDS)
 KEEP_FINISHED = 64  # finished runs kept in memory; older ones are read back from the store
+READ_SECONDS = 0.1  # the reader pulls new events this often while runs are going
+LIVE_PREFIX = "regdemo-live-"
 
 NOBODY_WAITING = "Nobody was waiting for this run any more, so it gave its place in the queue to others."
 NOBODY_WATCHING = "Nobody was watching this run any more, so it was stopped to free the trainer for others."
-
-
-class RunLimitError(RuntimeError):
-    """The server turns a new run down for now; the message is meant for the student."""
-
-
-@dataclass(frozen=True)
-class RunView:
-    """An immutable snapshot of a Run, safe to read while training goes on."""
-
-    key: str
-    config: RunConfig
-    status: str
-    message: str
-    queue_position: int  # 1-based while queued, else 0
-    started: Started | None
-    progress: tuple[Progress, ...]
-    epochs: tuple[EpochEnd, ...]
-    masks: dict[str, tuple[MaskSnapshot, ...]]
-    done: Done | None
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    # "" for a run trained by this server process; for a run read back from the
-    # store, who trained it: "app", "cli" or "sweep" (stored runs keep no masks).
-    source: str = ""
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-    @property
-    def epochs_done(self) -> int:
-        return len(self.epochs)
-
-    @property
-    def fraction_done(self) -> float:
-        if self.finished:
-            return 1.0
-        if not self.progress:
-            return 0.0
-        return min(1.0, self.progress[-1].epoch / self.config.epochs)
-
-
-class Run:
-    def __init__(self, config: RunConfig):
-        self.config = config
-        self.key = config.key()
-        self.stop_event = threading.Event()
-        self._lock = threading.Lock()
-        # Set once the run is final *and* its registry has saved it (see wait()).
-        self._settled = threading.Event()
-        self.managed = False  # True when a Registry trains it and settles it after saving
-        self.status = QUEUED
-        self.message = ""
-        self.notice = ""  # e.g. "trained on the CPU instead"; prefixed to the final message
-        self.queue_position = 0
-        self.started: Started | None = None
-        self.progress: list[Progress] = []
-        self.epochs: list[EpochEnd] = []
-        self.masks: dict[str, deque[MaskSnapshot]] = {}
-        self.done: Done | None = None
-        self.created_at = time.time()
-        self.started_at: float | None = None
-        self.finished_at: float | None = None
-        self.source = ""
-        self.saved = False  # in the run store: memory may let go of it
-        # Registry bookkeeping, guarded by the registry's lock.
-        self.owner: str | None = None  # the session that started it (session cap)
-        self.viewers: dict[str, float] = {}  # session -> last touch (registry clock)
-        self.watched = False  # a page called touch() for it: the grace-period rule applies
-        self.started_tick: float | None = None  # registry clock when training began
-        self._stop_reason = ""
-
-    @classmethod
-    def from_view(cls, view: RunView) -> Run:
-        """A finished Run holding a stored run (RunStore.get), as if trained here."""
-        run = cls(view.config)
-        run.status, run.message = view.status, view.message
-        run.started, run.done = view.started, view.done
-        run.progress, run.epochs = list(view.progress), list(view.epochs)
-        run.created_at, run.started_at, run.finished_at = view.created_at, view.started_at, view.finished_at
-        run.source, run.saved = view.source, True
-        run._settled.set()
-        return run
-
-    # -- written by the training thread -------------------------------------
-    def apply(self, event) -> None:
-        with self._lock:
-            if isinstance(event, Started):
-                self.started = event
-            elif isinstance(event, Progress):
-                self.progress.append(event)
-            elif isinstance(event, EpochEnd):
-                self.epochs.append(event)
-            elif isinstance(event, MaskSnapshot):
-                self.masks.setdefault(event.layer, deque(maxlen=MASKS_KEPT)).append(event)
-            elif isinstance(event, Done):
-                message = event.message
-                if event.status == STOPPED and self._stop_reason:
-                    message = self._stop_reason
-                # The model stays out of the registry: it would pin memory for
-                # every run ever trained. The CLI keeps it from fit() directly.
-                self.done = Done(event.status, event.epochs_run, event.best_epoch, event.step,
-                                 message, event.test_predictions)
-                self._finish(event.status, message)
-
-    def _finish(self, status: str, message: str) -> None:
-        self.status = status
-        self.message = " ".join(part for part in (self.notice, message) if part)
-        self.queue_position = 0
-        self.finished_at = time.time()
-        if not self.managed:
-            self._settled.set()
-
-    def mark_running(self) -> None:
-        with self._lock:
-            self.status, self.queue_position, self.started_at = RUNNING, 0, time.time()
-
-    def mark_failed(self, message: str) -> None:
-        with self._lock:
-            if self.status not in FINAL_STATUSES:
-                self._finish(FAILED, message)
-
-    def add_notice(self, text: str) -> None:
-        """A note shown while the run trains and kept in its final message."""
-        with self._lock:
-            self.notice = " ".join(part for part in (self.notice, text) if part)
-            if not self.finished:
-                self.message = self.notice
-
-    def restart(self) -> None:
-        """Forget what a failed attempt drew, before training again (on the CPU)."""
-        with self._lock:
-            self.started, self.done = None, None
-            self.progress, self.epochs, self.masks = [], [], {}
-
-    # -- read by pages --------------------------------------------------------
-    def view(self) -> RunView:
-        with self._lock:
-            return RunView(
-                key=self.key, config=self.config, status=self.status, message=self.message,
-                queue_position=self.queue_position, started=self.started,
-                progress=tuple(self.progress), epochs=tuple(self.epochs),
-                masks={k: tuple(v) for k, v in self.masks.items()}, done=self.done,
-                created_at=self.created_at, started_at=self.started_at,
-                finished_at=self.finished_at, source=self.source,
-            )
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINAL_STATUSES
-
-    def stop(self, reason: str = "") -> None:
-        """Ask the run to end; a queued run ends at once, a running one within a step."""
-        with self._lock:
-            if self.status in FINAL_STATUSES:
-                return
-            self._stop_reason = reason
-            self.stop_event.set()
-            if self.status == QUEUED:
-                self._finish(STOPPED, reason or "Stopped before it started.")
-                self._settled.set()  # no trainer will pick it up: nothing left to save
-
-    def settle(self) -> None:
-        """The registry is done with it (saved, or not worth saving)."""
-        self._settled.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Until the run is final and, in a registry, saved: after wait() the store has it."""
-        return self._settled.wait(timeout)
-
-
-def available_cpus() -> int:
-    """Cores this process may really use: its CPU affinity, capped by a cgroup v2 quota
-    (containers such as Streamlit Community Cloud report the host's cores otherwise)."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    try:
-        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
-        if quota != "max":
-            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):
-        pass
-    return max(1, cpus)
+SHUT_DOWN = "The server shut down."
 
 
 def _env_number(name: str, default, kind=int):
@@ -256,31 +82,50 @@ def _env_number(name: str, default, kind=int):
 
 
 def default_workers() -> int:
-    """Training threads: one per two cores, at least one (REGDEMO_WORKERS overrides)."""
+    """Worker processes: one per two cores, at least one (REGDEMO_WORKERS overrides)."""
     return _env_number("REGDEMO_WORKERS", max(1, available_cpus() // 2))
 
 
 _DEFAULT_STORE = object()
 
 
+def _remove_stale_live_dirs() -> None:
+    """Live folders of servers that died without shutdown() (killed): nobody reads them."""
+    for folder in pathlib.Path(tempfile.gettempdir()).glob(f"{LIVE_PREFIX}*"):
+        try:
+            pid = int(folder.name[len(LIVE_PREFIX):].split("-")[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, PermissionError, OSError):
+            continue
+
+
 class Registry:
-    """Single-flight runs by config key, a bounded pool of trainer threads, a FIFO queue,
-    backed by the run store. See the module docstring for the rules."""
+    """Single-flight runs by config key, a pool of workers, a FIFO queue, backed by the
+    run store. See the module docstring for the rules."""
 
     def __init__(self, workers: int | None = None, train: Callable | None = None,
                  on_finish: Callable[[Run], None] | None = None, store=_DEFAULT_STORE,
                  session_limit: int | None = None, max_queued: int | None = None,
                  grace_seconds: float | None = None, keep_finished: int = KEEP_FINISHED,
-                 clock: Callable[[], float] = time.monotonic, source: str = "app"):
+                 clock: Callable[[], float] = time.monotonic, source: str = "app",
+                 in_process: bool | None = None, dispatcher=None):
         """`store`: a store.RunStore, None for no store, default RunStore() at
-        $REGDEMO_HOME/runs.sqlite3. `train(config, stop=event)` yields events
-        (engine.fit; tests inject fakes). `clock` times viewers (tests fake it)."""
-        from regdemo import engine
+        $REGDEMO_HOME/runs.sqlite3. Runs train in `workers` processes (worker.LocalPool).
+        For unit tests only: `train(config, stop=event)` yielding events (fakes of
+        engine.fit) or in_process=True trains in threads of this process instead, through
+        the same worker function and live store. `clock` times viewers (tests fake it).
+
+        `dispatcher` (cluster.RQDispatcher): runs go to a task queue's workers instead, and
+        the live runs through `store` itself (PostgreSQL), shared with every other server:
+        single-flight, queue positions, the session cap, Stop and reaping then hold across
+        servers (see _shared)."""
+        from regdemo.store import RunStore
+        from regdemo.worker import InProcessPool, LocalPool
 
         self.workers = workers or default_workers()
         if store is _DEFAULT_STORE:
-            from regdemo.store import RunStore
-
             store = RunStore()
         self.store = store
         self.source = source  # who trains, as recorded in the store: "app", or "sweep" for the CLI's sweeps
@@ -289,7 +134,6 @@ class Registry:
         self.grace_seconds = grace_seconds or _env_number("REGDEMO_GRACE_SECONDS", GRACE_SECONDS, float)
         self.keep_finished = keep_finished
         self._clock = clock
-        self._train = train or engine.fit
         self._on_finish = on_finish
         self._runs: dict[str, Run] = {}
         self._finished_keys: deque[str] = deque()  # finish order, for letting go of old runs
@@ -297,17 +141,31 @@ class Registry:
         self._queue: deque[Run] = deque()
         self._cond = threading.Condition()
         self._closed = False
-        # Split the cores among the trainer threads so parallel runs do not
-        # oversubscribe the CPU (torch's thread count is process-wide; each
-        # trainer's ops use this many threads).
-        torch.set_num_threads(max(1, available_cpus() // self.workers))
-        engine.warm_up()
-        self._threads = [
-            threading.Thread(target=self._worker, name=f"regdemo-trainer-{i}", daemon=True)
-            for i in range(self.workers)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._shared = dispatcher is not None
+        self._touched: dict[str, float] = {}  # key -> when this server last touch_live()d it (shared)
+        if self._shared:
+            self._live_dir = None
+            self.live = store
+            self.pool = dispatcher
+            self._reader = threading.Thread(target=self._read_loop, name="regdemo-reader", daemon=True)
+            self._reader.start()
+            return
+        # Live runs go through a store file of this server's own, in a temp folder: a
+        # read-only, full or damaged home must not stop training, and a server that was
+        # killed leaves no rows that would block its successor's runs.
+        _remove_stale_live_dirs()
+        self._live_dir = tempfile.mkdtemp(prefix=f"{LIVE_PREFIX}{os.getpid()}-")
+        self.live = RunStore(pathlib.Path(self._live_dir) / "live.sqlite3")
+        results = store if store is not None and getattr(store, "path", None) is not None else None
+        if train is not None or in_process:
+            self.pool = InProcessPool(self.workers, self.live, results, source, save=results is not None,
+                                      train=train)
+        else:
+            self.pool = LocalPool(self.workers, self.live.path, results.path if results is not None else None,
+                                  source=source, save=results is not None, on_death=self._worker_died)
+        self.pool.on_take = self._taken
+        self._reader = threading.Thread(target=self._read_loop, name="regdemo-reader", daemon=True)
+        self._reader.start()
 
     @property
     def warnings(self) -> list[str]:
@@ -332,6 +190,9 @@ class Registry:
             if run is not None:
                 return run
         stored = self._from_store(key)  # disk I/O outside the lock
+        old = self._runs.get(key)
+        if old is not None and old.finished:
+            old.wait(3.0)  # stopped a moment ago: its worker is saving it and letting go
         with self._cond:
             self._check_open()
             run = self._live(key, session)  # someone may have started it meanwhile
@@ -342,6 +203,8 @@ class Registry:
                 self._touch(stored, session)
                 return stored
             self._sweep_queue()
+            if self._shared:
+                return self._start_shared(config, session)
             if session is not None:
                 mine = [r for r in self._by_session.get(session, ()) if not r.finished]
                 self._by_session[session] = mine
@@ -352,6 +215,12 @@ class Registry:
             if len(self._queue) >= self.max_queued:
                 raise RunLimitError(f"The server is busy: {len(self._queue)} runs are waiting. "
                                     "Try again in a few minutes, or pick a run someone already trained.")
+            old = self._runs.get(key)
+            if old is not None and not old.wait(0):  # stopped or failed, its worker not done yet
+                raise RunLimitError("This run is still stopping; try again in a moment.")
+            # Single-flight in the live store too; a leftover row of an earlier attempt goes.
+            self.live.delete_live(key)
+            self.live.create_live(key, config, session)
             run = Run(config)
             run.managed = True
             run.owner = session
@@ -361,8 +230,47 @@ class Registry:
             self._runs[key] = run
             self._queue.append(run)
             self._renumber()
-            self._cond.notify()
+            self.pool.submit(key, config)
+            self._cond.notify_all()  # wakes the reader
             return run
+
+    def _start_shared(self, config: RunConfig, session: str | None) -> Run:
+        """get_or_start on a cluster (lock held): the limits are counted in the shared store,
+        and create_live decides which server queues the run; the others join it."""
+        key = config.key()
+        reason = self.pool.available()
+        if reason:
+            raise RunLimitError(reason)
+        going = self.live.live_keys((QUEUED, RUNNING))
+        row = next((r for r in going if r.key == key), None)
+        if row is None:
+            if session is not None:
+                mine = sum(1 for r in going if r.owner == session)
+                if mine >= self.session_limit:
+                    raise RunLimitError(
+                        f"You already have {mine} runs training or waiting (the limit is "
+                        f"{self.session_limit}). Wait for one to finish, or stop one, then try again.")
+            waiting = sum(1 for r in going if r.status == QUEUED)
+            if waiting >= self.max_queued:
+                raise RunLimitError(f"The server is busy: {waiting} runs are waiting. "
+                                    "Try again in a few minutes, or pick a run someone already trained.")
+            self.live.delete_live(key, finished_only=True)  # a leftover of an earlier attempt
+            created = self.live.create_live(key, config, session)
+        else:
+            created = False  # queued or training already, by this server or another: join it
+        run = Run(config)
+        run.managed = True
+        run.owner = session if created else (row.owner if row is not None else None)
+        if created:
+            try:
+                self.pool.submit(key, config)
+            except RuntimeError as err:  # the queue refused it (Redis down): nothing half-made is left
+                self.live.delete_live(key)
+                raise RunLimitError(str(err)) from None
+        self._touch(run, session)
+        self._runs[key] = run
+        self._cond.notify_all()  # wakes the reader
+        return run
 
     def get(self, key: str) -> Run | None:
         """The run with this key: in memory, else from the store, else None."""
@@ -393,42 +301,81 @@ class Registry:
             now = self._clock()
             return sum(1 for seen in run.viewers.values() if now - seen < self.grace_seconds)
 
+    def watching(self, within: float = 10.0) -> int:
+        """Sessions that looked at any unfinished run in the last `within` seconds (pages
+        redraw less often when many watch)."""
+        now = self._clock()
+        with self._cond:
+            return len({s for r in self._runs.values() if not r.finished
+                        for s, seen in r.viewers.items() if now - seen < within})
+
     def runs(self) -> list[Run]:
         with self._cond:
             return sorted(self._runs.values(), key=lambda r: r.created_at)
 
     def queue_length(self) -> int:
+        if self._shared:  # the cluster's queue, all servers' runs
+            return len(self.live.live_keys((QUEUED,)))
         with self._cond:
             return len(self._queue)
 
-    def stop(self, key: str) -> None:
+    def stop(self, key: str, reason: str = "") -> None:
+        """Stop run `key`: a queued one at once, a training one within a second."""
         run = self.get(key)
-        if run is not None:
-            run.stop()
-            with self._cond:
-                if run in self._queue:
-                    self._queue.remove(run)
-                    self._renumber()
+        if self._shared and (run is None or not run.managed):
+            # A run another server queued: the store carries the request to its worker.
+            row = self.live.live(key)
+            if row is not None and row.status not in FINAL_STATUSES:
+                self.live.request_stop(key, reason)
+            return
+        if run is None or run.finished:
+            return
+        run.stop(reason)
+        if run.managed:
+            self.live.request_stop(key, reason)
+        with self._cond:
+            if run in self._queue:
+                self._queue.remove(run)
+                self._renumber()
+            self._cond.notify_all()
 
     def shutdown(self, timeout: float = 5.0) -> None:
-        """Stop every run and join the trainer threads (st.cache_resource on_release).
+        """Stop every run, close the pool and the reader (st.cache_resource on_release).
 
-        A training run sees its stop event within one step, is stored as stopped
-        if it drew anything, and its thread exits.
+        A training run sees its stop request within a second, is stored as stopped
+        if it drew anything, and its worker process exits; no process or thread of
+        this registry is left afterwards.
         """
+        if self._shared:
+            # A cluster's runs are not this server's alone (other servers' sessions may watch
+            # them, and the workers save them): leave them be; only our own reader stops.
+            with self._cond:
+                if self._closed:
+                    return
+                self._closed = True
+                self._cond.notify_all()
+            self._reader.join(timeout + 5)
+            self.pool.close(timeout)
+            return
         with self._cond:
+            if self._closed:
+                return
             self._closed = True
-            pending = list(self._runs.values())
+            pending = [r for r in self._runs.values() if r.managed and not r.finished]
             self._queue.clear()
             self._cond.notify_all()
         for run in pending:
-            run.stop("The server shut down.")
-        deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+            run.stop(SHUT_DOWN)
+            self.live.request_stop(run.key, SHUT_DOWN)
+        self.pool.close(timeout)
+        self._reader.join(timeout + 5)
+        self._sync()  # the workers' last events and final statuses
+        self.live.close()
+        shutil.rmtree(self._live_dir, ignore_errors=True)
 
     def alive_threads(self) -> int:
-        return sum(thread.is_alive() for thread in self._threads)
+        """Worker threads or processes, and the reader, still alive (0 after shutdown)."""
+        return self.pool.alive() + self._reader.is_alive()
 
     # -- bookkeeping (call with self._cond held) ------------------------------
     def _check_open(self) -> None:
@@ -474,6 +421,7 @@ class Registry:
         for run in gone:
             self._queue.remove(run)
             run.stop(NOBODY_WAITING)
+            self.live.request_stop(run.key, NOBODY_WAITING)
         if gone:
             self._renumber()
 
@@ -508,89 +456,167 @@ class Registry:
             return None
         return Run.from_view(view)
 
-    # -- the trainer threads ---------------------------------------------------
-    def _worker(self) -> None:
+    # -- the reader: events from the workers into the Runs ----------------------
+    def _read_loop(self) -> None:
         while True:
             with self._cond:
-                while not self._queue and not self._closed:
-                    self._cond.wait()
                 if self._closed:
                     return
-                run = self._queue.popleft()
-                self._renumber()
-                if run.finished:  # stopped while queued
+                if not any(r.managed and not r.wait(0) for r in self._runs.values()):
+                    self._cond.wait(1.0)  # nothing going: sleep until get_or_start wakes us
                     continue
-                if self._abandoned(run):
-                    run.stop(NOBODY_WAITING)
-                    continue
+            try:
+                self._sync()
+            except Exception:  # noqa: BLE001 -- the reader must outlive a bad row
+                log.exception("reading live runs failed")
+            time.sleep(READ_SECONDS)
+
+    def _sync(self) -> None:
+        """One pass over the unsettled runs: new events, status changes, the viewer rules."""
+        with self._cond:
+            going = [r for r in self._runs.values() if r.managed and not r.wait(0)]
+            if not self._shared:
+                self._sweep_queue()
+        if self._shared:
+            self._sync_shared(going)
+        for run in going:
+            row = self.live.live(run.key)
+            for seq, event in self.live.events_since(run.key, run.seq):
+                run.apply(event)
+                run.seq = seq
+            if row is None:
+                if run.finished:  # stopped while queued: no worker will touch it
+                    self._settle(run, saved=False)
+                elif self._shared:
+                    self._adopt_from_store(run)
+                continue
+            if row.status == RUNNING and run.status == QUEUED:
                 run.mark_running()
-                run.started_tick = self._clock()
-            try:
-                self._train_run(run)
-                self._after(run)
-            finally:
-                run.settle()  # wait() returns even if bookkeeping broke
-
-    def _train_run(self, run: Run) -> None:
-        config = run.config
-        try:
-            from regdemo.engine import resolve_device
-
-            resolve_device(config.device)
-        except ConfigError:
-            config = config.replace(device="cpu")
-            run.add_notice(f"The {run.config.device} device is not available here, so this run trained on the CPU.")
-        try:
-            self._consume(run, config)
-        except torch.OutOfMemoryError:
-            used = run.started.device if run.started else config.device
-            if used == "cpu":
-                run.mark_failed("Out of memory on the CPU: try a smaller train size or batch size.")
-                return
-            log.warning("run %s: out of memory on %s, training again on the CPU", run.key, used)
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            run.restart()
-            run.add_notice(f"The GPU ({used}) ran out of memory, so this run trained on the CPU.")
-            try:
-                self._consume(run, config.replace(device="cpu"))
-            except Exception as err:  # noqa: BLE001 -- any failure becomes the run's status
-                self._fail(run, err)
-        except Exception as err:  # noqa: BLE001 -- any failure becomes the run's status
-            self._fail(run, err)
-
-    def _consume(self, run: Run, config: RunConfig) -> None:
-        for event in self._train(config, stop=run.stop_event):
-            run.apply(event)
-            if not run.stop_event.is_set() and isinstance(event, Progress):
                 with self._cond:
-                    reap = self._abandoned(run) and not self._nearly_done(run)
+                    run.started_tick = self._clock()
+                    if run in self._queue:
+                        self._queue.remove(run)
+                        self._renumber()
+            if row.status == RUNNING and row.message:
+                run.set_notice(row.message)
+            if row.status in FINAL_STATUSES:
+                if row.worker is None and run.finished:  # stopped before a worker took it
+                    self.live.delete_live(run.key, finished_only=True)
+                    self._settle(run, saved=False)
+                    continue
+                run.take_final(row.status, row.message)
+                self._after(run)
+                continue
+            if run.status == RUNNING and run.progress:
+                with self._cond:
+                    reap = self._abandoned(run) and not self._nearly_done(run) and not run.stop_event.is_set()
+                if reap and self._shared:
+                    reap = self._unwatched_everywhere(row)
                 if reap:
                     run.stop(NOBODY_WATCHING)
-        if not run.finished:
-            run.mark_failed("Training ended without a final status.")
+                    self.live.request_stop(run.key, NOBODY_WATCHING)
 
-    def _fail(self, run: Run, err: Exception) -> None:
-        from regdemo.data import DataError
+    # -- a cluster's shared rules (dispatcher given) --------------------------------------
+    def _sync_shared(self, going: list[Run]) -> None:
+        """Queue positions from the shared queue's order, visits told to the other servers,
+        queued runs nobody waits for (anywhere) dropped, lost workers noticed."""
+        self.pool.check_stale()
+        queued = [row for row in self.live.live_keys((QUEUED,))]
+        position = {row.key: i for i, row in enumerate(queued, 1)}
+        rows = {row.key: row for row in queued}
+        now = self._clock()
+        for run in going:
+            if run.status == QUEUED:
+                run.queue_position = position.get(run.key, 0)
+            seen = max(run.viewers.values(), default=None)
+            # Tell the other servers someone here watches it (every few seconds, not per redraw).
+            recent = min(10.0, self.grace_seconds / 2)
+            if seen is not None and now - seen < recent and now - self._touched.get(run.key, -1e9) >= recent / 2:
+                self.live.touch_live(run.key)
+                self._touched[run.key] = now
+            with self._cond:
+                gone = run.status == QUEUED and self._abandoned(run)
+            if gone and run.key in rows and self._unwatched_everywhere(rows[run.key]):
+                run.stop(NOBODY_WAITING)
+                self.live.request_stop(run.key, NOBODY_WAITING)
 
-        if isinstance(err, (DataError, ConfigError)):
-            run.mark_failed(str(err))  # written for the user already
+    def _unwatched_everywhere(self, row) -> bool:
+        """No server told the store of a visit within the grace period (database clock)."""
+        if row.watched_at is None:
+            return True
+        now = self.live.now() if hasattr(self.live, "now") else time.time()
+        return now - row.watched_at >= self.grace_seconds
+
+    def _adopt_from_store(self, run: Run) -> None:
+        """Its live row is gone (another server or the CLI finished with it first): the
+        stored run is the answer; without one, the run was dropped."""
+        view = self.store.get(run.key) if self.store is not None else None
+        if view is not None:
+            with run._lock:  # the stored curves are complete; ours may have missed the last batch
+                run.started, run.progress, run.epochs = view.started, list(view.progress), list(view.epochs)
+                run.done = view.done
+            run.take_final(view.status, view.message)
+            self._settle(run, saved=True)
         else:
-            log.exception("run %s failed", run.key)  # the traceback goes to the server log only
-            run.mark_failed(f"Training failed: {type(err).__name__}: {err}")
+            run.mark_failed("This run was dropped by another server; press Train to start it again.")
+            self._settle(run, saved=False)
+
+    def _taken(self, key: str) -> bool:
+        """A worker is free for run `key`: it leaves the queue (False: skip it, nobody waits)."""
+        with self._cond:
+            run = self._runs.get(key)
+            if run is None or not run.managed or run.status != QUEUED:
+                return run is not None and not run.finished  # a stopped one: the worker skips it
+            if run in self._queue:
+                self._queue.remove(run)
+                self._renumber()
+            if self._abandoned(run):
+                run.stop(NOBODY_WAITING)
+                self.live.request_stop(key, NOBODY_WAITING)
+                return False
+            run.mark_running()
+            run.started_tick = self._clock()
+            return True
+
+    def _worker_died(self, key: str, message: str) -> None:
+        """A worker process died while training `key` (called by the pool)."""
+        row = self.live.live(key)
+        if row is not None and row.status == QUEUED and not row.stop_reason:
+            self.pool.submit(key, row.config)  # it died taking the task: the run never began
+        elif row is not None and row.status not in FINAL_STATUSES:
+            self.live.set_status(key, FAILED, message)
+        with self._cond:
+            self._cond.notify_all()
 
     def _after(self, run: Run) -> None:
-        if self.store is not None:
+        """A run is final and its worker done with it: saved?, callback, bookkeeping."""
+        from regdemo.store import worth_saving
+
+        saved = False
+        view = run.view()
+        if self.store is not None and worth_saving(view):
             try:
-                run.saved = self.store.save(run.view(), source=self.source)
-            except Exception:  # noqa: BLE001 -- a store failure must not kill the worker
+                stored = self.store.get(run.key)
+                saved = stored is not None and stored.status == view.status
+                if not saved:  # the worker could not save it (e.g. its disk was full): try here
+                    saved = self.store.save(view, source=self.source)
+            except Exception:  # noqa: BLE001 -- a store failure must not stop the reader
                 log.exception("run %s: saving it failed", run.key)
+        if not self._shared:  # on a cluster other servers may still read it: cluster.clean_finished drops it
+            self.live.delete_live(run.key)
         if self._on_finish is not None:
             try:
                 self._on_finish(run)
-            except Exception:  # noqa: BLE001 -- a callback failure must not kill the worker
+            except Exception:  # noqa: BLE001 -- a callback failure must not stop the reader
                 log.exception("run %s: on_finish failed", run.key)
+        self._settle(run, saved)
+
+    def _settle(self, run: Run, saved: bool) -> None:
+        run.saved = saved
         with self._cond:
+            if run in self._queue:
+                self._queue.remove(run)
+                self._renumber()
             if self._runs.get(run.key) is run:
                 self._keep(run)
             mine = self._by_session.get(run.owner, [])
@@ -598,3 +624,4 @@ class Registry:
                 mine.remove(run)
                 if not mine:
                     del self._by_session[run.owner]
+        run.settle()

@@ -17,8 +17,8 @@ Measured, and the pass conditions:
                over all pages and all polls, plus tracebacks in the server log: 0
   runs         every session saw its run queued, training or finished after Train,
                and finished in the end; the store holds exactly --configs runs
-  memory       the server's resident memory (VmRSS of its process), sampled twice
-               a second: peak under --max-rss-mb
+  memory       resident memory of the server and its worker processes (VmRSS
+               summed), sampled twice a second: peak under --max-rss-mb
   drain        seconds from the first Train click until every page shows finished
   revisit      a fresh session on an already-trained link shows "finished" at once
                (the run comes from the store / registry, no training)
@@ -81,7 +81,7 @@ class Result:
             "| measure | value |",
             "|---|---|",
             f"| browser sessions / distinct configs | {self.sessions} / {self.configs} |",
-            f"| run size | {self.train_size} digits x {self.epochs} epochs, {self.workers} trainer thread(s), "
+            f"| run size | {self.train_size} digits x {self.epochs} epochs, {self.workers} worker process(es), "
             f"{self.cpus} CPU(s) |",
             f"| exceptions shown in pages / tracebacks in the server log | {self.exceptions} / "
             f"{self.server_tracebacks} |",
@@ -93,8 +93,8 @@ class Result:
             f"| queue drained (first Train click to every page finished) | {self.drain_seconds:.1f} s |",
             f"| one run, start to finish: mean / max | {self.run_seconds_mean:.1f} / {self.run_seconds_max:.1f} s |",
             f"| fresh session on a trained link shows the result | {self.revisit_seconds:.1f} s |",
-            f"| server memory (VmRSS): start / peak / end | {self.rss_start_mb:.0f} / {self.rss_peak_mb:.0f} / "
-            f"{self.rss_end_mb:.0f} MB |",
+            f"| server + workers memory (VmRSS sum): start / peak / end | {self.rss_start_mb:.0f} / "
+            f"{self.rss_peak_mb:.0f} / {self.rss_end_mb:.0f} MB |",
         ])
 
 
@@ -116,6 +116,22 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants (the server and its worker
+    processes), MB; shared library pages count once per process: an upper bound."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss_mb(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo += [int(k) for k in f.read().split()]
+        except OSError:
+            pass
+    return total
+
+
 class MemorySampler(threading.Thread):
     def __init__(self, pid: int, every: float = 0.5):
         super().__init__(name="rss-sampler", daemon=True)
@@ -125,7 +141,7 @@ class MemorySampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.wait(self.every):
-            self.peak = max(self.peak, rss_mb(self.pid))
+            self.peak = max(self.peak, tree_rss_mb(self.pid))
 
     def stop(self) -> None:
         self._halt.set()
@@ -154,7 +170,7 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
     from playwright.sync_api import sync_playwright
 
     configs = min(configs, sessions)
-    from regdemo.jobs import available_cpus
+    from regdemo.worker import available_cpus
 
     result = Result(sessions=sessions, configs=configs, epochs=epochs, train_size=train_size, workers=workers,
                     cpus=available_cpus(), max_rss_mb=max_rss_mb)
@@ -166,7 +182,7 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
     server = start_server(home, workers=workers, extra_env={"REGDEMO_SESSION_RUNS": "4"})
     sampler = MemorySampler(server.pid)
     try:
-        result.rss_start_mb = rss_mb(server.pid)
+        result.rss_start_mb = tree_rss_mb(server.pid)
         sampler.start()
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
@@ -174,7 +190,7 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
                 _drive(browser, server.url, result, deadline, log)
             finally:
                 browser.close()
-        result.rss_end_mb = rss_mb(server.pid)
+        result.rss_end_mb = tree_rss_mb(server.pid)
     finally:
         sampler.stop()
         server.stop()
@@ -188,7 +204,10 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
     return result
 
 
-def _drive(browser, url: str, result: Result, deadline: float, log) -> None:
+def _drive(browser, url, result: Result, deadline: float, log) -> None:
+    """`url`: one server's, or a list (a cluster's servers): session i opens server
+    (i // configs) mod n, so each config's sessions are spread over the servers."""
+    urls = list(url) if isinstance(url, (list, tuple)) else [url]
     pages = []
     opened = time.monotonic()
     for i in range(result.sessions):
@@ -196,7 +215,7 @@ def _drive(browser, url: str, result: Result, deadline: float, log) -> None:
         context.set_default_timeout(60_000)
         page = context.new_page()
         query = urllib.parse.urlencode(config_params(i % result.configs, result.epochs, result.train_size))
-        page.goto(f"{url}/?{query}")
+        page.goto(f"{urls[(i // result.configs) % len(urls)]}/?{query}")
         pages.append(page)
     for page in pages:
         wait_rendered(page, timeout_ms=120_000)
@@ -238,7 +257,7 @@ def _drive(browser, url: str, result: Result, deadline: float, log) -> None:
     page = context.new_page()
     query = urllib.parse.urlencode(config_params(0, result.epochs, result.train_size))
     began = time.monotonic()
-    page.goto(f"{url}/?{query}")
+    page.goto(f"{urls[-1]}/?{query}")
     wait_rendered(page, timeout_ms=60_000)
     for _ in range(120):
         if status_of(page).startswith("Finished") or time.monotonic() > deadline:
@@ -286,10 +305,16 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=2)
     # Tiny runs: what is under test is thirty sessions on one server, not training speed.
     parser.add_argument("--train-size", type=int, default=100, help="digits per run (a slider choice)")
-    parser.add_argument("--workers", type=int, default=1, help="training threads of the server")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of the server")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds for the whole test")
     parser.add_argument("--max-rss-mb", type=float, default=1500.0, help="pass limit on the server's memory")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    parser.add_argument("--cluster", action="store_true",
+                        help="a cluster instead: own redis-server and PostgreSQL, --servers app servers and "
+                             "--workers `python -m regdemo worker` processes (regdemo/loadtest_cluster.py)")
+    parser.add_argument("--servers", type=int, default=2, help="app servers with --cluster (default 2)")
+    parser.add_argument("--cluster-workers", type=int, default=2,
+                        help="`python -m regdemo worker` processes with --cluster (default 2)")
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= 200 or not 1 <= args.configs:
         parser.error("--sessions must be 1..200 and --configs at least 1")
@@ -297,6 +322,10 @@ def main(argv=None) -> int:
     if reason:
         print(f"error: {reason}", file=sys.stderr)
         return 2
+    if args.cluster:
+        from regdemo.loadtest_cluster import main_cluster
+
+        return main_cluster(args)
     result = run_load(args.sessions, args.configs, args.epochs, args.train_size, args.workers, args.timeout,
                       args.max_rss_mb, log=lambda text: print(text, file=sys.stderr, flush=True))
     if args.json:

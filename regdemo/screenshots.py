@@ -95,11 +95,13 @@ def start_server(
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
     timeout: float = HEALTH_TIMEOUT_S,
+    cpus: set[int] | None = None,
 ) -> AppServer:
     """Start the app on 127.0.0.1 and return once /_stcore/health answers "ok".
 
     `home` becomes REGDEMO_HOME (run store, downloads); `workers` caps the
-    training threads. Raises RuntimeError with the server's output when it
+    worker processes; `cpus` pins the server (and the workers it starts) to those
+    cores, as `taskset` would. Raises RuntimeError with the server's output when it
     exits early or does not answer within `timeout` seconds.
     """
     port = port or free_port()
@@ -119,7 +121,8 @@ def start_server(
     ]
     with open(log_path, "wb") as log:  # a file, not a pipe: a full pipe would block the server
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+                                   stdin=subprocess.DEVNULL,
+                                   preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
     server = AppServer(process, f"http://127.0.0.1:{port}", log_path)
     try:
         _wait_healthy(server, timeout)

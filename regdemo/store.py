@@ -4,8 +4,8 @@ One file, $REGDEMO_HOME/runs.sqlite3 (default: ~/.local/share/regdemo, or
 $XDG_DATA_HOME/regdemo), one row per config key. The app's registry saves every
 run that ended with something to show; `python -m regdemo train` saves its runs
 too (source "cli"), so a teacher can train the night before and the app shows
-the results at once. Pages read a stored run back as a jobs.RunView and draw it
-with the same code as a live one.
+the results at once. Pages read a stored run back as a records.RunView and draw it
+with the same code as a live one. Live runs pass through it too: see the live tables.
 
 The store never takes the app down:
   - a corrupt or truncated file is moved aside (runs.sqlite3.corrupt-<time>)
@@ -28,11 +28,24 @@ import sqlite3
 import sys
 import threading
 import time
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, fields
 
 from regdemo.config import RunConfig
-from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
+from regdemo.events import (
+    DIVERGED,
+    EARLY_STOPPED,
+    FINAL_STATUSES,
+    FINISHED,
+    STOPPED,
+    Done,
+    EpochEnd,
+    Progress,
+    Started,
+    from_json_dict,
+    to_json_dict,
+)
+from regdemo.records import QUEUED, RUNNING, RunView
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +84,30 @@ CREATE TABLE IF NOT EXISTS runs (
     test_predictions TEXT NOT NULL -- [class, ...] in test order
 );
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (saved_at);
+
+-- Live runs: one row per key queued or training, and its events so far. Workers write
+-- them, app servers read them back (see worker.py and docs/load.md). Adding these two
+-- tables left the finished runs' schema as it was: SCHEMA_VERSION stays 1.
+CREATE TABLE IF NOT EXISTS live (
+    key TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL,          -- queued | running | one of the final statuses
+    message TEXT NOT NULL,
+    owner TEXT,                    -- the browser session that started it
+    worker TEXT,                   -- who trains it ("host:pid")
+    stop_reason TEXT NOT NULL,     -- "" = nobody asked it to stop
+    created_at REAL NOT NULL,
+    started_at REAL,
+    heartbeat_at REAL,
+    watched_at REAL
+);
+CREATE INDEX IF NOT EXISTS live_by_time ON live (created_at);
+CREATE TABLE IF NOT EXISTS live_events (
+    key TEXT NOT NULL,
+    seq INTEGER NOT NULL,          -- 1, 2, 3.. per key
+    event TEXT NOT NULL,           -- events.to_json_dict(compact=True) as JSON
+    PRIMARY KEY (key, seq)
+) WITHOUT ROWID;
 """
 
 _SUMMARY_COLUMNS = ("key", "label", "config", "status", "message", "source", "dataset", "model",
@@ -127,6 +164,33 @@ class RunSummary:
         return data
 
 
+@dataclass(frozen=True)
+class LiveRow:
+    """A run queued or training somewhere (the table `live`)."""
+
+    key: str
+    config: RunConfig
+    status: str
+    message: str
+    owner: str | None
+    worker: str | None
+    stop_reason: str  # "" = none
+    created_at: float
+    started_at: float | None
+    heartbeat_at: float | None
+    watched_at: float | None
+
+
+_LIVE_COLUMNS = ("key", "config", "status", "message", "owner", "worker", "stop_reason", "created_at",
+                 "started_at", "heartbeat_at", "watched_at")
+
+
+def _live_row(row) -> LiveRow:
+    data = dict(zip(_LIVE_COLUMNS, row, strict=True))
+    data["config"] = _config(data["config"])
+    return LiveRow(**data)
+
+
 class StoreCorrupt(Exception):
     """The file is not a usable SQLite database (raised inside the store only)."""
 
@@ -149,6 +213,10 @@ class RunStore:
         self.warnings: list[str] = []
         self.saving = True  # False while the folder or the disk refuses writes
         self._lock = threading.Lock()  # guards opening / moving the file aside
+        # The live API keeps one connection per thread: closing the last connection to
+        # a WAL file checkpoints it with an fsync (19 ms a batch on this disk, against
+        # 0.2 ms for the write itself), and live runs write several batches a second.
+        self._local = threading.local()
         self._ready = False
         self._open()
 
@@ -253,9 +321,33 @@ class RunStore:
                 return default
         return default
 
+    def _live(self, work, default):
+        """Like _run, on this thread's own long-lived connection (see __init__)."""
+        if not self._ready:
+            return default
+        con = getattr(self._local, "con", None)
+        try:
+            if con is None:
+                con = self._local.con = self._connect()
+            return work(con)
+        except sqlite3.DatabaseError as err:
+            self._local.con = None
+            with suppress(sqlite3.Error):
+                con.close()
+            if _is_corruption(err):
+                self._open()
+            self._warn(f"{self.path}: live runs: {err}")
+            return default
+
+    def close(self) -> None:
+        """Close this thread's live connection (others close when their thread ends)."""
+        con, self._local.con = getattr(self._local, "con", None), None
+        if con is not None:
+            con.close()
+
     # -- the API ---------------------------------------------------------------------------
     def save(self, view, source: str = "app") -> bool:
-        """Store a run's final snapshot (a jobs.RunView). True when written.
+        """Store a run's final snapshot (a records.RunView). True when written.
 
         One row per key: a later run of the same config replaces the earlier one,
         except that a stopped run never replaces a final answer.
@@ -287,7 +379,7 @@ class RunStore:
         return bool(written)
 
     def get(self, key: str):
-        """The stored run as a jobs.RunView (curves included, no dropout masks), or None."""
+        """The stored run as a records.RunView (curves included, no dropout masks), or None."""
         def read(con):
             con.row_factory = sqlite3.Row
             return con.execute("SELECT * FROM runs WHERE key=?", (key,)).fetchone()
@@ -324,6 +416,96 @@ class RunStore:
 
     def __len__(self) -> int:
         return self._run(lambda con: con.execute("SELECT count(*) FROM runs").fetchone()[0], 0)
+
+    # -- live runs (see BOUNDARY: workers write, app servers read) ----------------------------
+    def create_live(self, key: str, config: RunConfig, owner: str | None = None) -> bool:
+        """A queued row for `key`; True only for the one caller that created it."""
+        def write(con):
+            return con.execute(
+                "INSERT INTO live (key, config, status, message, owner, stop_reason, created_at) "
+                "VALUES (?, ?, ?, '', ?, '', ?) ON CONFLICT (key) DO NOTHING",
+                (key, _dumps(config.to_dict()), QUEUED, owner, time.time())).rowcount > 0
+
+        return bool(self._live(lambda con: _write(con, write), False))
+
+    def live(self, key: str) -> LiveRow | None:
+        row = self._live(lambda con: con.execute(
+            f"SELECT {', '.join(_LIVE_COLUMNS)} FROM live WHERE key=?", (key,)).fetchone(), None)
+        return _live_row(row) if row is not None else None
+
+    def live_keys(self, statuses=(QUEUED, RUNNING)) -> list[LiveRow]:
+        """Rows with these statuses, oldest first (the queue's order)."""
+        statuses = tuple(statuses)
+        marks = ", ".join("?" for _ in statuses)
+        rows = self._live(lambda con: con.execute(
+            f"SELECT {', '.join(_LIVE_COLUMNS)} FROM live WHERE status IN ({marks}) "
+            "ORDER BY created_at, key", statuses).fetchall(), [])
+        return [_live_row(row) for row in rows]
+
+    def mark_started(self, key: str, worker: str) -> bool:
+        """queued -> running; False when it was stopped, claimed or dropped meanwhile."""
+        def write(con):
+            now = time.time()
+            return con.execute(
+                "UPDATE live SET status=?, worker=?, started_at=?, heartbeat_at=? "
+                "WHERE key=? AND status=? AND stop_reason=''", (RUNNING, worker, now, now, key, QUEUED)).rowcount > 0
+
+        return bool(self._live(lambda con: _write(con, write), False))
+
+    def append_events(self, key: str, events: list) -> None:
+        """The run's next events, numbered on from the last: one transaction per batch."""
+        if not events:
+            return
+        texts = [_dumps(to_json_dict(event, compact=True)) for event in events]
+
+        def write(con):
+            last = con.execute("SELECT coalesce(max(seq), 0) FROM live_events WHERE key=?", (key,)).fetchone()[0]
+            con.executemany("INSERT INTO live_events (key, seq, event) VALUES (?, ?, ?)",
+                            [(key, last + i, text) for i, text in enumerate(texts, 1)])
+
+        self._live(lambda con: _write(con, write), None)
+
+    def events_since(self, key: str, after_seq: int) -> list[tuple[int, object]]:
+        """The run's events numbered above `after_seq`, rebuilt as event records."""
+        rows = self._live(lambda con: con.execute(
+            "SELECT seq, event FROM live_events WHERE key=? AND seq>? ORDER BY seq", (key, after_seq)).fetchall(), [])
+        return [(seq, from_json_dict(json.loads(text))) for seq, text in rows]
+
+    def set_status(self, key: str, status: str, message: str = "") -> None:
+        """A final status (or, for "running", the worker's notice) and its message."""
+        if status not in FINAL_STATUSES + (RUNNING,):
+            raise ValueError(f"status must be running or final, got {status!r}")
+        self._live(lambda con: _write(con, lambda c: c.execute(
+            "UPDATE live SET status=?, message=? WHERE key=?", (status, message, key))), None)
+
+    def request_stop(self, key: str, reason: str) -> None:
+        """Ask the run to stop (its worker polls this); a queued run is stopped at once."""
+        reason = reason or "Stopped by the user."
+
+        def write(con):
+            con.execute("UPDATE live SET stop_reason=? WHERE key=? AND stop_reason=''", (reason, key))
+            con.execute("UPDATE live SET status=?, message=? WHERE key=? AND status=?", (STOPPED, reason, key, QUEUED))
+
+        self._live(lambda con: _write(con, write), None)
+
+    def heartbeat(self, key: str) -> None:
+        self._live(lambda con: con.execute("UPDATE live SET heartbeat_at=? WHERE key=?", (time.time(), key)), None)
+
+    def touch_live(self, key: str) -> None:
+        self._live(lambda con: con.execute("UPDATE live SET watched_at=? WHERE key=?", (time.time(), key)), None)
+
+    def delete_live(self, key: str, finished_only: bool = False) -> None:
+        """Drop the run's live row and events; `finished_only`: only if its status is final
+        (servers sharing a store must not drop a run another one just queued)."""
+        def write(con):
+            if finished_only:
+                row = con.execute("SELECT status FROM live WHERE key=?", (key,)).fetchone()
+                if row is None or row[0] not in FINAL_STATUSES:
+                    return
+            con.execute("DELETE FROM live_events WHERE key=?", (key,))
+            con.execute("DELETE FROM live WHERE key=?", (key,))
+
+        self._live(lambda con: _write(con, write), None)
 
 
 def _write(con: sqlite3.Connection, work):
@@ -411,8 +593,6 @@ def _summary(row) -> RunSummary:
 
 
 def _view(row):
-    from regdemo.jobs import RunView  # jobs imports this module lazily; no cycle at import time
-
     config = _config(row["config"])
     epochs = []
     for data in json.loads(row["epochs"]):
@@ -460,3 +640,33 @@ def run(args) -> int:
         print(f"{item.key:12}  {item.status:13}  {acc}  {item.epochs_run:>6}  {item.source:6}  {saved:16}  "
               f"{item.label}", file=out)
     return 0
+
+
+# -- which store: SQLite here, or PostgreSQL shared by a cluster ----------------------------------
+
+DATABASE_VARIABLE = "REGDEMO_DATABASE_URL"
+
+
+class StoreUnavailable(RuntimeError):
+    """The configured store cannot be used at start; the message is one readable line that
+    names the variable to fix (the app shows it instead of a traceback, the CLI prints it)."""
+
+
+def open_store(path: str | os.PathLike | None = None):
+    """The run store this process should use: PostgreSQL when $REGDEMO_DATABASE_URL is set
+    (shared by every server, worker and CLI of a cluster), else the SQLite file at `path`
+    (default $REGDEMO_HOME/runs.sqlite3). Raises StoreUnavailable for a malformed URL, a
+    missing psycopg, or a database that does not answer."""
+    url = os.environ.get(DATABASE_VARIABLE, "").strip()
+    if not url:
+        return RunStore(path)
+    try:
+        from regdemo.store_postgres import PostgresStore, check_url
+    except ImportError as err:
+        raise StoreUnavailable(f"{DATABASE_VARIABLE} is set but the PostgreSQL driver is missing ({err}): "
+                               "pip install 'psycopg[binary]'") from None
+    try:
+        check_url(url, DATABASE_VARIABLE)
+    except ValueError as err:
+        raise StoreUnavailable(str(err)) from None
+    return PostgresStore(url)

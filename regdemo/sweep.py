@@ -139,7 +139,7 @@ class SweepPoint:
 
 
 def point_from_view(spec: SweepSpec, view) -> SweepPoint:
-    """The point of a finished run (a jobs.RunView or anything with status, epochs, done)."""
+    """The point of a finished run (a records.RunView or anything with status, epochs, done)."""
     kept = None
     if view.status in (FINISHED, EARLY_STOPPED) and view.epochs:
         best = view.done.best_epoch if view.done is not None else 0

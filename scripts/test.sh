@@ -14,9 +14,11 @@ fi
 # offline machine; fail over to the other indexes at once instead of backing off.
 .venv/bin/python -m pip install -q --retries 0 -r requirements-dev.txt
 # Debian packages: chromium and fonts for the browser tests (CJK for the Chinese pages),
-# dataset-fashion-mnist (30 MB) for the full-size IDX test. Installed when root with apt;
-# without them those tests skip and say why.
-DEBS="chromium fonts-noto-cjk fonts-dejavu-core dataset-fashion-mnist"
+# dataset-fashion-mnist (30 MB) for the full-size IDX test, redis-server and postgresql
+# for the cluster tests (they start their own instances on free ports in temp folders;
+# no system service is used). Installed when root with apt; without them those tests
+# skip and say why (under CI=true they fail instead). The app itself needs none of them.
+DEBS="chromium fonts-noto-cjk fonts-dejavu-core dataset-fashion-mnist redis-server postgresql"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=""
     for deb in $DEBS; do

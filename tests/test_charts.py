@@ -16,7 +16,7 @@ from regdemo import charts
 from regdemo.config import RunConfig
 from regdemo.events import Done, EpochEnd, MaskSnapshot, Progress
 from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch, summary_frame
-from regdemo.jobs import RunView
+from regdemo.records import RunView
 
 
 def epoch(n, train_acc, test_acc, train_acc_eval=None, val_loss=None, best=None):

@@ -9,7 +9,13 @@ that nothing else was lost.
   disk                read-only / full data and store folders: training goes on, a warning says
                       runs are not saved
   damaged store       moved aside, a fresh one started, the next run saved
+  worker processes    one killed by SIGKILL mid-run: its run "failed" with a message, the pool
+                      replaces it, other runs go on; Stop honoured at once; a worker whose
+                      server died exits by itself; nothing outlives the registry
 
+Runs train in worker processes, as in the app, except where a test changes the library
+with monkeypatch (a fake data size, a full disk, a training loop that raises): those run
+in the registry's in-process pool, which calls the same worker function.
 Runs are tiny (200 digits of the embedded sample, one or two epochs) or fail before training.
 """
 
@@ -18,15 +24,21 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
+import signal
 import socket
 import struct
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 import torch
 
 from regdemo import cli, data, engine
 from regdemo.config import RunConfig
-from regdemo.events import DIVERGED, FAILED, FINISHED, Progress
+from regdemo.events import DIVERGED, FAILED, FINISHED, STOPPED, Progress
 from regdemo.jobs import Registry
 from regdemo.store import RunStore
 
@@ -40,6 +52,9 @@ def isolated(tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("REGDEMO_HOME", str(tmp_path / "home"))
     port = closed_port()
+    # The environment reaches worker processes; the monkeypatched module only this one.
+    monkeypatch.setenv("REGDEMO_MNIST_URL", f"http://127.0.0.1:{port}/")
+    monkeypatch.setenv("REGDEMO_FASHION_URL", f"http://127.0.0.1:{port}/")
     monkeypatch.setattr(data, "SYSTEM_DIRS", {})
     monkeypatch.setattr(data, "MIRRORS", {"mnist": (f"http://127.0.0.1:{port}/",),
                                           "fashion-mnist": (f"http://127.0.0.1:{port}/",)})
@@ -157,7 +172,7 @@ def test_a_thread_that_raises_fails_its_run_and_nothing_else(make_registry, tmp_
     assert "Traceback" not in bad.message and bad.view().progress  # what it drew stays
     assert good.status == FINISHED and store.get(good.key).status == FINISHED
     assert store.get(bad.key) is None  # a failure is retried, not stored
-    assert registry.alive_threads() == 1
+    assert registry.pool.alive() == 1
 
 
 # ----------------------------------------------------------------------------- data
@@ -187,7 +202,7 @@ def test_damaged_data_files_fail_the_run_with_the_file_named(make_registry, tmp_
                                                              expected):
     monkeypatch.setitem(data.EXPECTED_COUNTS, "mnist", (30, 12))
     folder = write_idx_folder(tmp_path / "idx", damage=damage)
-    registry = make_registry(store=None)
+    registry = make_registry(store=None, in_process=True)  # EXPECTED_COUNTS is patched here only
     run = registry.get_or_start(RunConfig(dataset="mnist", data_dir=str(folder), epochs=1))
     assert run.wait(60) and run.status == FAILED
     assert expected in run.message and "train-images-idx3-ubyte.gz" in run.message
@@ -198,8 +213,8 @@ def test_undamaged_tiny_idx_folder_trains(make_registry, tmp_path, monkeypatch):
     """The same folder undamaged trains: the failures above are the damage, not the setup."""
     monkeypatch.setitem(data.EXPECTED_COUNTS, "mnist", (30, 12))
     folder = write_idx_folder(tmp_path / "idx")
-    run = make_registry(store=None).get_or_start(RunConfig(dataset="mnist", data_dir=str(folder), epochs=1,
-                                                           model="article"))
+    run = make_registry(store=None, in_process=True).get_or_start(
+        RunConfig(dataset="mnist", data_dir=str(folder), epochs=1, model="article"))
     assert run.wait(60) and run.status == FINISHED, run.message
 
 
@@ -225,18 +240,18 @@ def test_read_only_home_still_trains_and_says_runs_are_not_saved(make_registry, 
 
 def test_full_store_disk_keeps_the_run_and_warns(make_registry, tmp_path, monkeypatch):
     store = RunStore(tmp_path / "runs.sqlite3")
-    registry = make_registry(store=store)
+    registry = make_registry(store=store, in_process=True)  # the full disk is this store object's
     first = registry.get_or_start(RunConfig(seed=1, **TINY))
     assert first.wait(120) and first.saved  # fills the fresh file's free space
-    connect = RunStore._connect
+    connect = store._connect
 
-    def full(self):
-        con = connect(self)
+    def full():
+        con = connect()
         pages = con.execute("PRAGMA page_count").fetchone()[0]
         con.execute(f"PRAGMA max_page_count={pages}")  # SQLITE_FULL once the file must grow
         return con
 
-    monkeypatch.setattr(RunStore, "_connect", full)
+    monkeypatch.setattr(store, "_connect", full)
     run = registry.get_or_start(RunConfig(seed=2, **TINY))
     assert run.wait(120) and run.status == FINISHED
     assert not run.saved and any("full" in w for w in registry.warnings)
@@ -255,3 +270,98 @@ def test_a_damaged_store_is_moved_aside_and_the_app_goes_on(make_registry, tmp_p
     run = registry.get_or_start(RunConfig(**TINY))
     assert run.wait(120) and run.status == FINISHED
     assert run.saved and RunStore(home / "runs.sqlite3").get(run.key).status == FINISHED
+
+
+# ----------------------------------------------------------------------------- worker processes
+
+LONG = dict(model="wide", train_size=2000, epochs=40)  # trains for a while: time to act mid-run
+
+
+def wait_until(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def test_a_worker_killed_mid_run_fails_its_run_and_is_replaced(make_registry, tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite3")
+    registry = make_registry(store=store, workers=2)
+    doomed = registry.get_or_start(RunConfig(seed=7, **LONG), session="a")
+    wait_until(lambda: len(doomed.view().progress) >= 2)
+    other = registry.get_or_start(RunConfig(seed=1, **TINY), session="b")
+    index = registry.pool.busy().index(doomed.key)
+    pid = registry.pool._children[index].process.pid
+    os.kill(pid, signal.SIGKILL)
+    assert doomed.wait(60)
+    view = doomed.view()
+    assert view.status == FAILED and "killed by SIGKILL" in view.message and "Press Train" in view.message
+    assert view.progress  # what it drew stays visible
+    assert other.wait(120) and other.status == FINISHED and store.get(other.key).status == FINISHED
+    wait_until(lambda: registry.pool.replaced == 1 and len(registry.pool.pids()) == 2)
+    assert pid not in registry.pool.pids()
+    again = registry.get_or_start(RunConfig(seed=2, **TINY))  # the new worker trains
+    assert again.wait(120) and again.status == FINISHED
+    assert store.get(doomed.key) is None  # a failure is retried, not stored
+
+
+def test_stop_ends_a_training_run_at_once_and_stores_what_it_drew(make_registry, tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite3")
+    registry = make_registry(store=store)
+    run = registry.get_or_start(RunConfig(seed=3, **LONG), session="a")
+    wait_until(lambda: len(run.view().progress) >= 2)
+    asked = time.monotonic()
+    registry.stop(run.key)
+    wait_until(lambda: run.status == STOPPED, timeout=30)
+    seconds = time.monotonic() - asked  # well under a second on an idle machine (docs/load.md)
+    print(f"stopped {seconds:.2f} s after Stop")
+    assert run.wait(30) and run.view().epochs_done < LONG["epochs"], seconds
+    assert store.get(run.key).status == STOPPED
+
+
+def test_nothing_outlives_the_registry(make_registry, tmp_path):
+    registry = make_registry(store=RunStore(tmp_path / "runs.sqlite3"), workers=2)
+    run = registry.get_or_start(RunConfig(seed=4, **LONG))
+    queued = registry.get_or_start(RunConfig(seed=5, **LONG))
+    wait_until(lambda: run.view().progress)
+    pids = registry.pool.pids()
+    live_dir = registry._live_dir
+    registry.shutdown(timeout=20)
+    assert registry.alive_threads() == 0
+    assert run.status == STOPPED and queued.status == STOPPED
+    assert not [t for t in threading.enumerate() if t.name.startswith("regdemo-")]
+    assert pids and not [pid for pid in pids if os.path.exists(f"/proc/{pid}")]
+    assert not os.path.exists(live_dir)
+
+
+SERVER = """
+import sys, time
+from regdemo.jobs import Registry
+registry = Registry(workers=2, store=None)
+print(" ".join(map(str, registry.pool.pids())), flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_exit_when_their_server_dies(tmp_path):
+    server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True,
+                              cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        pids = [int(p) for p in server.stdout.readline().split()]
+        assert len(pids) == 2 and all(os.path.exists(f"/proc/{pid}") for pid in pids)
+        server.kill()  # no shutdown, no on_release: the server is simply gone
+        server.wait(10)
+        wait_until(lambda: not [pid for pid in pids if _running(pid)], timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(10)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an exited child of init waits there until reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -18,7 +18,8 @@ import webapp.state
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, FINISHED, Done, EpochEnd, Progress, Started
 from regdemo.i18n import zh
-from regdemo.jobs import Registry, Run
+from regdemo.jobs import Registry
+from regdemo.records import Run
 from regdemo.screenshots import chromium_missing, launch_chromium, shown_errors, start_server, wait_rendered
 from regdemo.store import RunStore
 

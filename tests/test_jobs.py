@@ -2,23 +2,28 @@
 failures, device fallback and shutdown.
 
 Registry logic runs on a fake `train` (a generator of real event records, stepped by the
-test), so nothing here trains a model except the one end-to-end test at the bottom. The
-registry's viewer clock is faked too: no test sleeps to let a grace period pass.
+test) in the registry's in-process pool: threads that call the same worker function
+(worker.train_run) and pass events through the same live store as the app's worker
+processes. Only the tests that start processes (pool size, the end-to-end run at the
+bottom) train a model. The registry's viewer clock is faked: no test sleeps to let a
+grace period pass.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 import pytest
 import torch
 
-from regdemo import jobs
+from regdemo import jobs, worker
 from regdemo.config import RunConfig
 from regdemo.data import DataError
 from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
-from regdemo.jobs import QUEUED, RUNNING, Registry, Run, RunLimitError
+from regdemo.jobs import Registry
+from regdemo.records import QUEUED, RUNNING, Run, RunLimitError
 from regdemo.store import RunStore
 
 A, B, C, D = (RunConfig(dropout=p, train_size=200, epochs=1) for p in (0.0, 0.1, 0.2, 0.3))
@@ -198,11 +203,16 @@ def test_config_errors_are_raised_before_anything_starts(make_registry):
     assert registry.runs() == []
 
 
-def test_torch_threads_split_the_cores_among_workers(make_registry):
-    registry = make_registry(train=FakeTrain(), workers=2)
-    assert torch.get_num_threads() == max(1, jobs.available_cpus() // 2)
-    assert registry.alive_threads() == 2
-    assert jobs.available_cpus() >= 1
+def test_workers_are_processes_with_their_share_of_the_cores(make_registry, tmp_path):
+    registry = make_registry(workers=2, store=RunStore(tmp_path / "runs.sqlite3"))
+    pids = registry.pool.pids()
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert registry.pool.threads == max(1, jobs.available_cpus() // 2) == worker.threads_per_worker(2)
+    assert registry.alive_threads() == 2 + 2 + 1  # slot threads, processes, the reader
+    registry.shutdown()
+    assert registry.alive_threads() == 0
+    for pid in pids:  # exited and reaped: nothing left in the process table
+        assert not os.path.exists(f"/proc/{pid}")
 
 
 def test_workers_from_the_environment(monkeypatch):
@@ -222,10 +232,10 @@ def test_a_raising_thread_fails_its_run_only(make_registry):
     assert view.status == FAILED
     assert "boom in the training thread" in view.message and "Traceback" not in view.message
     assert len(view.progress) == 2  # what it drew before it failed stays visible
-    registry._train = FakeTrain()  # the pool still works: the next run finishes
+    registry.pool.train = FakeTrain()  # the pool still works: the next run finishes
     good = registry.get_or_start(B)
     assert good.wait(20) and good.status == FINISHED
-    assert registry.alive_threads() == 1
+    assert registry.pool.alive() == 1  # the worker thread lives on
     retried = registry.get_or_start(A)  # a failed run is retried, not served forever
     assert retried is not bad and retried.wait(20) and retried.status == FINISHED
 
@@ -445,8 +455,7 @@ def test_shutdown_stops_runs_and_joins_every_thread(make_registry, tmp_path):
     wait_for(lambda: len(running.view().progress) + len(other.view().progress) == 4)
     registry.shutdown(timeout=20)
     assert registry.alive_threads() == 0
-    assert not [t for t in threading.enumerate() if t.name.startswith("regdemo-trainer") and t.is_alive()
-                and t in registry._threads]
+    assert not [t for t in threading.enumerate() if t.name.startswith("regdemo-") and t.is_alive()]
     for run in (running, other, queued):
         assert run.status == STOPPED
     wait_for(lambda: sum(r.saved for r in (running, other)) == sum(bool(r.view().progress) for r in (running, other)))

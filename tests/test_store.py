@@ -16,7 +16,7 @@ import pytest
 from regdemo import cli, store
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
-from regdemo.jobs import Run
+from regdemo.records import Run
 from regdemo.store import RunStore
 
 
@@ -303,3 +303,85 @@ def test_failed_status_is_never_stored(tmp_path):
     s = RunStore(tmp_path / "runs.sqlite3")
     run = make_run(status=FAILED)
     assert not s.save(run.view())
+
+
+# ----------------------------------------------------------------------------- live runs
+
+def test_create_live_is_single_flight_across_connections(tmp_path):
+    path = tmp_path / "runs.sqlite3"
+    config = RunConfig(seed=9, train_size=200, epochs=1)
+    results = []
+
+    def create():  # each thread its own RunStore, as separate processes would have
+        results.append(RunStore(path).create_live(config.key(), config, "s"))
+
+    threads = [threading.Thread(target=create) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 5 + [True]
+    row = RunStore(path).live(config.key())
+    assert row.status == "queued" and row.config == config and row.owner == "s" and row.stop_reason == ""
+    assert row.worker is None and row.started_at is None
+
+
+def test_live_events_round_trip_in_order_with_numbers(tmp_path):
+    s = RunStore(tmp_path / "runs.sqlite3")
+    config = RunConfig(dropout=0.5, train_size=200, epochs=1)
+    key = config.key()
+    assert s.create_live(key, config, None) and s.mark_started(key, "host:1")
+    assert not s.mark_started(key, "host:2")  # claimed already
+    from regdemo.events import MaskSnapshot
+    mask = MaskSnapshot(step=2, epoch=0.5, layer="drop1", p=0.5, shape=(2, 2), activation=(0.0, 0.5, 1.0, 0.25),
+                        kept=(True, False, True, True))
+    events = [Started(device="cpu", train_size=200, test_size=1000, val_size=0, steps_per_epoch=4, parameters=9),
+              Progress(step=1, epoch=0.25, train_loss=2.0, train_acc=0.1), mask, epoch(1, 0.8),
+              Done(FINISHED, 1, 1, 4, "", test_predictions=(1, 2, 3))]
+    s.append_events(key, events[:2])
+    s.append_events(key, events[2:])
+    got = s.events_since(key, 0)
+    assert [n for n, _ in got] == [1, 2, 3, 4, 5]
+    assert [e for _, e in got] == events  # tuples are tuples again, records equal
+    assert [n for n, _ in s.events_since(key, 3)] == [4, 5]
+    row = s.live(key)
+    assert row.status == "running" and row.worker == "host:1" and row.started_at is not None
+    s.set_status(key, FINISHED, "done")
+    assert s.live(key).status == FINISHED and s.live(key).message == "done"
+    assert [r.key for r in s.live_keys()] == []  # not queued or running any more
+    s.delete_live(key)
+    assert s.live(key) is None and s.events_since(key, 0) == []
+
+
+def test_stop_requests_heartbeats_and_queue_order(tmp_path):
+    s = RunStore(tmp_path / "runs.sqlite3")
+    configs = [RunConfig(seed=i, train_size=200, epochs=1) for i in range(3)]
+    for c in configs:
+        assert s.create_live(c.key(), c, None)
+    first, second, third = (c.key() for c in configs)
+    assert [r.key for r in s.live_keys()] == [first, second, third]  # created order: queue positions
+    s.request_stop(second, "Nobody was waiting.")
+    row = s.live(second)
+    assert row.status == STOPPED and row.stop_reason == "Nobody was waiting."
+    assert not s.mark_started(second, "w")  # a worker skips it
+    assert [r.key for r in s.live_keys()] == [first, third]
+    assert s.mark_started(first, "w")
+    s.request_stop(first, "")
+    row = s.live(first)
+    assert row.status == "running" and row.stop_reason == "Stopped by the user."  # the worker ends it
+    before = row.heartbeat_at
+    s.heartbeat(first)
+    s.touch_live(first)
+    row = s.live(first)
+    assert row.heartbeat_at >= before and row.watched_at is not None
+    with pytest.raises(ValueError):
+        s.set_status(first, "queued")
+
+
+def test_live_reads_see_writes_of_another_connection_at_once(tmp_path):
+    writer, reader = RunStore(tmp_path / "runs.sqlite3"), RunStore(tmp_path / "runs.sqlite3")
+    config = RunConfig(seed=1, train_size=200, epochs=1)
+    writer.create_live(config.key(), config, None)
+    for step in range(1, 21):
+        writer.append_events(config.key(), [Progress(step=step, epoch=step / 20, train_loss=1.0, train_acc=0.5)])
+        assert len(reader.events_since(config.key(), 0)) == step

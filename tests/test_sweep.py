@@ -271,9 +271,12 @@ def test_sweep_page_trains_missing_points_within_the_session_limit(monkeypatch):
         gate.wait(30)
         yield from quick(config, stop)
 
-    monkeypatch.setattr("regdemo.engine.fit", gated)
+    import webapp.live
+
     monkeypatch.setenv("REGDEMO_SESSION_RUNS", "4")
-    state.registry.clear()
+    reg = Registry(train=gated, store=None)  # the in-process pool: the gate lives in this process
+    monkeypatch.setattr(state, "registry", lambda: reg)
+    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
     try:
         at = AppTest.from_file(str(ROOT / "app_pages" / "sweep.py"), default_timeout=30)
         at.run()
@@ -294,5 +297,4 @@ def test_sweep_page_trains_missing_points_within_the_session_limit(monkeypatch):
         assert len(calls) == 6
         assert len(at.dataframe[0].value) == 3
     finally:
-        state.registry().shutdown()
-        state.registry.clear()
+        reg.shutdown()

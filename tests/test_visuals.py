@@ -14,7 +14,7 @@ from regdemo import visuals
 from regdemo.config import RunConfig
 from regdemo.events import HIST_BINS, HIST_HIGH, HIST_LOW, EpochEnd, MaskSnapshot
 from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL
-from regdemo.jobs import RunView
+from regdemo.records import RunView
 
 
 def snapshot(shape, p=0.5, seed=0, step=10, layer="drop1") -> MaskSnapshot:

@@ -10,8 +10,8 @@ from regdemo import charts, lesson_effect, visuals
 from regdemo.config import ConfigError, RunConfig
 from regdemo.data import EXPECTED_COUNTS
 from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame
-from regdemo.jobs import Run, RunLimitError
 from regdemo.lessons import lesson
+from regdemo.records import Run, RunLimitError
 from webapp import sidebar, state  # state.registry() at each call: tests stand in their own
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale

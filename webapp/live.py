@@ -1,31 +1,83 @@
 """Drawing a run while it trains: status line, Train/Stop, and a streaming panel.
 
-The training thread never calls st.*: it appends events to its Run. A page
-hands `live_panel` a draw function; while the run is going, an st.fragment
-with run_every re-draws just that panel from a fresh RunView a few times per
-epoch; when the run ends the fragment triggers one full rerun and the panel is
-drawn once more without a timer, so finished pages stop redrawing.
+Runs train in worker processes; the registry's reader thread applies their
+events to the in-memory Runs. A page hands `live_panel` a draw function;
+while the run is going, an st.fragment with run_every re-draws just that panel
+from a fresh RunView; when the run ends the fragment triggers one full rerun
+and the panel is drawn once more without a timer, so finished pages stop
+redrawing.
+
+Redraws cost little: `cached_chart` keeps a built chart per (run, events so
+far, options), shared by every session, so a redraw with no new events (or a
+second session watching the same run) builds nothing; and the redraw interval
+grows with the number of sessions watching runs (`refresh_seconds`).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 
-from regdemo.jobs import QUEUED, RUNNING, RunView
+from regdemo.records import QUEUED, RUNNING, RunView
 from webapp.state import registry, session_id, t
 
 REFRESH_SECONDS = 0.4
-# When runs are waiting for a trainer the server is saturated: every redraw
-# costs CPU the training threads need (the load test drained its queue twice
-# as fast at 2 s as at 0.4 s with 10 sessions), and a queued run has nothing
-# new to show. Then panels redraw every BUSY_REFRESH_SECONDS.
+# When runs are waiting for a worker the server is saturated: every redraw
+# costs CPU the workers need (the load test drained its queue twice as fast
+# at 2 s as at 0.4 s with 10 sessions), and a queued run has nothing new to
+# show. Then panels redraw every BUSY_REFRESH_SECONDS.
 BUSY_REFRESH_SECONDS = 2.0
+# Sessions watching runs -> redraw interval: a class of 30 on one small server
+# gets a point every 1.6 s, a student alone several a second.
+WATCHERS_REFRESH = ((6, REFRESH_SECONDS), (15, 0.8))
+CROWD_REFRESH_SECONDS = 1.6
+INTERVALS = (REFRESH_SECONDS, 0.8, CROWD_REFRESH_SECONDS, BUSY_REFRESH_SECONDS)
+CHARTS_KEPT = 256  # built charts kept for all sessions together
+
+T = TypeVar("T")
+_charts: OrderedDict[tuple, object] = OrderedDict()
+_charts_lock = threading.Lock()
 
 
 def _busy(views) -> bool:
     return registry().queue_length() > 0 or any(v.status == QUEUED for v in views if v is not None)
+
+
+def refresh_seconds(views) -> float:
+    """How often a live panel redraws: rarer when runs queue or many sessions watch."""
+    if _busy(views):
+        return BUSY_REFRESH_SECONDS
+    watching = registry().watching()
+    for most, seconds in WATCHERS_REFRESH:
+        if watching <= most:
+            return seconds
+    return CROWD_REFRESH_SECONDS
+
+
+def cached_chart(view: RunView, name: str, build: Callable[[], T], *options) -> T:
+    """`build()` once per (run, events so far, `name`, `options`), shared by every session.
+
+    A redraw with no new events, or another session watching the same run with the
+    same options, gets the chart built before. `options`: hashable values the chart
+    depends on besides the run (language, toggles, presentation mode). The result is
+    shared: callers must not change it (st.vega_lite_chart copies a spec before it
+    adds anything).
+    """
+    key = (view.key, view.status, view.source, len(view.progress), len(view.epochs), name, options)
+    with _charts_lock:
+        if key in _charts:
+            _charts.move_to_end(key)
+            return _charts[key]
+    chart = build()  # outside the lock: two sessions may build the same chart once each
+    with _charts_lock:
+        _charts[key] = chart
+        while len(_charts) > CHARTS_KEPT:
+            _charts.popitem(last=False)
+    return chart
 
 
 def status_text(view: RunView | None) -> str:
@@ -93,24 +145,16 @@ def live_panel(key: str | None, draw: Callable[[RunView | None], None]) -> None:
         draw(view)
         return
     with _steady(key):
-        (_stream_busy if _busy([view]) else _stream)(key, draw)
+        _STREAM_ONE[refresh_seconds([view])](key, draw)
 
 
-@st.fragment(run_every=REFRESH_SECONDS)
-def _stream(key: str, draw: Callable[[RunView | None], None]) -> None:
-    _draw_one(key, draw)
-
-
-@st.fragment(run_every=BUSY_REFRESH_SECONDS)
-def _stream_busy(key: str, draw: Callable[[RunView | None], None]) -> None:
-    _draw_one(key, draw)
-
-
-def _draw_one(key: str, draw: Callable[[RunView | None], None]) -> None:
+def _draw_one(key: str, draw: Callable[[RunView | None], None], seconds: float) -> None:
     view = _view(key)
     draw(view)
     if view is None or view.finished:
         st.rerun()  # one full rerun draws the final state without a timer
+    elif refresh_seconds([view]) != seconds:
+        st.rerun()  # e.g. queued when Train was pressed, training now: redraw at the new pace
 
 
 def live_runs(keys: list[str], draw: Callable[[list[RunView]], None], name: str = "runs") -> None:
@@ -121,21 +165,28 @@ def live_runs(keys: list[str], draw: Callable[[list[RunView]], None], name: str 
         draw(views)
         return
     with _steady(name):
-        (_stream_many_busy if _busy(views) else _stream_many)(tuple(keys), draw)
+        _STREAM_MANY[refresh_seconds(views)](tuple(keys), draw)
 
 
-@st.fragment(run_every=REFRESH_SECONDS)
-def _stream_many(keys: tuple[str, ...], draw: Callable[[list[RunView]], None]) -> None:
-    _draw_many(keys, draw)
-
-
-@st.fragment(run_every=BUSY_REFRESH_SECONDS)
-def _stream_many_busy(keys: tuple[str, ...], draw: Callable[[list[RunView]], None]) -> None:
-    _draw_many(keys, draw)
-
-
-def _draw_many(keys: tuple[str, ...], draw: Callable[[list[RunView]], None]) -> None:
+def _draw_many(keys: tuple[str, ...], draw: Callable[[list[RunView]], None], seconds: float) -> None:
     views = [v for v in map(_view, keys) if v is not None]
     draw(views)
-    if all(v.finished for v in views):
+    if all(v.finished for v in views) or refresh_seconds(views) != seconds:
         st.rerun()
+
+
+def _fragments(body: Callable, name: str) -> dict[float, Callable]:
+    """One st.fragment per redraw interval (a fragment's run_every is fixed when it is
+    defined); each gets a name of its own, since Streamlit tells fragments apart by name."""
+    made = {}
+    for seconds in INTERVALS:
+        def redraw(*args, _body=body, _seconds=seconds):
+            _body(*args, _seconds)
+
+        redraw.__name__ = redraw.__qualname__ = f"{name}_every_{round(seconds * 1000)}ms"
+        made[seconds] = st.fragment(run_every=seconds)(redraw)
+    return made
+
+
+_STREAM_ONE = _fragments(_draw_one, "_stream")
+_STREAM_MANY = _fragments(_draw_many, "_stream_many")

@@ -13,14 +13,35 @@ import streamlit as st
 
 from regdemo.config import RunConfig
 from regdemo.i18n import LANGUAGES, translate
-from regdemo.jobs import Registry, Run
+from regdemo.jobs import Registry
+from regdemo.records import Run
 
 
 # on_release: when Streamlit drops the cached registry (cache cleared, server
-# shutting down) its trainer threads are stopped and joined -- no orphans.
+# shutting down) its runs are stopped, its worker processes end and its threads are joined -- no orphans.
 @st.cache_resource(show_spinner=False, on_release=lambda reg: reg.shutdown())
+def _registry() -> Registry:
+    from regdemo.cluster import registry_from_environment
+
+    # The local worker pool, or a cluster's queue and PostgreSQL (REGDEMO_BROKER_URL,
+    # REGDEMO_DATABASE_URL): see docs/scale.md.
+    return registry_from_environment()
+
+
 def registry() -> Registry:
-    return Registry()
+    """The server's registry; a database that cannot be used (or a malformed URL in the
+    environment) is one clear message in the page, not a traceback. Not cached then:
+    the next page load tries again."""
+    from regdemo.store import StoreUnavailable
+
+    try:
+        return _registry()
+    except StoreUnavailable as err:
+        st.error(t("app.unavailable", detail=str(err)))
+        st.stop()
+
+
+registry.clear = _registry.clear  # st.cache_resource's: tests and on_release drop the cached one
 
 
 def session_id() -> str:
@@ -66,7 +87,7 @@ def current_run() -> Run | None:
 def start_current() -> Run:
     """Train pressed: start or join the run of the current config.
 
-    Raises regdemo.jobs.RunLimitError (its message is for the student) when
+    Raises regdemo.records.RunLimitError (its message is for the student) when
     this session already has its share of runs going or the queue is full.
     """
     run = registry().get_or_start(current_config(), session=session_id())

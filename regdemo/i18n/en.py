@@ -71,6 +71,7 @@ STRINGS: dict[str, str] = {
     "sidebar.presentation.help": "Larger fonts and no controls, for projectors and slides.",
     "sidebar.reset": "Reset to defaults",
     "sidebar.share": "Link to this setup",
+    "app.unavailable": "The app cannot reach its run store, so it cannot show or train runs: {detail}",
     "url.warning": "Ignored part of the link: {detail}",
     "sidebar.data": "Training data",
     "sidebar.noise": "Wrong labels (label noise)",

@@ -72,6 +72,7 @@ STRINGS: dict[str, str] = {
     "sidebar.presentation.help": "字体更大、隐藏控件，适合投影和课堂演示。",
     "sidebar.reset": "恢复默认设置",
     "sidebar.share": "本设置的链接",
+    "app.unavailable": "应用无法连接运行存储，暂时不能显示或训练运行：{detail}",
     "url.warning": "链接中有一部分被忽略：{detail}",
     "sidebar.data": "训练数据",
     "sidebar.noise": "错误标签（标签噪声）",

@@ -2,7 +2,7 @@
 
 The server is started by regdemo.screenshots.start_server (the same code the
 screenshot script uses), once per test module, with REGDEMO_HOME in a temp
-folder and one training thread. Without Chromium or Playwright these tests
+folder and one worker process. Without Chromium or Playwright these tests
 skip with the reason; under CI (CI=true), which installs Chromium, they fail.
 """
 

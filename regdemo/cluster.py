@@ -1,0 +1,476 @@
+"""Runs on a cluster: RQ on Redis (REGDEMO_BROKER_URL) hands runs to worker processes on any
+machine; the run store on PostgreSQL (REGDEMO_DATABASE_URL) carries everything else.
+
+Why RQ (measured in docs/scale.md, scripts/measure_queues.py): the smallest idle worker
+and client of the three candidates, a fork per run (a run's memory goes back to the OS
+when it ends; a horse killed mid-run leaves its worker alive), and the app server only
+pushes a job onto a Redis list by the function's dotted name, importing none of the
+worker's code and starting no threads of its own inside Streamlit.
+
+What travels where (docs: BOUNDARY.md):
+  - the queue carries (key, config dict, source) and nothing else; FIFO per queue;
+  - single-flight is the store's: create_live() is an INSERT .. ON CONFLICT DO NOTHING,
+    so two servers asked for the same config at once enqueue it once;
+  - events, status, Stop and heartbeats go through the store (worker.train_run);
+  - a worker that died mid-run: its horse killed -> the worker marks the run failed at
+    once (RegdemoWorker.handle_work_horse_killed); the whole machine lost -> the run's
+    heartbeat goes stale and the next server or CLI that looks fails it (fail_stale),
+    within REGDEMO_STALE_SECONDS (default 20) plus one look (every 5 s).
+
+    python -m regdemo worker [--concurrency N]    # on each training machine
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+
+from regdemo.config import RunConfig
+
+log = logging.getLogger(__name__)
+
+BROKER_VARIABLE = "REGDEMO_BROKER_URL"
+QUEUE_NAME = "regdemo"
+TASK = "regdemo.cluster.run_task"  # enqueued by name: the app server never imports worker code
+RUN_TIMEOUT_S = 6 * 3600  # RQ kills a horse past this; a real run takes minutes
+STALE_SECONDS = 20.0  # a running run whose heartbeat is older is failed (REGDEMO_STALE_SECONDS)
+STALE_CHECK_S = 5.0  # how often a server or the CLI looks for stale runs
+KEEP_FINISHED_LIVE_S = 600.0  # a final live row stays this long for other servers to read
+AVAILABLE_CACHE_S = 2.0  # pages ask on every redraw; Redis is pinged at most this often
+LOST_WORKER = ("The worker training this run stopped answering (its machine or process was lost) "
+               "so the run was ended. Press Train to try again.")
+
+
+def check_broker_url(url: str, variable: str = BROKER_VARIABLE) -> str:
+    """A redis://, rediss:// or unix:// URL, else ValueError naming the variable."""
+    url = url.strip()
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"{variable} must be a Redis URL such as redis://host:6379/0 (got {_redact(url)!r})")
+    try:
+        parsed.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError(f"{variable} has a port that is not a number: {_redact(url)!r}") from None
+    if parsed.scheme != "unix" and not parsed.hostname:
+        raise ValueError(f"{variable} names no host: {_redact(url)!r} (e.g. redis://queue.example.org:6379/0)")
+    path = parsed.path.strip("/")
+    if parsed.scheme != "unix" and path and not path.isdigit():
+        raise ValueError(f"{variable}: the database after the host must be a number, got {path!r}")
+    return url
+
+
+def _redact(url: str) -> str:
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.password is None:
+            return url
+        return urllib.parse.urlunsplit(parsed._replace(netloc=parsed.netloc.replace(parsed.password, "***")))
+    except ValueError:
+        return "<unparseable URL>"
+
+
+def broker_url() -> str:
+    """$REGDEMO_BROKER_URL checked ("" when unset: runs train on this machine)."""
+    url = os.environ.get(BROKER_VARIABLE, "").strip()
+    return check_broker_url(url) if url else ""
+
+
+def stale_seconds() -> float:
+    try:
+        value = float(os.environ.get("REGDEMO_STALE_SECONDS", ""))
+    except ValueError:
+        return STALE_SECONDS
+    return value if value > 0 else STALE_SECONDS
+
+
+def fail_stale(store, seconds: float | None = None) -> list[str]:
+    """End "failed" every running run whose worker stopped heartbeating; returns their keys.
+    PostgreSQL does it in one statement on its own clock; SQLite (one machine) compares here."""
+    from regdemo.events import FAILED
+    from regdemo.records import RUNNING
+
+    seconds = stale_seconds() if seconds is None else seconds
+    if hasattr(store, "fail_stale"):
+        return store.fail_stale(seconds, LOST_WORKER)
+    now, gone = time.time(), []
+    for row in store.live_keys((RUNNING,)):
+        beat = row.heartbeat_at or row.started_at or row.created_at
+        if now - beat > seconds:
+            store.set_status(row.key, FAILED, LOST_WORKER)
+            gone.append(row.key)
+    return gone
+
+
+def clean_finished(store, seconds: float = KEEP_FINISHED_LIVE_S) -> None:
+    """Drop live rows (and events) of runs final for `seconds`: every server had time to
+    read their end, and the run store holds them. A server that missed one reads the
+    stored run instead (Registry._adopt_from_store)."""
+    from regdemo.events import FINAL_STATUSES
+
+    now = store.now() if hasattr(store, "now") else time.time()
+    for row in store.live_keys(FINAL_STATUSES):
+        if now - (row.heartbeat_at or row.started_at or row.created_at) > seconds:
+            store.delete_live(row.key, finished_only=True)
+
+
+# -- the app server's side ------------------------------------------------------------------------
+
+class RQDispatcher:
+    """Hands runs to RQ workers; the LocalPool's methods (submit, close, available)."""
+
+    def __init__(self, url: str, store=None, source: str = "app"):
+        import redis
+        from rq import Queue
+
+        self.url = check_broker_url(url)
+        self.store = store  # for the stale-heartbeat checks
+        self.source = source
+        # Short timeouts: a page must learn "Redis is down" in a second or two, not hang.
+        self.redis = redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5,
+                                          health_check_interval=30)
+        self.queue = Queue(QUEUE_NAME, connection=self.redis)
+        self._lock = threading.Lock()
+        self._checked_at = -1e9
+        self._reason = ""
+        self._stale_at = 0.0
+        self._closed = False
+
+    def submit(self, key: str, config: RunConfig) -> None:
+        """Enqueue the run (FIFO). Raises RuntimeError with a readable message if Redis refuses."""
+        import redis
+
+        if self._closed:
+            raise RuntimeError("the dispatcher is closed")
+        try:
+            self.queue.enqueue(TASK, key, config.to_dict(), self.source,
+                               job_id=f"{key}-{uuid.uuid4().hex[:8]}",  # a retried run is a new job
+                               job_timeout=RUN_TIMEOUT_S, result_ttl=0, failure_ttl=24 * 3600,
+                               description=f"regdemo run {key}")
+        except redis.RedisError as err:
+            with self._lock:
+                self._checked_at, self._reason = time.monotonic(), self._unavailable(err)
+            raise RuntimeError(self._reason) from None
+
+    def available(self) -> str:
+        """"" when Redis answers, else why training is unavailable (cached for a moment)."""
+        import redis
+
+        with self._lock:
+            if self._closed:
+                return "the dispatcher is closed"
+            if time.monotonic() - self._checked_at < AVAILABLE_CACHE_S:
+                return self._reason
+            try:
+                self.redis.ping()
+                self._reason = ""
+            except redis.RedisError as err:
+                self._reason = self._unavailable(err)
+            self._checked_at = time.monotonic()
+            return self._reason
+
+    def _unavailable(self, err) -> str:
+        return (f"Training is unavailable: the task queue at {_redact(self.url)} does not answer "
+                f"({type(err).__name__}). Stored runs are still shown.")
+
+    def check_stale(self) -> list[str]:
+        """Fail runs whose worker was lost, and drop finished live rows nobody needs any
+        more; at most every STALE_CHECK_S (call it freely)."""
+        if self.store is None or time.monotonic() - self._stale_at < STALE_CHECK_S:
+            return []
+        self._stale_at = time.monotonic()
+        try:
+            clean_finished(self.store)
+            return fail_stale(self.store)
+        except Exception:  # noqa: BLE001 -- a store hiccup must not stop the caller
+            log.exception("checking for lost workers failed")
+            return []
+
+    def queued_jobs(self) -> int:
+        return self.queue.count
+
+    def close(self, timeout: float = 5.0) -> None:
+        """No process or thread of ours to stop: only the connection pool."""
+        self._closed = True
+        self.redis.close()
+
+
+# -- the worker's side ----------------------------------------------------------------------------
+
+def run_task(key: str, config: dict, source: str = "app") -> str:
+    """The RQ job: runs in a horse forked from `python -m regdemo worker`."""
+    import torch
+
+    from regdemo.store import open_store
+    from regdemo.worker import train_run
+
+    threads = int(os.environ.get("REGDEMO_TORCH_THREADS", "0") or 0)
+    if threads > 0:
+        torch.set_num_threads(threads)
+    store = open_store()
+    start = time.monotonic()
+    label = RunConfig.from_dict(config).label()
+    try:
+        status = train_run(key, config, store, source=source)
+    finally:
+        if hasattr(store, "close"):
+            store.close()
+    # The one line per run the worker's log promises (RQ's own lines are turned down).
+    print(f"{time.strftime('%H:%M:%S')} run {key} {status or 'skipped (stopped or taken)'} "
+          f"in {time.monotonic() - start:.1f} s: {label}", flush=True)
+    return status
+
+
+def _worker_class():
+    from rq import Worker
+
+    class RegdemoWorker(Worker):
+        """RQ's forking worker; a horse that dies fails its run at once, with a message."""
+
+        def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
+            super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+            try:
+                from regdemo.events import FAILED, FINAL_STATUSES
+                from regdemo.store import open_store
+                from regdemo.worker import death_message
+
+                key = job.args[0]
+                code = -os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else (ret_val or 1) >> 8
+                store = open_store()
+                row = store.live(key)
+                if row is not None and row.status not in FINAL_STATUSES:
+                    store.set_status(key, FAILED, death_message(code))
+                print(f"{time.strftime('%H:%M:%S')} run {key} failed: worker process died ({code})", flush=True)
+                if hasattr(store, "close"):
+                    store.close()
+            except Exception:  # noqa: BLE001 -- the worker goes on with the next run
+                log.exception("marking a killed run failed")
+
+    return RegdemoWorker
+
+
+def work(url: str, threads: int) -> int:
+    """One RQ worker in this process (the horse it forks per run trains)."""
+    import redis
+    from rq import Queue
+
+    os.environ["REGDEMO_TORCH_THREADS"] = str(threads)
+    # Import torch and the engine once here: every horse forked from this process shares
+    # them (copy-on-write) instead of importing them again per run (seconds each).
+    import regdemo.engine  # noqa: F401
+    import regdemo.worker  # noqa: F401
+
+    connection = redis.Redis.from_url(url)
+    worker = _worker_class()([Queue(QUEUE_NAME, connection=connection)], connection=connection,
+                             name=f"regdemo-{socket.gethostname()}-{os.getpid()}")
+    worker.log_job_description = False
+    print(f"{time.strftime('%H:%M:%S')} worker {worker.name} waiting for runs on {_redact(url)} "
+          f"(queue {QUEUE_NAME}, {threads} torch threads)", flush=True)
+    # SIGTERM: RQ's warm shutdown finishes the current run, then exits; a second one stops it.
+    worker.work(logging_level="WARNING", with_scheduler=False)
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--concurrency", type=int, default=1, metavar="N",
+                        help="worker processes on this machine, one run each at a time (default 1)")
+    parser.add_argument("--threads", type=int, default=0, metavar="T",
+                        help="torch threads per run (default: usable cores / N)")
+
+
+def run(args) -> int:
+    """python -m regdemo worker: N RQ workers on this machine until SIGTERM."""
+    from regdemo.store import StoreUnavailable, open_store
+    from regdemo.worker import threads_per_worker
+
+    try:
+        url = broker_url()
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if not url:
+        print(f"error: {BROKER_VARIABLE} is not set: a worker takes runs from a Redis queue, "
+              "e.g. REGDEMO_BROKER_URL=redis://queue-host:6379/0", file=sys.stderr)
+        return 2
+    if args.concurrency < 1:
+        print("error: --concurrency must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        store = open_store()  # fail now, in one line, not in every run
+    except StoreUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    where = getattr(store, "path", "")
+    if hasattr(store, "close"):
+        store.close()
+    if not os.environ.get("REGDEMO_DATABASE_URL"):
+        print(f"warning: REGDEMO_DATABASE_URL is not set: runs go to {where}, which only app servers "
+              "on this machine can read", file=sys.stderr)
+    threads = args.threads or threads_per_worker(args.concurrency)
+    if args.concurrency == 1:
+        try:
+            return work(url, threads)
+        except Exception as err:  # noqa: BLE001 -- e.g. Redis down at start: one line
+            print(f"error: the worker stopped: {type(err).__name__}: {err}", file=sys.stderr)
+            return 1
+    return _supervise(args.concurrency, threads)
+
+
+def _supervise(n: int, threads: int) -> int:
+    """N single workers as child processes; SIGTERM/SIGINT is passed on, and we wait for them."""
+    command = [sys.executable, "-m", "regdemo", "worker", "--concurrency", "1", "--threads", str(threads)]
+    children = [subprocess.Popen(command) for _ in range(n)]
+    started = [time.monotonic()] * n
+    stopping = False
+
+    def forward(signum, frame):
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    while True:
+        for i, child in enumerate(children):
+            code = child.poll()
+            if code is not None and not stopping:
+                if time.monotonic() - started[i] < 10:  # it cannot start (it said why): do not spin
+                    forward(signal.SIGTERM, None)
+                    continue
+                print(f"{time.strftime('%H:%M:%S')} worker process {child.pid} exited ({code}); starting another",
+                      file=sys.stderr, flush=True)
+                children[i], started[i] = subprocess.Popen(command), time.monotonic()
+        if stopping and all(child.poll() is not None for child in children):
+            return 0
+        time.sleep(0.5)
+
+
+# -- python -m regdemo train, on a cluster --------------------------------------------------------
+
+FOLLOW_POLL_S = 0.2
+
+
+def train_through_queue(config: RunConfig, args, out) -> int:
+    """Submit one run to the workers and print its table (or JSON lines) as its events reach
+    the store: what `python -m regdemo train` does when REGDEMO_BROKER_URL is set. A run
+    of this config already queued or training (by the app, or another teacher) is followed,
+    not trained twice."""
+    from regdemo.cli import TABLE_HEADER, epoch_json, table_row
+    from regdemo.events import FINAL_STATUSES
+    from regdemo.store import StoreUnavailable, open_store
+
+    if getattr(args, "save", None):
+        print("error: --save needs the trained model in this process: add --local", file=sys.stderr)
+        return 2
+    try:
+        store = open_store()
+    except StoreUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    dispatcher = RQDispatcher(broker_url(), store, source="cli")
+    try:
+        reason = dispatcher.available()
+        if reason:
+            print(f"error: {reason}", file=sys.stderr)
+            return 1
+        key = config.key()
+        row = store.live(key)
+        if row is not None and row.status in FINAL_STATUSES:
+            store.delete_live(key, finished_only=True)  # a leftover of an earlier attempt
+        if store.create_live(key, config, "cli"):
+            dispatcher.submit(key, config)
+            how = "queued"
+        else:
+            how = "already queued or training elsewhere: following it"
+        if not args.json:
+            where = " on mnist-sample" if config.dataset == "mnist-sample" else ""
+            print(f"training {config.label()}{where} (key {key}) on the workers: {how}", file=out, flush=True)
+        seen = {"seq": 0, "done": None, "epoch": None}
+
+        def show_new_events():
+            for n, event in store.events_since(key, seen["seq"]):
+                seen["seq"] = n
+                if event.kind == "started" and not args.json:
+                    print(f"device {event.device}: {event.train_size} train / {event.test_size} test digits"
+                          + (f" / {event.val_size} held out" if event.val_size else "")
+                          + f", {event.parameters:,} parameters", file=out)
+                    print(TABLE_HEADER, file=out, flush=True)
+                elif event.kind == "epoch":
+                    seen["epoch"] = event
+                    print(json.dumps(epoch_json(event)) if args.json else table_row(event), file=out, flush=True)
+                elif event.kind == "done":
+                    seen["done"] = event
+
+        position = None
+        while True:
+            show_new_events()
+            row = store.live(key)
+            if row is not None and row.status == "queued" and not args.json:
+                queued = [r.key for r in store.live_keys(("queued",))]
+                now = queued.index(key) + 1 if key in queued else None
+                if now is not None and now != position:
+                    print(f"waiting in the queue: position {now}", file=out, flush=True)
+                position = now
+            if row is None or row.status in FINAL_STATUSES:
+                break
+            dispatcher.check_stale()
+            time.sleep(FOLLOW_POLL_S)
+        show_new_events()  # the last batch, written before the final status
+        done, last_epoch = seen["done"], seen["epoch"]
+        status = row.status if row is not None else (done.status if done else "failed")
+        message = row.message if row is not None else (done.message if done else "the run was dropped")
+        if row is not None:
+            store.delete_live(key, finished_only=True)
+    except KeyboardInterrupt:
+        store.request_stop(config.key(), "Stopped from the command line.")
+        print("interrupted: asked the worker to stop the run", file=sys.stderr)
+        return 130
+    finally:
+        dispatcher.close()
+        if hasattr(store, "close"):
+            store.close()
+    final = {"status": status, "epochs_run": done.epochs_run if done else 0,
+             "best_epoch": done.best_epoch if done else 0, "step": done.step if done else 0,
+             "message": message, "key": key}
+    if last_epoch is not None:
+        final.update(train_acc_eval=last_epoch.train_acc_eval, test_acc=last_epoch.test_acc)
+    if args.json:
+        print(json.dumps(final), file=out)
+    else:
+        print(f"{status}" + (f": {message}" if message else ""), file=out)
+        print(f"stored in {getattr(store, 'path', '')}", file=out)
+    return 0 if status in ("finished", "early_stopped") else 1
+
+
+# -- the app server's registry, as the environment asks -------------------------------------------
+
+def registry_from_environment(**kwargs):
+    """The Registry for this server: the store open_store() picks (PostgreSQL with
+    REGDEMO_DATABASE_URL) and, with REGDEMO_BROKER_URL, runs handed to the task queue's
+    workers; else the local worker pool. Raises store.StoreUnavailable with one readable
+    line (naming the variable) for a malformed URL or a database that does not answer."""
+    from regdemo.jobs import Registry
+    from regdemo.store import StoreUnavailable, open_store
+
+    try:
+        url = broker_url()
+    except ValueError as err:
+        raise StoreUnavailable(str(err)) from None
+    store = open_store()
+    if not url:
+        return Registry(store=store, **kwargs)
+    if not os.environ.get("REGDEMO_DATABASE_URL"):
+        log.warning("%s is set but REGDEMO_DATABASE_URL is not: workers on other machines cannot "
+                    "reach this server's SQLite file", BROKER_VARIABLE)
+    return Registry(store=store, dispatcher=RQDispatcher(url, store), **kwargs)
