@@ -102,7 +102,7 @@ def draw_curves(view) -> None:
     for col, metric in zip(st.columns(2), ("acc", "loss"), strict=True):
         spec = cached_chart(view, f"playground-{metric}", lambda m=metric: charts.curves_spec(
             curves_frame(view, eval_train=eval_train), m, epochs_table=epochs_frame(view), **chart_options(view, m)),
-            eval_train, lang(), presentation())
+            eval_train, lang(), presentation(), tuple(sorted(AXES.items())))
         col.vega_lite_chart(spec, width="stretch", alt=t(f"playground.chart.{metric}.alt"))
 
 
