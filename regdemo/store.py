@@ -400,13 +400,7 @@ class RunStore:
             return con.execute(f"SELECT {', '.join(_SUMMARY_COLUMNS)} FROM runs "
                                "ORDER BY saved_at DESC LIMIT ?", (max(0, int(limit)),)).fetchall()
 
-        out = []
-        for row in self._run(read, []):
-            try:
-                out.append(_summary(row))
-            except (ValueError, TypeError) as err:
-                self._warn(f"Stored run {row['key']} could not be read ({err}); it is ignored.")
-        return out
+        return summaries(self._run(read, []), self._warn)
 
     def delete(self, key: str) -> bool:
         def write(con):
@@ -584,6 +578,18 @@ def _known(cls, data: dict) -> dict:
 
 def _config(text: str) -> RunConfig:
     return RunConfig.from_dict(json.loads(text))
+
+
+def summaries(rows, warn) -> list[RunSummary]:
+    """History rows from stored rows (either store's); a row that cannot be read is skipped
+    with a warning, so one damaged run never hides the others."""
+    out = []
+    for row in rows:
+        try:
+            out.append(_summary(row))
+        except (ValueError, TypeError) as err:
+            warn(f"Stored run {row['key']} could not be read ({err}); it is ignored.")
+    return out
 
 
 def _summary(row) -> RunSummary:

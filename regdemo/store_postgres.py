@@ -39,8 +39,8 @@ from regdemo.store import (
     RunSummary,
     StoreUnavailable,
     _row,
-    _summary,
     _view,
+    summaries,
     worth_saving,
 )
 
@@ -269,14 +269,9 @@ class PostgresStore:
 
     def list(self, limit: int = 200) -> list[RunSummary]:
         sql = f"SELECT {', '.join(_SUMMARY_COLUMNS)} FROM runs ORDER BY saved_at DESC LIMIT %s"
-        out = []
-        for row in self._run(lambda con: self._rows(con, sql, (max(0, int(limit)),)), [],
-                             "the stored runs could not be listed"):
-            try:
-                out.append(_summary(row))
-            except (ValueError, TypeError) as err:
-                self._warn(f"Stored run {row['key']} could not be read ({err}); it is ignored.")
-        return out
+        rows = self._run(lambda con: self._rows(con, sql, (max(0, int(limit)),)), [],
+                         "the stored runs could not be listed")
+        return summaries(rows, self._warn)
 
     def delete(self, key: str) -> bool:
         return self._run(lambda con: con.execute("DELETE FROM runs WHERE key = %s", (key,)).rowcount > 0,
