@@ -17,7 +17,7 @@ import webapp.live
 import webapp.state
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, FINISHED, Done, EpochEnd, Progress, Started
-from regdemo.i18n import zh
+from regdemo.i18n import STRINGS
 from regdemo.jobs import Registry
 from regdemo.records import Run
 from regdemo.screenshots import chromium_missing, launch_chromium, shown_errors, start_server, wait_rendered
@@ -178,5 +178,5 @@ def test_store_warnings_are_shown_and_the_page_still_works(tmp_path, monkeypatch
 def test_the_page_speaks_chinese(registry, store):
     store.save(stored_run(CLI_RUN).view(), source="cli")
     at = page(lang="zh")
-    assert at.title[0].value == zh.STRINGS["nav.history"]
+    assert at.title[0].value == STRINGS["zh"]["nav.history"]
     assert list(at.dataframe[0].value["训练来源"]) == ["命令行"]

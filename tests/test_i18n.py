@@ -1,41 +1,54 @@
 import re
 import string
 
-import pytest
-
-from regdemo.i18n import LANGUAGES, STRINGS, en, translate, zh
+from regdemo.i18n import LANGUAGES, STRINGS, translate
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+EN, ZH = STRINGS["en"], STRINGS["zh"]
 
 
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+def placeholders(text) -> set[str]:
+    forms = text.values() if isinstance(text, dict) else [text]
+    return {name for form in forms for _, name, _, _ in string.Formatter().parse(form) if name is not None}
 
 
-def test_every_language_has_exactly_the_english_keys():
+def forms(text) -> list[str]:
+    return list(text.values()) if isinstance(text, dict) else [text]
+
+
+def test_catalogs_agree():
+    """One test, every problem listed: missing or extra keys, placeholders that differ, bad plural tables."""
+    problems = []
     for lang in LANGUAGES:
         table = STRINGS[lang]
-        missing = sorted(set(en.STRINGS) - set(table))
-        extra = sorted(set(table) - set(en.STRINGS))
-        assert not missing, f"{lang} lacks {missing}"
-        assert not extra, f"{lang} has keys English does not: {extra}"
+        problems += [f"{lang} lacks {key!r}" for key in EN if key not in table]
+        problems += [f"{lang} has {key!r}, English does not" for key in table if key not in EN]
+        for key, text in table.items():
+            if isinstance(text, dict) and ("other" not in text or set(text) - {"one", "other"}):
+                problems.append(f"{lang} {key!r}: a plural table needs 'other' and may add only 'one'")
+            if key in EN and placeholders(text) != placeholders(EN[key]):
+                problems.append(f"{lang} {key!r}: placeholders {sorted(placeholders(text))} "
+                                f"differ from English {sorted(placeholders(EN[key]))}")
+    assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("key", sorted(en.STRINGS))
-def test_placeholders_match(key):
-    assert placeholders(zh.STRINGS.get(key, en.STRINGS[key])) == placeholders(en.STRINGS[key])
+def test_plural_forms():
+    assert translate("sweep.waiting", "en", count=1).startswith("1 point waits")
+    assert translate("sweep.waiting", "en", count=3).startswith("3 points wait")
+    assert translate("sweep.waiting", "en", count=0).startswith("0 points wait")
+    assert "3" in translate("sweep.waiting", "zh", count=3)
 
 
 def test_no_empty_strings_and_chinese_is_chinese():
     for lang, table in STRINGS.items():
-        assert all(value.strip() for value in table.values()), lang
+        assert all(form.strip() for value in table.values() for form in forms(value)), lang
     # Most strings are Chinese; the rest are names that stay as they are (CPU, L1 λ, Dropout).
-    chinese = [k for k, v in zh.STRINGS.items() if CJK.search(v)]
-    assert len(chinese) > 0.8 * len(zh.STRINGS)
+    chinese = [k for k, v in ZH.items() if any(CJK.search(f) for f in forms(v))]
+    assert len(chinese) > 0.8 * len(ZH)
 
 
 def test_translate_formats_in_the_chosen_language():
-    assert translate("status.queued", "zh", position=3) == zh.STRINGS["status.queued"].format(position=3)
+    assert translate("status.queued", "zh", position=3) == ZH["status.queued"].format(position=3)
     assert "3" in translate("status.queued", "en", position=3)
     assert translate("status.queued", "xx", position=2) == translate("status.queued", "en", position=2)
 
