@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from regdemo.events import MaskSnapshot
 from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL
@@ -106,13 +107,18 @@ def acc_domain(values: pd.DataFrame) -> tuple[float, float] | None:
     """
     if values is None or values.empty:
         return None
-    epoch = values["epoch"].astype(float)
+    return _acc_domain(values["epoch"].tolist(), values["value"].tolist())
+
+
+def _acc_domain(epochs: list[float], values: list[float]) -> tuple[float, float] | None:
     # From the second epoch on once there is one: the end of the first often still sits
     # far below the rest (60 % against 85-100 %) and would stretch the axis again.
-    after = values.loc[epoch > 1.0 if (epoch > 1.0).any() else epoch >= 1.0, "value"].astype(float).dropna()
-    if after.empty:
+    later = any(float(e) > 1.0 for e in epochs)
+    after = [float(v) for e, v in zip(epochs, values, strict=True)
+             if (float(e) > 1.0 if later else float(e) >= 1.0) and not math.isnan(float(v))]
+    if not after:
         return None
-    low, high = float(after.min()) - 0.01, float(after.max()) + 0.01
+    low, high = min(after) - 0.01, max(after) + 0.01
     step = 0.01 if high - low <= 0.15 else 0.05
     low = max(0.0, math.floor(round(low / step, 6)) * step)
     high = min(1.0, math.ceil(round(high / step, 6)) * step)
@@ -151,18 +157,24 @@ def _x(epochs: int | None, text: dict) -> alt.X:
 
 # --- one run: train vs test ---------------------------------------------------
 
-def gap_frame(epochs: pd.DataFrame, metric: str = "acc") -> pd.DataFrame:
+def gap_columns(epochs: pd.DataFrame | None, metric: str = "acc") -> dict[str, list[float]]:
     """The generalization gap per epoch, from frames.epochs_frame (wide).
 
     Columns: epoch, low, high (the band between eval-mode train and test) and
     gap (train minus test accuracy; test minus train loss: positive = overfit).
     """
     if epochs is None or epochs.empty:
-        return pd.DataFrame({"epoch": [], "low": [], "high": [], "gap": []}, dtype=float)
-    train, test = epochs[f"train_{metric}_eval"].astype(float), epochs[f"test_{metric}"].astype(float)
-    gap = train - test if metric == "acc" else test - train
-    return pd.DataFrame({"epoch": epochs["epoch"].astype(float), "low": np.minimum(train, test),
-                         "high": np.maximum(train, test), "gap": gap}).reset_index(drop=True)
+        return {"epoch": [], "low": [], "high": [], "gap": []}
+    train, test = epochs[f"train_{metric}_eval"].tolist(), epochs[f"test_{metric}"].tolist()
+    pairs = list(zip(train, test, strict=True))
+    return {"epoch": [float(e) for e in epochs["epoch"].tolist()],
+            "low": [float(min(a, b)) for a, b in pairs], "high": [float(max(a, b)) for a, b in pairs],
+            "gap": [float(a - b) if metric == "acc" else float(b - a) for a, b in pairs]}
+
+
+def gap_frame(epochs: pd.DataFrame | None, metric: str = "acc") -> pd.DataFrame:
+    """gap_columns as a DataFrame."""
+    return _frame(gap_columns(epochs, metric))
 
 
 def _gap_text(gap: float, metric: str, text: dict) -> str:
@@ -170,10 +182,11 @@ def _gap_text(gap: float, metric: str, text: dict) -> str:
     return text["gap"].format(value=value)
 
 
-def curves_data(curves: pd.DataFrame, metric: str = "acc", *, epochs_table: pd.DataFrame | None = None,
-                best_epoch: int | None = None, names: Mapping[str, str] | None = None,
-                text: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:
-    """The frames a curves chart draws, by layer: lines, gap (band), gap_label, best.
+def curves_columns(curves: pd.DataFrame, metric: str = "acc", *, epochs_table: pd.DataFrame | None = None,
+                   best_epoch: int | None = None, names: Mapping[str, str] | None = None,
+                   text: Mapping[str, str] | None = None) -> dict[str, dict[str, list]]:
+    """What a curves chart draws, by layer (lines, gap band, gap_label, best), as columns
+    of plain lists. curves_data makes DataFrames of them, curves_spec Arrow tables.
 
     The train-mode line comes from the progress points when there are any
     (several per epoch, so it moves before the first epoch ends); its
@@ -183,22 +196,44 @@ def curves_data(curves: pd.DataFrame, metric: str = "acc", *, epochs_table: pd.D
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     text, names = _text(text), dict(names or {})
-    frame = curves.rename(columns={metric: "value"})
-    progress = frame["kind"] == "progress"
-    if (progress & (frame["split"] == TRAIN)).any():
-        frame = frame[progress | (frame["split"] != TRAIN)]
-    else:
-        frame = frame[~progress]
-    lines = pd.DataFrame({
-        "epoch": frame["epoch"].astype(float), "split": frame["split"],
-        "name": [names.get(s, s) for s in frame["split"]], "value": frame["value"].astype(float),
-        "kind": frame["kind"],
-    }).reset_index(drop=True)
-    gaps = gap_frame(epochs_table, metric)
-    label = gaps.tail(1).assign(label=[_gap_text(g, metric, text) for g in gaps["gap"].tail(1)])
-    best = pd.DataFrame({"epoch": [float(best_epoch)] if best_epoch else [],
-                         "label": [text["best"].format(epoch=best_epoch)] if best_epoch else []})
-    return {"lines": lines, "gap": gaps, "gap_label": label, "best": best}
+    # Plain lists, not pandas operations: a live page builds these several times a
+    # second, and pandas' per-operation cost (masks, renames, astype) on a few hundred
+    # rows was most of a redraw.
+    kinds, splits = curves["kind"].tolist(), curves["split"].tolist()
+    epochs, values = curves["epoch"].tolist(), curves[metric].tolist()
+    train_progress = any(k == "progress" and s == TRAIN for k, s in zip(kinds, splits, strict=True))
+    rows = [i for i, (k, s) in enumerate(zip(kinds, splits, strict=True))
+            if ((k == "progress" or s != TRAIN) if train_progress else k != "progress")]
+    lines = {"epoch": [float(epochs[i]) for i in rows], "split": [splits[i] for i in rows],
+             "name": [names.get(splits[i], splits[i]) for i in rows], "value": [float(values[i]) for i in rows],
+             "kind": [kinds[i] for i in rows]}
+    gap = gap_columns(epochs_table, metric)
+    label = {column: gap[column][-1:] for column in gap}
+    label["label"] = [_gap_text(g, metric, text) for g in label["gap"]]
+    best = {"epoch": [float(best_epoch)] if best_epoch else [],
+            "label": [text["best"].format(epoch=best_epoch)] if best_epoch else []}
+    return {"lines": lines, "gap": gap, "gap_label": label, "best": best}
+
+
+def curves_data(curves: pd.DataFrame, metric: str = "acc", **options) -> dict[str, pd.DataFrame]:
+    """curves_columns as DataFrames (the altair chart and its PNG/SVG export draw these)."""
+    return {layer: _frame(columns) for layer, columns in curves_columns(curves, metric, **options).items()}
+
+
+# Text columns of the curves' layers; every other column is a number.
+_TEXT_COLUMNS = {"split", "name", "kind", "label"}
+
+
+def _frame(columns: dict[str, list]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(values, dtype=object if name in _TEXT_COLUMNS else float)
+                         for name, values in columns.items()})
+
+
+def _arrow(columns: dict[str, list]) -> pa.Table:
+    """Columns as an Arrow table, the form Streamlit sends a chart's data in: handing it
+    a table skips its DataFrame-to-Arrow conversion (a third of a live redraw)."""
+    return pa.table({name: pa.array(values, type=pa.string() if name in _TEXT_COLUMNS else pa.float64())
+                     for name, values in columns.items()})
 
 
 def _curves_layers(data: Mapping, metric: str, splits: tuple[str, ...], epochs: int | None, show_gap: bool,
@@ -280,20 +315,40 @@ def curves_spec(curves: pd.DataFrame, metric: str = "acc", *, epochs_table: pd.D
                 title: str | None = None, height: int = HEIGHT, scale: float = 1.0, zoom: bool = True,
                 log_loss: bool = False) -> dict:
     """The same chart as curves_chart, styled, as a Vega-Lite dict with its data as
-    DataFrames under "datasets" (st.vega_lite_chart takes it as is).
+    Arrow tables under "datasets" (st.vega_lite_chart takes it as is).
 
     For a live page that redraws several times a second: building an altair
     chart costs tens of milliseconds, so the spec without data is built once
     per look (cached) and only the frames are new each time. A stable spec
     also lets the browser update the drawn chart in place.
     """
-    data = curves_data(curves, metric, epochs_table=epochs_table, best_epoch=best_epoch, names=names, text=text)
-    # The zoomed range is part of the spec: rounded to whole percents, it changes a few
-    # times per run, so the cache still serves nearly every redraw.
-    skeleton = _curves_skeleton(metric, _splits(data["lines"]), epochs, show_gap, best_epoch is not None,
+    data = curves_columns(curves, metric, epochs_table=epochs_table, best_epoch=best_epoch, names=names, text=text)
+    # The zoomed range moves as the curves climb (about once an epoch): it is put into
+    # a copy of the cached spec, not part of the cache key, so a new range costs
+    # nothing (rebuilding the altair chart took ~60 ms, on the core a worker trains on).
+    lines = data["lines"]
+    domain = _acc_domain(lines["epoch"], lines["value"]) if metric == "acc" and zoom else None
+    log = metric == "loss" and log_loss
+    present = set(lines["split"])
+    splits = tuple(s for s in SPLIT_COLORS if s in present)
+    skeleton = _curves_skeleton(metric, splits, epochs, show_gap, best_epoch is not None,
                                 _frozen(names), _frozen(_text(text)), title, height, scale,
-                                *_axis(data["lines"], metric, zoom, log_loss))
-    return with_data(skeleton, data)
+                                ZOOM_PLACEHOLDER if domain else None, log)
+    spec = with_data(skeleton, {layer: _arrow(columns) for layer, columns in data.items()})
+    if domain:
+        _set_y_domain(spec, domain)
+    return spec
+
+
+# The y range a zoomed skeleton is built with; _set_y_domain writes the real one.
+ZOOM_PLACEHOLDER = (0.0, 1.0)
+
+
+def _set_y_domain(spec: dict, domain: tuple[float, float]) -> None:
+    for layer in spec.get("layer", ()):
+        scale = layer.get("encoding", {}).get("y", {}).get("scale")
+        if scale is not None and "domain" in scale:
+            scale["domain"] = list(domain)
 
 
 @functools.lru_cache(maxsize=64)

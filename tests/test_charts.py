@@ -142,7 +142,9 @@ def test_live_spec_is_the_chart_with_its_data_as_named_datasets():
     spec = charts.curves_spec(curves, "acc", epochs_table=table, epochs=3, best_epoch=2)
     assert set(spec["datasets"]) == {"lines", "gap", "gap_label", "best"}
     assert {layer["data"]["name"] for layer in spec["layer"]} == {"lines", "gap", "gap_label", "best"}
-    pd.testing.assert_frame_equal(spec["datasets"]["lines"], charts.curves_data(curves, "acc")["lines"])
+    # Arrow tables (what Streamlit sends), holding the rows the altair chart draws
+    for layer, frame in charts.curves_data(curves, "acc", epochs_table=table, best_epoch=2).items():
+        assert spec["datasets"][layer].to_pylist() == frame.to_dict("records"), layer
     assert "continuousWidth" not in spec.get("config", {}).get("view", {})
     json.dumps({k: v for k, v in spec.items() if k != "datasets"})  # the rest is plain JSON
 
@@ -339,3 +341,20 @@ def test_exported_svg_keeps_the_zoomed_and_log_axes():
     assert ">0%<" in full and "zoomed" not in full
     log = export.chart_bytes(charts.curves_chart(curves, "loss", log_loss=True), "svg", width=400).decode()
     assert "loss (log scale)" in log
+
+
+def test_live_spec_zooms_like_the_chart_and_its_cache_ignores_the_range():
+    # The live spec is cached without its zoomed range (it moves about once an epoch):
+    # two runs with different ranges share one cached skeleton, each spec carries its own range.
+    climb = [Progress(step=s, epoch=s / 10, train_acc=0.1 + s / 12 if s < 10 else 0.9, train_loss=1.0)
+             for s in range(1, 21)]
+    first = curves_frame(view(EPOCHS, climb), eval_train=True)
+    second = first.assign(acc=first["acc"] * 0.9)
+    charts._curves_skeleton.cache_clear()
+    specs = [charts.curves_spec(c, "acc", epochs=3) for c in (first, second)]
+    assert charts._curves_skeleton.cache_info().misses == 1
+    for curves, spec in zip((first, second), specs, strict=True):
+        chart = y_encoding(spec_of(charts.curves_chart(curves, "acc", epochs=3)))
+        live = y_encoding(spec)
+        assert live["scale"]["domain"] == chart["scale"]["domain"] and live["title"] == chart["title"]
+    assert y_encoding(specs[0])["scale"]["domain"] != y_encoding(specs[1])["scale"]["domain"]
