@@ -99,9 +99,12 @@ def chart_options(view, metric: str) -> dict:
 
 def draw_curves(view) -> None:
     """Accuracy and loss side by side, built once per new event for every session watching."""
+    # The run's frames once per new event for both charts (each chart's spec is cached too).
+    curves, table = cached_chart(view, "playground-frames",
+                                 lambda: (curves_frame(view, eval_train=eval_train), epochs_frame(view)), eval_train)
     for col, metric in zip(st.columns(2), ("acc", "loss"), strict=True):
         spec = cached_chart(view, f"playground-{metric}", lambda m=metric: charts.curves_spec(
-            curves_frame(view, eval_train=eval_train), m, epochs_table=epochs_frame(view), **chart_options(view, m)),
+            curves, m, epochs_table=table, **chart_options(view, m)),
             eval_train, lang(), presentation(), tuple(sorted(AXES.items())))
         col.vega_lite_chart(spec, width="stretch", alt=t(f"playground.chart.{metric}.alt"))
 
