@@ -25,6 +25,7 @@ from regdemo.config import (
     RunConfig,
     preset,
 )
+from regdemo.settings import SettingError
 
 # command -> (module, help)
 EXTERNAL_COMMANDS = {
@@ -293,7 +294,7 @@ def main(argv=None) -> int:
             if value is not None and not math.isfinite(value):
                 raise UserError(f"--{name} must be a finite number")
         return args.handler(args)
-    except (UserError, ConfigError) as err:
+    except (UserError, ConfigError, SettingError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except DataError as err:

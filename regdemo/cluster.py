@@ -35,6 +35,7 @@ import time
 import urllib.parse
 import uuid
 
+from regdemo import settings
 from regdemo.config import RunConfig
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,6 @@ BROKER_VARIABLE = "REGDEMO_BROKER_URL"
 QUEUE_NAME = "regdemo"
 TASK = "regdemo.cluster.run_task"  # enqueued by name: the app server never imports worker code
 RUN_TIMEOUT_S = 6 * 3600  # RQ kills a horse past this; a real run takes minutes
-STALE_SECONDS = 20.0  # a running run whose heartbeat is older is failed (REGDEMO_STALE_SECONDS)
 STALE_CHECK_S = 5.0  # how often a server or the CLI looks for stale runs
 KEEP_FINISHED_LIVE_S = 600.0  # a final live row stays this long for other servers to read
 AVAILABLE_CACHE_S = 2.0  # pages ask on every redraw; Redis is pinged at most this often
@@ -81,16 +81,12 @@ def _redact(url: str) -> str:
 
 def broker_url() -> str:
     """$REGDEMO_BROKER_URL checked ("" when unset: runs train on this machine)."""
-    url = os.environ.get(BROKER_VARIABLE, "").strip()
+    url = settings.read().broker_url
     return check_broker_url(url) if url else ""
 
 
 def stale_seconds() -> float:
-    try:
-        value = float(os.environ.get("REGDEMO_STALE_SECONDS", ""))
-    except ValueError:
-        return STALE_SECONDS
-    return value if value > 0 else STALE_SECONDS
+    return settings.read().stale_seconds  # REGDEMO_STALE_SECONDS
 
 
 def fail_stale(store, seconds: float | None = None) -> list[str]:
@@ -213,7 +209,7 @@ def run_task(key: str, config: dict, source: str = "app") -> str:
     from regdemo.store import open_store
     from regdemo.worker import train_run
 
-    threads = int(os.environ.get("REGDEMO_TORCH_THREADS", "0") or 0)
+    threads = settings.read().torch_threads
     if threads > 0:
         torch.set_num_threads(threads)
     store = open_store()
@@ -312,7 +308,7 @@ def run(args) -> int:
     where = getattr(store, "path", "")
     if hasattr(store, "close"):
         store.close()
-    if not os.environ.get("REGDEMO_DATABASE_URL"):
+    if not settings.read().database_url:
         print(f"warning: REGDEMO_DATABASE_URL is not set: runs go to {where}, which only app servers "
               "on this machine can read", file=sys.stderr)
     threads = args.threads or threads_per_worker(args.concurrency)
@@ -470,7 +466,7 @@ def registry_from_environment(**kwargs):
     store = open_store()
     if not url:
         return Registry(store=store, **kwargs)
-    if not os.environ.get("REGDEMO_DATABASE_URL"):
+    if not settings.read().database_url:
         log.warning("%s is set but REGDEMO_DATABASE_URL is not: workers on other machines cannot "
                     "reach this server's SQLite file", BROKER_VARIABLE)
     return Registry(store=store, dispatcher=RQDispatcher(url, store), **kwargs)

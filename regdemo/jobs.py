@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import os
 import pathlib
 import shutil
@@ -51,6 +50,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from regdemo import settings
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES, STOPPED
 from regdemo.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
@@ -61,9 +61,6 @@ __all__ = ["MASKS_KEPT", "QUEUED", "RUNNING", "Registry", "Run", "RunLimitError"
 
 log = logging.getLogger(__name__)
 
-SESSION_LIMIT = 4  # runs one browser session may have queued or training (REGDEMO_SESSION_RUNS)
-MAX_QUEUED = 100  # runs waiting at most (REGDEMO_MAX_QUEUED)
-GRACE_SECONDS = 120.0  # a run unwatched this long is stopped (REGDEMO_GRACE_SECONDS)
 KEEP_FINISHED = 64  # finished runs kept in memory; older ones are read back from the store
 READ_SECONDS = 0.1  # the reader pulls new events this often while runs are going
 LIVE_PREFIX = "regdemo-live-"
@@ -73,17 +70,9 @@ NOBODY_WATCHING = "Nobody was watching this run any more, so it was stopped to f
 SHUT_DOWN = "The server shut down."
 
 
-def _env_number(name: str, default, kind=int):
-    try:
-        value = kind(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value > 0 and math.isfinite(value) else default
-
-
 def default_workers() -> int:
     """Worker processes: one per two cores, at least one (REGDEMO_WORKERS overrides)."""
-    return _env_number("REGDEMO_WORKERS", max(1, available_cpus() // 2))
+    return settings.read().workers or max(1, available_cpus() // 2)
 
 
 _DEFAULT_STORE = object()
@@ -129,9 +118,10 @@ class Registry:
             store = RunStore()
         self.store = store
         self.source = source  # who trains, as recorded in the store: "app", or "sweep" for the CLI's sweeps
-        self.session_limit = session_limit or _env_number("REGDEMO_SESSION_RUNS", SESSION_LIMIT)
-        self.max_queued = max_queued or _env_number("REGDEMO_MAX_QUEUED", MAX_QUEUED)
-        self.grace_seconds = grace_seconds or _env_number("REGDEMO_GRACE_SECONDS", GRACE_SECONDS, float)
+        env = settings.read()  # REGDEMO_SESSION_RUNS, REGDEMO_MAX_QUEUED, REGDEMO_GRACE_SECONDS
+        self.session_limit = session_limit or env.session_runs
+        self.max_queued = max_queued or env.max_queued
+        self.grace_seconds = grace_seconds or env.grace_seconds
         self.keep_finished = keep_finished
         self._clock = clock
         self._on_finish = on_finish

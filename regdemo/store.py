@@ -31,6 +31,7 @@ import time
 from contextlib import closing, suppress
 from dataclasses import dataclass, fields
 
+from regdemo import settings
 from regdemo.config import RunConfig
 from regdemo.events import (
     DIVERGED,
@@ -117,10 +118,7 @@ _SUMMARY_COLUMNS = ("key", "label", "config", "status", "message", "source", "da
 
 def home_dir() -> pathlib.Path:
     """$REGDEMO_HOME, else $XDG_DATA_HOME/regdemo, else ~/.local/share/regdemo."""
-    if os.environ.get("REGDEMO_HOME"):
-        return pathlib.Path(os.environ["REGDEMO_HOME"]).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or pathlib.Path.home() / ".local" / "share"
-    return pathlib.Path(data_home).expanduser() / "regdemo"
+    return settings.read().home
 
 
 def default_path() -> pathlib.Path:
@@ -663,7 +661,7 @@ def open_store(path: str | os.PathLike | None = None):
     (shared by every server, worker and CLI of a cluster), else the SQLite file at `path`
     (default $REGDEMO_HOME/runs.sqlite3). Raises StoreUnavailable for a malformed URL, a
     missing psycopg, or a database that does not answer."""
-    url = os.environ.get(DATABASE_VARIABLE, "").strip()
+    url = settings.read().database_url
     if not url:
         return RunStore(path)
     try:
