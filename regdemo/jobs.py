@@ -54,7 +54,9 @@ from regdemo import settings
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES, STOPPED
 from regdemo.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
-from regdemo.worker import available_cpus
+from regdemo.store import RunStore
+from regdemo.store_rows import REUSABLE, worth_saving
+from regdemo.worker import InProcessPool, LocalPool, available_cpus
 
 __all__ = ["MASKS_KEPT", "QUEUED", "RUNNING", "Registry", "Run", "RunLimitError", "RunView", "available_cpus",
            "default_workers"]
@@ -110,9 +112,6 @@ class Registry:
         the live runs through `store` itself (PostgreSQL), shared with every other server:
         single-flight, queue positions, the session cap, Stop and reaping then hold across
         servers (see _shared)."""
-        from regdemo.store import RunStore
-        from regdemo.worker import InProcessPool, LocalPool
-
         self.workers = workers or default_workers()
         if store is _DEFAULT_STORE:
             store = RunStore()
@@ -439,7 +438,6 @@ class Registry:
     def _from_store(self, key: str) -> Run | None:
         if self.store is None:
             return None
-        from regdemo.store import REUSABLE
 
         view = self.store.get(key)
         if view is None or view.status not in REUSABLE:
@@ -580,8 +578,6 @@ class Registry:
 
     def _after(self, run: Run) -> None:
         """A run is final and its worker done with it: saved?, callback, bookkeeping."""
-        from regdemo.store import worth_saving
-
         saved = False
         view = run.view()
         if self.store is not None and worth_saving(view):

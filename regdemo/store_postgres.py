@@ -32,10 +32,11 @@ from contextlib import contextmanager
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
 from regdemo.records import QUEUED, RUNNING
-from regdemo.store import (
+from regdemo.store_rows import (
     _SUMMARY_COLUMNS,
     REUSABLE,
     SOURCES,
+    LiveRow,
     RunSummary,
     StoreUnavailable,
     _row,
@@ -145,7 +146,7 @@ class PostgresStore:
     """Finished and live runs in PostgreSQL; see the module docstring."""
 
     def __init__(self, url: str):
-        import psycopg  # only the PostgreSQL store needs it
+        import psycopg  # noqa: PLC0415 -- psycopg is optional: only the PostgreSQL store needs it
 
         self._psycopg = psycopg
         self.url = check_url(url)
@@ -221,7 +222,7 @@ class PostgresStore:
         return default
 
     def _rows(self, con, sql: str, params=()):
-        from psycopg.rows import dict_row
+        from psycopg.rows import dict_row  # noqa: PLC0415 -- psycopg is optional: only the PostgreSQL store needs it
 
         with con.cursor(row_factory=dict_row) as cur:
             return cur.execute(sql, params).fetchall()
@@ -392,8 +393,6 @@ class PostgresStore:
 
 
 def _live_row(row):
-    from regdemo.store import LiveRow  # the one record type both stores return
-
     data = dict(zip(_LIVE_COLUMNS, row, strict=True))
     data["config"] = RunConfig.from_dict(json.loads(data["config"]))
     return LiveRow(**data)
