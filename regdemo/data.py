@@ -1,5 +1,9 @@
 """Real digits as uint8 tensors: the embedded MNIST sample, IDX files, checksummed download.
 
+(Kept whole at ~460 lines: one path from a dataset's name to its tensors -- where the files are,
+fetching the missing ones, reading IDX -- sharing one load cache and DataError's one-line reasons;
+split, the order in which places are tried would no longer read top to bottom.)
+
 Three datasets, all as the same `Dataset` of uint8 (N, 28, 28) images and int64 labels:
 
   mnist-sample   5,000 real MNIST training digits shipped in regdemo/assets/mnist-sample/

@@ -1,5 +1,8 @@
 """Runs for the app: a Run per config key, trained by worker processes.
 
+(Kept whole at ~610 lines: one Registry class whose rules below all run under its one lock,
+self._cond; spread over files, which code holds the lock would no longer be visible.)
+
 The app keeps one Registry in st.cache_resource; every browser session asks it
 for the run of its current config. Identical configs share one run
 (single-flight), at most `workers` runs train at once, the rest wait in a FIFO

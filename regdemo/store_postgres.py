@@ -1,5 +1,7 @@
 """The run store on PostgreSQL (REGDEMO_DATABASE_URL), shared by every app server, worker and CLI.
 
+(Kept whole at ~400 lines: store.RunStore's twin, method for method, read side by side with it.)
+
 Same methods and the same meaning as the SQLite store (store.RunStore): finished runs in
 table `runs` (the same columns, rows built by the same code in store.py), and the live
 runs of the worker boundary (docs: /work/shared notes BOUNDARY.md) in tables `live` and
