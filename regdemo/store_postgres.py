@@ -3,7 +3,7 @@
 (Kept whole at ~400 lines: store.RunStore's twin, method for method, read side by side with it.)
 
 Same methods and the same meaning as the SQLite store (store.RunStore): finished runs in
-table `runs` (the same columns, rows built by the same code in store.py), and the live
+table `runs` (the same columns, rows built by the same code in store_rows.py), and the live
 runs of the worker boundary (docs: /work/shared notes BOUNDARY.md) in tables `live` and
 `live_events`. One store interface, two implementations; tests run the same cases
 against both (tests/test_store_backends.py).

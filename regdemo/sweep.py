@@ -6,7 +6,7 @@ Every (value, seed) point is an ordinary RunConfig trained through jobs.Registry
 its run store, so points are single-flight like any run, a point trained before (by
 the app, the CLI or an earlier sweep) is read back instead of trained again, and
 the points trained here show up in the app.
-The Sweep page uses the same pieces: sweep_configs() to make the points,
+The CLI (commands.cmd_sweep) and the Sweep page use the same pieces: sweep_configs() to make the points,
 point_from_view() to read a finished run, summarize() to draw mean and spread.
 """
 
