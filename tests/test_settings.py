@@ -7,8 +7,9 @@ import pathlib
 
 import pytest
 
-from regdemo import settings
+from regdemo import cli, cluster, settings
 from regdemo.settings import SettingError
+from regdemo.store import StoreUnavailable
 
 
 def test_defaults_when_nothing_is_set(tmp_path):
@@ -60,3 +61,19 @@ def test_read_looks_at_the_environment_each_time(monkeypatch):
     assert settings.read().session_runs == 2
     monkeypatch.setenv("REGDEMO_SESSION_RUNS", "5")
     assert settings.read().session_runs == 5
+
+
+def test_the_cli_says_a_bad_value_in_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("REGDEMO_HOME", str(tmp_path))
+    monkeypatch.setenv("REGDEMO_GRACE_SECONDS", "-5")
+    assert cli.main(["runs"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: REGDEMO_GRACE_SECONDS must be a number of seconds above 0, got '-5'\n"
+
+
+def test_the_app_gets_a_bad_value_as_its_one_line_store_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("REGDEMO_HOME", str(tmp_path))
+    monkeypatch.delenv("REGDEMO_BROKER_URL", raising=False)
+    monkeypatch.setenv("REGDEMO_WORKERS", "many")
+    with pytest.raises(StoreUnavailable, match="REGDEMO_WORKERS must be a whole number of at least 1, got 'many'"):
+        cluster.registry_from_environment()
