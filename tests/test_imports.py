@@ -1,5 +1,5 @@
-"""The import graph of regdemo/, webapp/ and app_pages/: no cycle (imports inside functions counted), and the
-library never imports the app's or the dev tools' packages.
+"""The import graph of regdemo/, webapp/ and app_pages/: no cycle (imports inside functions
+counted), and the library never imports the app's or the dev tools' packages.
 
 Built from the source with `ast`, not by importing: every `import` and `from ... import` anywhere
 in a file (top level, function, class, try block) is an edge. One test lists every cycle at once.
