@@ -22,8 +22,6 @@ What travels where (docs: BOUNDARY.md):
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import os
 import signal
@@ -35,7 +33,16 @@ import time
 import urllib.parse
 import uuid
 
+import torch
+
+import regdemo.engine  # noqa: F401 -- imported before a worker forks its horses: they share it, see work()
+from regdemo import settings
 from regdemo.config import RunConfig
+from regdemo.events import FAILED, FINAL_STATUSES
+from regdemo.jobs import Registry
+from regdemo.records import RUNNING
+from regdemo.store import StoreUnavailable, open_store
+from regdemo.worker import death_message, train_run
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +50,6 @@ BROKER_VARIABLE = "REGDEMO_BROKER_URL"
 QUEUE_NAME = "regdemo"
 TASK = "regdemo.cluster.run_task"  # enqueued by name: the app server never imports worker code
 RUN_TIMEOUT_S = 6 * 3600  # RQ kills a horse past this; a real run takes minutes
-STALE_SECONDS = 20.0  # a running run whose heartbeat is older is failed (REGDEMO_STALE_SECONDS)
 STALE_CHECK_S = 5.0  # how often a server or the CLI looks for stale runs
 KEEP_FINISHED_LIVE_S = 600.0  # a final live row stays this long for other servers to read
 AVAILABLE_CACHE_S = 2.0  # pages ask on every redraw; Redis is pinged at most this often
@@ -81,24 +87,17 @@ def _redact(url: str) -> str:
 
 def broker_url() -> str:
     """$REGDEMO_BROKER_URL checked ("" when unset: runs train on this machine)."""
-    url = os.environ.get(BROKER_VARIABLE, "").strip()
+    url = settings.read().broker_url
     return check_broker_url(url) if url else ""
 
 
 def stale_seconds() -> float:
-    try:
-        value = float(os.environ.get("REGDEMO_STALE_SECONDS", ""))
-    except ValueError:
-        return STALE_SECONDS
-    return value if value > 0 else STALE_SECONDS
+    return settings.read().stale_seconds  # REGDEMO_STALE_SECONDS
 
 
 def fail_stale(store, seconds: float | None = None) -> list[str]:
     """End "failed" every running run whose worker stopped heartbeating; returns their keys.
     PostgreSQL does it in one statement on its own clock; SQLite (one machine) compares here."""
-    from regdemo.events import FAILED
-    from regdemo.records import RUNNING
-
     seconds = stale_seconds() if seconds is None else seconds
     if hasattr(store, "fail_stale"):
         return store.fail_stale(seconds, LOST_WORKER)
@@ -115,8 +114,6 @@ def clean_finished(store, seconds: float = KEEP_FINISHED_LIVE_S) -> None:
     """Drop live rows (and events) of runs final for `seconds`: every server had time to
     read their end, and the run store holds them. A server that missed one reads the
     stored run instead (Registry._adopt_from_store)."""
-    from regdemo.events import FINAL_STATUSES
-
     now = store.now() if hasattr(store, "now") else time.time()
     for row in store.live_keys(FINAL_STATUSES):
         if now - (row.heartbeat_at or row.started_at or row.created_at) > seconds:
@@ -129,8 +126,8 @@ class RQDispatcher:
     """Hands runs to RQ workers; the LocalPool's methods (submit, close, available)."""
 
     def __init__(self, url: str, store=None, source: str = "app"):
-        import redis
-        from rq import Queue
+        import redis  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
+        from rq import Queue  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
 
         self.url = check_broker_url(url)
         self.store = store  # for the stale-heartbeat checks
@@ -147,7 +144,7 @@ class RQDispatcher:
 
     def submit(self, key: str, config: RunConfig) -> None:
         """Enqueue the run (FIFO). Raises RuntimeError with a readable message if Redis refuses."""
-        import redis
+        import redis  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
 
         if self._closed:
             raise RuntimeError("the dispatcher is closed")
@@ -163,7 +160,7 @@ class RQDispatcher:
 
     def available(self) -> str:
         """"" when Redis answers, else why training is unavailable (cached for a moment)."""
-        import redis
+        import redis  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
 
         with self._lock:
             if self._closed:
@@ -208,12 +205,7 @@ class RQDispatcher:
 
 def run_task(key: str, config: dict, source: str = "app") -> str:
     """The RQ job: runs in a horse forked from `python -m regdemo worker`."""
-    import torch
-
-    from regdemo.store import open_store
-    from regdemo.worker import train_run
-
-    threads = int(os.environ.get("REGDEMO_TORCH_THREADS", "0") or 0)
+    threads = settings.read().torch_threads
     if threads > 0:
         torch.set_num_threads(threads)
     store = open_store()
@@ -231,7 +223,7 @@ def run_task(key: str, config: dict, source: str = "app") -> str:
 
 
 def _worker_class():
-    from rq import Worker
+    from rq import Worker  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
 
     class RegdemoWorker(Worker):
         """RQ's forking worker; a horse that dies fails its run at once, with a message."""
@@ -239,10 +231,6 @@ def _worker_class():
         def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
             super().handle_work_horse_killed(job, retpid, ret_val, rusage)
             try:
-                from regdemo.events import FAILED, FINAL_STATUSES
-                from regdemo.store import open_store
-                from regdemo.worker import death_message
-
                 key = job.args[0]
                 code = -os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else (ret_val or 1) >> 8
                 store = open_store()
@@ -260,15 +248,12 @@ def _worker_class():
 
 def work(url: str, threads: int) -> int:
     """One RQ worker in this process (the horse it forks per run trains)."""
-    import redis
-    from rq import Queue
+    import redis  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
+    from rq import Queue  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
 
     os.environ["REGDEMO_TORCH_THREADS"] = str(threads)
-    # Import torch and the engine once here: every horse forked from this process shares
-    # them (copy-on-write) instead of importing them again per run (seconds each).
-    import regdemo.engine  # noqa: F401
-    import regdemo.worker  # noqa: F401
-
+    # torch and the engine are imported already (this module's imports): every horse forked
+    # from this process shares them (copy-on-write) instead of importing them per run (seconds each).
     connection = redis.Redis.from_url(url)
     worker = _worker_class()([Queue(QUEUE_NAME, connection=connection)], connection=connection,
                              name=f"regdemo-{socket.gethostname()}-{os.getpid()}")
@@ -280,52 +265,7 @@ def work(url: str, threads: int) -> int:
     return 0
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--concurrency", type=int, default=1, metavar="N",
-                        help="worker processes on this machine, one run each at a time (default 1)")
-    parser.add_argument("--threads", type=int, default=0, metavar="T",
-                        help="torch threads per run (default: usable cores / N)")
-
-
-def run(args) -> int:
-    """python -m regdemo worker: N RQ workers on this machine until SIGTERM."""
-    from regdemo.store import StoreUnavailable, open_store
-    from regdemo.worker import threads_per_worker
-
-    try:
-        url = broker_url()
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if not url:
-        print(f"error: {BROKER_VARIABLE} is not set: a worker takes runs from a Redis queue, "
-              "e.g. REGDEMO_BROKER_URL=redis://queue-host:6379/0", file=sys.stderr)
-        return 2
-    if args.concurrency < 1:
-        print("error: --concurrency must be at least 1", file=sys.stderr)
-        return 2
-    try:
-        store = open_store()  # fail now, in one line, not in every run
-    except StoreUnavailable as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    where = getattr(store, "path", "")
-    if hasattr(store, "close"):
-        store.close()
-    if not os.environ.get("REGDEMO_DATABASE_URL"):
-        print(f"warning: REGDEMO_DATABASE_URL is not set: runs go to {where}, which only app servers "
-              "on this machine can read", file=sys.stderr)
-    threads = args.threads or threads_per_worker(args.concurrency)
-    if args.concurrency == 1:
-        try:
-            return work(url, threads)
-        except Exception as err:  # noqa: BLE001 -- e.g. Redis down at start: one line
-            print(f"error: the worker stopped: {type(err).__name__}: {err}", file=sys.stderr)
-            return 1
-    return _supervise(args.concurrency, threads)
-
-
-def _supervise(n: int, threads: int) -> int:
+def supervise(n: int, threads: int) -> int:
     """N single workers as child processes; SIGTERM/SIGINT is passed on, and we wait for them."""
     command = [sys.executable, "-m", "regdemo", "worker", "--concurrency", "1", "--threads", str(threads)]
     children = [subprocess.Popen(command) for _ in range(n)]
@@ -356,103 +296,6 @@ def _supervise(n: int, threads: int) -> int:
         time.sleep(0.5)
 
 
-# -- python -m regdemo train, on a cluster --------------------------------------------------------
-
-FOLLOW_POLL_S = 0.2
-
-
-def train_through_queue(config: RunConfig, args, out) -> int:
-    """Submit one run to the workers and print its table (or JSON lines) as its events reach
-    the store: what `python -m regdemo train` does when REGDEMO_BROKER_URL is set. A run
-    of this config already queued or training (by the app, or another teacher) is followed,
-    not trained twice."""
-    from regdemo.cli import TABLE_HEADER, epoch_json, table_row
-    from regdemo.events import FINAL_STATUSES
-    from regdemo.store import StoreUnavailable, open_store
-
-    if getattr(args, "save", None):
-        print("error: --save needs the trained model in this process: add --local", file=sys.stderr)
-        return 2
-    try:
-        store = open_store()
-    except StoreUnavailable as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    dispatcher = RQDispatcher(broker_url(), store, source="cli")
-    try:
-        reason = dispatcher.available()
-        if reason:
-            print(f"error: {reason}", file=sys.stderr)
-            return 1
-        key = config.key()
-        row = store.live(key)
-        if row is not None and row.status in FINAL_STATUSES:
-            store.delete_live(key, finished_only=True)  # a leftover of an earlier attempt
-        if store.create_live(key, config, "cli"):
-            dispatcher.submit(key, config)
-            how = "queued"
-        else:
-            how = "already queued or training elsewhere: following it"
-        if not args.json:
-            where = " on mnist-sample" if config.dataset == "mnist-sample" else ""
-            print(f"training {config.label()}{where} (key {key}) on the workers: {how}", file=out, flush=True)
-        seen = {"seq": 0, "done": None, "epoch": None}
-
-        def show_new_events():
-            for n, event in store.events_since(key, seen["seq"]):
-                seen["seq"] = n
-                if event.kind == "started" and not args.json:
-                    print(f"device {event.device}: {event.train_size} train / {event.test_size} test digits"
-                          + (f" / {event.val_size} held out" if event.val_size else "")
-                          + f", {event.parameters:,} parameters", file=out)
-                    print(TABLE_HEADER, file=out, flush=True)
-                elif event.kind == "epoch":
-                    seen["epoch"] = event
-                    print(json.dumps(epoch_json(event)) if args.json else table_row(event), file=out, flush=True)
-                elif event.kind == "done":
-                    seen["done"] = event
-
-        position = None
-        while True:
-            show_new_events()
-            row = store.live(key)
-            if row is not None and row.status == "queued" and not args.json:
-                queued = [r.key for r in store.live_keys(("queued",))]
-                now = queued.index(key) + 1 if key in queued else None
-                if now is not None and now != position:
-                    print(f"waiting in the queue: position {now}", file=out, flush=True)
-                position = now
-            if row is None or row.status in FINAL_STATUSES:
-                break
-            dispatcher.check_stale()
-            time.sleep(FOLLOW_POLL_S)
-        show_new_events()  # the last batch, written before the final status
-        done, last_epoch = seen["done"], seen["epoch"]
-        status = row.status if row is not None else (done.status if done else "failed")
-        message = row.message if row is not None else (done.message if done else "the run was dropped")
-        if row is not None:
-            store.delete_live(key, finished_only=True)
-    except KeyboardInterrupt:
-        store.request_stop(config.key(), "Stopped from the command line.")
-        print("interrupted: asked the worker to stop the run", file=sys.stderr)
-        return 130
-    finally:
-        dispatcher.close()
-        if hasattr(store, "close"):
-            store.close()
-    final = {"status": status, "epochs_run": done.epochs_run if done else 0,
-             "best_epoch": done.best_epoch if done else 0, "step": done.step if done else 0,
-             "message": message, "key": key}
-    if last_epoch is not None:
-        final.update(train_acc_eval=last_epoch.train_acc_eval, test_acc=last_epoch.test_acc)
-    if args.json:
-        print(json.dumps(final), file=out)
-    else:
-        print(f"{status}" + (f": {message}" if message else ""), file=out)
-        print(f"stored in {getattr(store, 'path', '')}", file=out)
-    return 0 if status in ("finished", "early_stopped") else 1
-
-
 # -- the app server's registry, as the environment asks -------------------------------------------
 
 def registry_from_environment(**kwargs):
@@ -460,9 +303,6 @@ def registry_from_environment(**kwargs):
     REGDEMO_DATABASE_URL) and, with REGDEMO_BROKER_URL, runs handed to the task queue's
     workers; else the local worker pool. Raises store.StoreUnavailable with one readable
     line (naming the variable) for a malformed URL or a database that does not answer."""
-    from regdemo.jobs import Registry
-    from regdemo.store import StoreUnavailable, open_store
-
     try:
         url = broker_url()
     except ValueError as err:
@@ -470,7 +310,7 @@ def registry_from_environment(**kwargs):
     store = open_store()
     if not url:
         return Registry(store=store, **kwargs)
-    if not os.environ.get("REGDEMO_DATABASE_URL"):
+    if not settings.read().database_url:
         log.warning("%s is set but REGDEMO_DATABASE_URL is not: workers on other machines cannot "
                     "reach this server's SQLite file", BROKER_VARIABLE)
     return Registry(store=store, dispatcher=RQDispatcher(url, store), **kwargs)

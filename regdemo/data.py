@@ -1,5 +1,9 @@
 """Real digits as uint8 tensors: the embedded MNIST sample, IDX files, checksummed download.
 
+(Kept whole at ~460 lines: one path from a dataset's name to its tensors -- where the files are,
+fetching the missing ones, reading IDX -- sharing one load cache and DataError's one-line reasons;
+split, the order in which places are tried would no longer read top to bottom.)
+
 Three datasets, all as the same `Dataset` of uint8 (N, 28, 28) images and int64 labels:
 
   mnist-sample   5,000 real MNIST training digits shipped in regdemo/assets/mnist-sample/
@@ -33,6 +37,8 @@ import zlib
 from dataclasses import dataclass, field
 
 import torch
+
+from regdemo import settings
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +76,7 @@ MIRRORS = {
               "https://storage.googleapis.com/cvdf-datasets/mnist/"),
     "fashion-mnist": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
 }
-MIRROR_ENV = {"mnist": "REGDEMO_MNIST_URL", "fashion-mnist": "REGDEMO_FASHION_URL"}
+MIRROR_SETTING = {"mnist": "mnist_url", "fashion-mnist": "fashion_url"}  # REGDEMO_MNIST_URL, REGDEMO_FASHION_URL
 # The published MD5s of the .gz files (the same ones torchvision checks). A digest of 32 hex
 # digits is MD5, of 64 is SHA-256. Tests serving their own files pass checksums= instead.
 CHECKSUMS = {
@@ -210,12 +216,7 @@ _LOAD_LOCK = threading.Lock()
 def default_cache_dir() -> pathlib.Path:
     """Where downloads go: $REGDEMO_DATA_DIR, else $REGDEMO_HOME/data, else
     ~/.cache/regdemo/data (or $XDG_CACHE_HOME/regdemo/data). One folder per dataset inside."""
-    if os.environ.get("REGDEMO_DATA_DIR"):
-        return pathlib.Path(os.environ["REGDEMO_DATA_DIR"]).expanduser()
-    if os.environ.get("REGDEMO_HOME"):
-        return pathlib.Path(os.environ["REGDEMO_HOME"]).expanduser() / "data"
-    cache = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
-    return pathlib.Path(cache).expanduser() / "regdemo" / "data"
+    return settings.read().data_dir
 
 
 def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, download: bool = True,
@@ -245,7 +246,7 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, downlo
     # the cache key is the real question: a new REGDEMO_HOME or folder is a new load.
     folder = pathlib.Path(data_dir).expanduser().resolve() if data_dir else None  # "" = none
     cache = pathlib.Path(cache_dir or default_cache_dir()).expanduser().resolve() / name
-    urls = tuple((base_url or os.environ.get(MIRROR_ENV[name], "")).split()) or MIRRORS[name]
+    urls = tuple((base_url or getattr(settings.read(), MIRROR_SETTING[name])).split()) or MIRRORS[name]
     sums = tuple(sorted((CHECKSUMS[name] if checksums is None else checksums).items()))
     # One load at a time: two runs starting together should not both read (or download)
     # 50 MB; the second waits and gets the cached result.

@@ -1,5 +1,8 @@
 """The one training loop: fit(config) yields events while a CNN trains.
 
+(Kept whole at ~400 lines: the training loop is read best visible at once, as in pytorch/examples'
+mnist/main.py.)
+
 The app's background runs, the CLI, the tests and the benchmark all call fit().
 Everything a step touches already lives on the device as tensors (uint8 digits,
 int64 labels, a shuffled index): a step is a gather, an optional augmentation,

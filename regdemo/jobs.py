@@ -1,5 +1,8 @@
 """Runs for the app: a Run per config key, trained by worker processes.
 
+(Kept whole at ~610 lines: one Registry class whose rules below all run under its one lock,
+self._cond; spread over files, which code holds the lock would no longer be visible.)
+
 The app keeps one Registry in st.cache_resource; every browser session asks it
 for the run of its current config. Identical configs share one run
 (single-flight), at most `workers` runs train at once, the rest wait in a FIFO
@@ -41,7 +44,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import os
 import pathlib
 import shutil
@@ -51,19 +53,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from regdemo import settings
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES, STOPPED
 from regdemo.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
-from regdemo.worker import available_cpus
+from regdemo.store import RunStore
+from regdemo.store_rows import REUSABLE, worth_saving
+from regdemo.worker import InProcessPool, LocalPool, available_cpus
 
 __all__ = ["MASKS_KEPT", "QUEUED", "RUNNING", "Registry", "Run", "RunLimitError", "RunView", "available_cpus",
            "default_workers"]
 
 log = logging.getLogger(__name__)
 
-SESSION_LIMIT = 4  # runs one browser session may have queued or training (REGDEMO_SESSION_RUNS)
-MAX_QUEUED = 100  # runs waiting at most (REGDEMO_MAX_QUEUED)
-GRACE_SECONDS = 120.0  # a run unwatched this long is stopped (REGDEMO_GRACE_SECONDS)
 KEEP_FINISHED = 64  # finished runs kept in memory; older ones are read back from the store
 READ_SECONDS = 0.1  # the reader pulls new events this often while runs are going
 LIVE_PREFIX = "regdemo-live-"
@@ -73,17 +75,9 @@ NOBODY_WATCHING = "Nobody was watching this run any more, so it was stopped to f
 SHUT_DOWN = "The server shut down."
 
 
-def _env_number(name: str, default, kind=int):
-    try:
-        value = kind(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value > 0 and math.isfinite(value) else default
-
-
 def default_workers() -> int:
     """Worker processes: one per two cores, at least one (REGDEMO_WORKERS overrides)."""
-    return _env_number("REGDEMO_WORKERS", max(1, available_cpus() // 2))
+    return settings.read().workers or max(1, available_cpus() // 2)
 
 
 _DEFAULT_STORE = object()
@@ -121,17 +115,15 @@ class Registry:
         the live runs through `store` itself (PostgreSQL), shared with every other server:
         single-flight, queue positions, the session cap, Stop and reaping then hold across
         servers (see _shared)."""
-        from regdemo.store import RunStore
-        from regdemo.worker import InProcessPool, LocalPool
-
         self.workers = workers or default_workers()
         if store is _DEFAULT_STORE:
             store = RunStore()
         self.store = store
         self.source = source  # who trains, as recorded in the store: "app", or "sweep" for the CLI's sweeps
-        self.session_limit = session_limit or _env_number("REGDEMO_SESSION_RUNS", SESSION_LIMIT)
-        self.max_queued = max_queued or _env_number("REGDEMO_MAX_QUEUED", MAX_QUEUED)
-        self.grace_seconds = grace_seconds or _env_number("REGDEMO_GRACE_SECONDS", GRACE_SECONDS, float)
+        env = settings.read()  # REGDEMO_SESSION_RUNS, REGDEMO_MAX_QUEUED, REGDEMO_GRACE_SECONDS
+        self.session_limit = session_limit or env.session_runs
+        self.max_queued = max_queued or env.max_queued
+        self.grace_seconds = grace_seconds or env.grace_seconds
         self.keep_finished = keep_finished
         self._clock = clock
         self._on_finish = on_finish
@@ -449,7 +441,6 @@ class Registry:
     def _from_store(self, key: str) -> Run | None:
         if self.store is None:
             return None
-        from regdemo.store import REUSABLE
 
         view = self.store.get(key)
         if view is None or view.status not in REUSABLE:
@@ -590,8 +581,6 @@ class Registry:
 
     def _after(self, run: Run) -> None:
         """A run is final and its worker done with it: saved?, callback, bookkeeping."""
-        from regdemo.store import worth_saving
-
         saved = False
         view = run.view()
         if self.store is not None and worth_saving(view):

@@ -163,7 +163,7 @@ class PostgresServer:
 
     def new_database(self) -> str:
         """An empty database of its own; returns its URL."""
-        import psycopg
+        import psycopg  # noqa: PLC0415 -- psycopg is optional: only a PostgreSQL service needs it
 
         self._databases += 1
         name = f"regdemo_{os.getpid()}_{self._databases}"

@@ -1,5 +1,9 @@
 """The run store: finished runs and their curves in SQLite, so nothing is lost on a restart.
 
+(Kept whole at ~480 lines: the schema and the one RunStore class whose finished-run and
+live-run methods share its connections, write transactions and corruption handling; what
+both stores share is in store_rows.py, the PostgreSQL twin in store_postgres.py.)
+
 One file, $REGDEMO_HOME/runs.sqlite3 (default: ~/.local/share/regdemo, or
 $XDG_DATA_HOME/regdemo), one row per config key. The app's registry saves every
 run that ended with something to show; `python -m regdemo train` saves its runs
@@ -19,42 +23,40 @@ call, so any thread may use one RunStore; busy_timeout covers writers that meet.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
 import pathlib
 import sqlite3
-import sys
 import threading
 import time
 from contextlib import closing, suppress
-from dataclasses import dataclass, fields
 
+from regdemo import settings
 from regdemo.config import RunConfig
-from regdemo.events import (
-    DIVERGED,
-    EARLY_STOPPED,
-    FINAL_STATUSES,
-    FINISHED,
-    STOPPED,
-    Done,
-    EpochEnd,
-    Progress,
-    Started,
-    from_json_dict,
-    to_json_dict,
+from regdemo.events import FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
+from regdemo.records import QUEUED, RUNNING
+from regdemo.store_postgres import PostgresStore, check_url
+from regdemo.store_rows import (  # noqa: F401 -- REUSABLE, RunSummary, worth_saving: importable from here too
+    _SUMMARY_COLUMNS,
+    REUSABLE,
+    SOURCES,
+    LiveRow,
+    RunSummary,
+    StoreUnavailable,
+    _config,
+    _dumps,
+    _row,
+    _view,
+    summaries,
+    worth_saving,
 )
-from regdemo.records import QUEUED, RUNNING, RunView
 
 log = logging.getLogger(__name__)
 
 STORE_FILE = "runs.sqlite3"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 10.0  # seconds a writer waits for another writer before giving up
-# Final answers for their config: the registry reuses them instead of training again.
-REUSABLE = (FINISHED, EARLY_STOPPED, DIVERGED)
-SOURCES = ("app", "cli", "sweep")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -110,75 +112,15 @@ CREATE TABLE IF NOT EXISTS live_events (
 ) WITHOUT ROWID;
 """
 
-_SUMMARY_COLUMNS = ("key", "label", "config", "status", "message", "source", "dataset", "model",
-                    "epochs_run", "best_epoch", "step", "test_acc", "train_acc", "train_acc_eval",
-                    "test_loss", "seconds", "created_at", "started_at", "finished_at", "saved_at")
 
 
 def home_dir() -> pathlib.Path:
     """$REGDEMO_HOME, else $XDG_DATA_HOME/regdemo, else ~/.local/share/regdemo."""
-    if os.environ.get("REGDEMO_HOME"):
-        return pathlib.Path(os.environ["REGDEMO_HOME"]).expanduser()
-    data_home = os.environ.get("XDG_DATA_HOME") or pathlib.Path.home() / ".local" / "share"
-    return pathlib.Path(data_home).expanduser() / "regdemo"
+    return settings.read().home
 
 
 def default_path() -> pathlib.Path:
     return home_dir() / STORE_FILE
-
-
-def worth_saving(view) -> bool:
-    """Final answers always; a stopped run only if it drew something; never a failure
-    (it is retried on the next click, and its message is shown live)."""
-    return view.status in REUSABLE or (view.status == STOPPED and bool(view.progress))
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """One stored run without its curves: a row of the History list."""
-
-    key: str
-    label: str
-    config: RunConfig
-    status: str
-    message: str
-    source: str
-    dataset: str
-    model: str
-    epochs_run: int
-    best_epoch: int
-    step: int
-    test_acc: float | None
-    train_acc: float | None
-    train_acc_eval: float | None
-    test_loss: float | None
-    seconds: float | None
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    saved_at: float
-
-    def to_json(self) -> dict:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["config"] = self.config.to_dict()
-        return data
-
-
-@dataclass(frozen=True)
-class LiveRow:
-    """A run queued or training somewhere (the table `live`)."""
-
-    key: str
-    config: RunConfig
-    status: str
-    message: str
-    owner: str | None
-    worker: str | None
-    stop_reason: str  # "" = none
-    created_at: float
-    started_at: float | None
-    heartbeat_at: float | None
-    watched_at: float | None
 
 
 _LIVE_COLUMNS = ("key", "config", "status", "message", "owner", "worker", "stop_reason", "created_at",
@@ -516,146 +458,9 @@ def _write(con: sqlite3.Connection, work):
         raise
 
 
-# -- rows <-> RunViews -----------------------------------------------------------------------
-
-def _dumps(value) -> str:
-    # allow_nan=False: events never hold NaN; if one ever did, saving fails loudly
-    # (a warning) instead of writing a file strict JSON readers reject.
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
-
-
-def _record(event) -> dict:
-    return {f.name: getattr(event, f.name) for f in fields(event) if f.name != "model"}
-
-
-def _kept_epoch(view):
-    """The EpochEnd whose model the run kept: the best under early stopping, else the last."""
-    if not view.epochs:
-        return None
-    best = view.done.best_epoch if view.done is not None else 0
-    for ev in view.epochs:
-        if ev.epoch == best:
-            return ev
-    return view.epochs[-1]
-
-
-def _row(view, source: str) -> dict:
-    kept = _kept_epoch(view)
-    done = view.done
-    started_at, finished_at = view.started_at, view.finished_at
-    return {
-        "key": view.key,
-        "label": view.config.label(),
-        "config": _dumps(view.config.to_dict()),
-        "status": view.status,
-        "message": view.message,
-        "source": source,
-        "dataset": view.config.dataset,
-        "model": view.config.model,
-        "epochs_run": done.epochs_run if done else len(view.epochs),
-        "best_epoch": done.best_epoch if done else 0,
-        "step": done.step if done else (view.progress[-1].step if view.progress else 0),
-        "test_acc": kept.test_acc if kept else None,
-        "train_acc": kept.train_acc if kept else None,
-        "train_acc_eval": kept.train_acc_eval if kept else None,
-        "test_loss": kept.test_loss if kept else None,
-        "seconds": finished_at - started_at if started_at and finished_at else None,
-        "created_at": view.created_at,
-        "started_at": started_at,
-        "finished_at": finished_at,
-        "saved_at": time.time(),
-        "started": _dumps(_record(view.started)) if view.started else None,
-        "epochs": _dumps([_record(ev) for ev in view.epochs]),
-        "progress": _dumps([[p.step, p.epoch, p.train_loss, p.train_acc] for p in view.progress]),
-        "test_predictions": _dumps(list(done.test_predictions) if done else []),
-    }
-
-
-def _known(cls, data: dict) -> dict:
-    names = {f.name for f in fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
-
-
-def _config(text: str) -> RunConfig:
-    return RunConfig.from_dict(json.loads(text))
-
-
-def summaries(rows, warn) -> list[RunSummary]:
-    """History rows from stored rows (either store's); a row that cannot be read is skipped
-    with a warning, so one damaged run never hides the others."""
-    out = []
-    for row in rows:
-        try:
-            out.append(_summary(row))
-        except (ValueError, TypeError) as err:
-            warn(f"Stored run {row['key']} could not be read ({err}); it is ignored.")
-    return out
-
-
-def _summary(row) -> RunSummary:
-    data = {name: row[name] for name in _SUMMARY_COLUMNS}
-    data["config"] = _config(data["config"])
-    return RunSummary(**data)
-
-
-def _view(row):
-    config = _config(row["config"])
-    epochs = []
-    for data in json.loads(row["epochs"]):
-        data = _known(EpochEnd, data)
-        data["weight_hist"] = tuple(data.get("weight_hist", ()))
-        epochs.append(EpochEnd(**data))
-    progress = tuple(Progress(*p) for p in json.loads(row["progress"]))
-    started = Started(**_known(Started, json.loads(row["started"]))) if row["started"] else None
-    done = Done(row["status"], row["epochs_run"], row["best_epoch"], row["step"], row["message"],
-                test_predictions=tuple(json.loads(row["test_predictions"])))
-    return RunView(
-        key=row["key"], config=config, status=row["status"], message=row["message"],
-        queue_position=0, started=started, progress=progress, epochs=tuple(epochs), masks={},
-        done=done, created_at=row["created_at"], started_at=row["started_at"],
-        finished_at=row["finished_at"], source=row["source"],
-    )
-
-
-# -- python -m regdemo runs ---------------------------------------------------------------------
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="one JSON object per run")
-    parser.add_argument("--limit", type=int, default=200, help="newest N runs (default 200)")
-    parser.add_argument("--store", metavar="PATH", help=f"store file (default {default_path()})")
-
-
-def run(args) -> int:
-    store = RunStore(args.store)
-    for text in store.warnings:
-        print(f"warning: {text}", file=sys.stderr)
-    runs = store.list(args.limit)
-    out = sys.stdout
-    if args.json:
-        for item in runs:
-            print(json.dumps(item.to_json(), allow_nan=False), file=out)
-        return 0
-    if not runs:
-        print(f"no stored runs in {store.path}", file=out)
-        return 0
-    print(f"{'key':12}  {'status':13}  {'test %':>6}  {'epochs':>6}  {'source':6}  {'saved':16}  config",
-          file=out)
-    for item in runs:
-        acc = "     -" if item.test_acc is None else f"{100 * item.test_acc:6.2f}"
-        saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(item.saved_at))
-        print(f"{item.key:12}  {item.status:13}  {acc}  {item.epochs_run:>6}  {item.source:6}  {saved:16}  "
-              f"{item.label}", file=out)
-    return 0
-
-
 # -- which store: SQLite here, or PostgreSQL shared by a cluster ----------------------------------
 
 DATABASE_VARIABLE = "REGDEMO_DATABASE_URL"
-
-
-class StoreUnavailable(RuntimeError):
-    """The configured store cannot be used at start; the message is one readable line that
-    names the variable to fix (the app shows it instead of a traceback, the CLI prints it)."""
 
 
 def open_store(path: str | os.PathLike | None = None):
@@ -663,16 +468,15 @@ def open_store(path: str | os.PathLike | None = None):
     (shared by every server, worker and CLI of a cluster), else the SQLite file at `path`
     (default $REGDEMO_HOME/runs.sqlite3). Raises StoreUnavailable for a malformed URL, a
     missing psycopg, or a database that does not answer."""
-    url = os.environ.get(DATABASE_VARIABLE, "").strip()
+    url = settings.read().database_url
     if not url:
         return RunStore(path)
-    try:
-        from regdemo.store_postgres import PostgresStore, check_url
-    except ImportError as err:
-        raise StoreUnavailable(f"{DATABASE_VARIABLE} is set but the PostgreSQL driver is missing ({err}): "
-                               "pip install 'psycopg[binary]'") from None
     try:
         check_url(url, DATABASE_VARIABLE)
     except ValueError as err:
         raise StoreUnavailable(str(err)) from None
-    return PostgresStore(url)
+    try:
+        return PostgresStore(url)
+    except ImportError as err:  # PostgresStore imports psycopg, which only a cluster installs
+        raise StoreUnavailable(f"{DATABASE_VARIABLE} is set but the PostgreSQL driver is missing ({err}): "
+                               "pip install 'psycopg[binary]'") from None

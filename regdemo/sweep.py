@@ -6,15 +6,13 @@ Every (value, seed) point is an ordinary RunConfig trained through jobs.Registry
 its run store, so points are single-flight like any run, a point trained before (by
 the app, the CLI or an earlier sweep) is read back instead of trained again, and
 the points trained here show up in the app.
-The Sweep page uses the same pieces: sweep_configs() to make the points,
+The CLI (commands.cmd_sweep) and the Sweep page use the same pieces: sweep_configs() to make the points,
 point_from_view() to read a finished run, summarize() to draw mean and spread.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -237,7 +235,7 @@ def chart_rows(param: str, rows: Sequence[SummaryRow]) -> list[dict]:
         if row.test_acc is None:
             continue
         out.append({
-            "x": where[row.value], "value": _format_value(row.value), "order": order, "seeds": row.runs,
+            "x": where[row.value], "value": format_value(row.value), "order": order, "seeds": row.runs,
             "test_mean": 100 * row.test_acc.mean, "test_std": 100 * row.test_acc.std,
             "test_low": 100 * row.test_acc.low, "test_high": 100 * row.test_acc.high,
             "gap_mean": 100 * row.gap.mean, "gap_std": 100 * row.gap.std,
@@ -250,7 +248,7 @@ def chart_rows(param: str, rows: Sequence[SummaryRow]) -> list[dict]:
 def seed_rows(param: str, points: Sequence[SweepPoint], values: Sequence) -> list[dict]:
     """One dict per measured (value, seed): the dots behind the mean line."""
     where = x_positions(param, values)
-    return [{"x": where[p.value], "value": _format_value(p.value), "seed": p.seed,
+    return [{"x": where[p.value], "value": format_value(p.value), "seed": p.seed,
              "test": 100 * p.test_acc, "gap": 100 * p.gap}
             for p in points if p.ok and p.value in where]
 
@@ -290,7 +288,7 @@ def run_points(registry, specs: Sequence[SweepSpec],
     return points
 
 
-def _format_value(value) -> str:
+def format_value(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -310,70 +308,8 @@ def summary_table(param: str, rows: Sequence[SummaryRow]) -> str:
         gap = "-" if row.gap is None else f"{_pct(row.gap)} ± {_pct(row.gap, 'std')}"
         seeds = f"{row.runs}" + (f"+{row.failed}!" if row.failed else "")
         mark = "  <- best test" if row.value == best and len(rows) > 1 else ""
-        lines.append(f"{_format_value(row.value):>10}  {seeds:>5}  {test:>16}  {span:>15}  "
+        lines.append(f"{format_value(row.value):>10}  {seeds:>5}  {test:>16}  {span:>15}  "
                      f"{gap:>13}  {_pct(row.train_acc_eval):>14}{mark}")
     if any(row.failed for row in rows):
         lines.append("n+k!: k runs ended without a measurement (diverged, stopped or failed)")
     return "\n".join(lines)
-
-
-def add_arguments(parser) -> None:
-    from regdemo.cli import add_run_arguments
-
-    parser.add_argument("--param", required=True, choices=PARAMS, help="the strength to vary")
-    parser.add_argument("--values", help="comma-separated values, e.g. 0,1e-4,1e-3 "
-                        "(default: the Sweep page's values for --param)")
-    parser.add_argument("--seeds", type=int, default=1, metavar="K",
-                        help="seeds per value: --seed, --seed+1, ... (default 1)")
-    parser.add_argument("--json", action="store_true",
-                        help="one JSON object per (value, seed) as it finishes")
-    parser.add_argument("--workers", type=int, metavar="N", help="points trained at once")
-    add_run_arguments(parser)
-
-
-def run(args) -> int:
-    from regdemo.cli import config_from_args
-
-    if getattr(args, args.param, None) is not None:
-        raise ConfigError(f"--{args.param.replace('_', '-')} is the swept parameter; give its values with --values")
-    values = parse_values(args.param, args.values) if args.values else DEFAULT_VALUES[args.param]
-    base = config_from_args(args)
-    specs = sweep_configs(base, args.param, values, args.seeds)
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError("--workers must be at least 1")
-    out = sys.stdout
-    if not args.json:
-        print(f"sweeping {args.param} over {', '.join(_format_value(v) for v in values)} "
-              f"x {args.seeds} seed(s) on {base.label()}", file=out, flush=True)
-
-    def report(point: SweepPoint) -> None:
-        if args.json:
-            print(json.dumps(point.to_json()), file=out, flush=True)
-        else:
-            acc = "-" if point.test_acc is None else f"test {100 * point.test_acc:.2f}%  gap {100 * point.gap:.2f}"
-            cached = f"  (stored, from {point.source})" if point.source else ""
-            print(f"  {args.param}={_format_value(point.value)} seed {point.seed}: {point.status}  {acc}{cached}",
-                  file=out, flush=True)
-
-    registry = make_registry(args.workers)
-    try:
-        points = run_points(registry, specs, report)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        registry.shutdown()
-    if not args.json:
-        print(summary_table(args.param, summarize(points, values)), file=out)
-    return 0 if all(p.ok for p in points) else 1
-
-
-def make_registry(workers: int | None = None):
-    """A registry backed by the app's run store: points trained before are read back,
-    new ones are saved (source "sweep") and show up in the app."""
-    from regdemo.jobs import Registry
-
-    registry = Registry(workers=workers, source="sweep")
-    for text in registry.warnings:
-        print(f"warning: {text}", file=sys.stderr)
-    return registry

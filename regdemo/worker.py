@@ -45,9 +45,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+import torch
+
+from regdemo import engine
 from regdemo.config import ConfigError, RunConfig
+from regdemo.data import DataError, load_dataset
 from regdemo.events import FAILED, FINAL_STATUSES, Done, EpochEnd, Started
 from regdemo.records import RUNNING, Run
+from regdemo.store import RunStore, open_store
 
 log = logging.getLogger(__name__)
 
@@ -183,10 +188,6 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
 
 def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, key: str) -> None:
     """fit on the asked device, else on the CPU (device missing, GPU out of memory)."""
-    import torch
-
-    from regdemo import engine
-
     train = train or engine.fit
     try:
         engine.resolve_device(config.device)
@@ -229,8 +230,6 @@ def _consume(record: Run, config: RunConfig, train, batcher: _Batcher) -> None:
 
 
 def _failure_message(key: str, err: BaseException) -> str:
-    from regdemo.data import DataError
-
     if isinstance(err, (DataError, ConfigError)):
         return str(err)  # written for the user already
     log.error("run %s failed", key, exc_info=err)  # the traceback goes to the log only
@@ -442,7 +441,6 @@ class LocalPool(_Pool):
         if self._on_death is not None:
             self._on_death(key, message)
             return
-        from regdemo.store import RunStore
 
         store = RunStore(self._live_path)
         row = store.live(key)
@@ -480,12 +478,6 @@ def _watch_parent(parent: int) -> None:
 
 
 def serve(args) -> int:
-    import torch
-
-    from regdemo import engine
-    from regdemo.data import load_dataset
-    from regdemo.store import RunStore, open_store
-
     torch.set_num_threads(args.threads)
     engine.warm_up()
     load_dataset(RunConfig().dataset)  # the default run's digits (a few MB): its first point comes sooner

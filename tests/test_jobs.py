@@ -24,6 +24,7 @@ from regdemo.data import DataError
 from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
 from regdemo.jobs import Registry
 from regdemo.records import QUEUED, RUNNING, Run, RunLimitError
+from regdemo.settings import SettingError
 from regdemo.store import RunStore
 
 A, B, C, D = (RunConfig(dropout=p, train_size=200, epochs=1) for p in (0.0, 0.1, 0.2, 0.3))
@@ -218,8 +219,11 @@ def test_workers_are_processes_with_their_share_of_the_cores(make_registry, tmp_
 def test_workers_from_the_environment(monkeypatch):
     monkeypatch.setenv("REGDEMO_WORKERS", "3")
     assert jobs.default_workers() == 3
-    monkeypatch.setenv("REGDEMO_WORKERS", "lots")
+    monkeypatch.setenv("REGDEMO_WORKERS", "")  # empty is unset
     assert jobs.default_workers() == max(1, jobs.available_cpus() // 2)
+    monkeypatch.setenv("REGDEMO_WORKERS", "lots")
+    with pytest.raises(SettingError, match="REGDEMO_WORKERS must be a whole number of at least 1, got 'lots'"):
+        jobs.default_workers()
 
 
 # ----------------------------------------------------------------------------- failures

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from regdemo import cli, sweep
+from regdemo import cli, commands, sweep
 from regdemo.config import ConfigError, RunConfig
 from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED, Done, EpochEnd
 from regdemo.jobs import Registry
@@ -130,7 +130,7 @@ def test_run_points_goes_through_the_registry_once_per_config():
 
 def test_cli_json_prints_one_object_per_point(monkeypatch, capsys):
     calls = []
-    monkeypatch.setattr(sweep, "make_registry", lambda workers=None: Registry(workers=1, train=fake_train(calls)))
+    monkeypatch.setattr(commands, "make_registry", lambda workers=None: Registry(workers=1, train=fake_train(calls)))
     code = cli.main(["sweep", "--param", "l2", "--values", "0,1e-3", "--seeds", "2", "--epochs", "2", "--json"])
     assert code == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -142,7 +142,7 @@ def test_cli_json_prints_one_object_per_point(monkeypatch, capsys):
 
 
 def test_cli_table_has_a_row_per_value_and_marks_the_best(monkeypatch, capsys):
-    monkeypatch.setattr(sweep, "make_registry", lambda workers=None: Registry(workers=1, train=fake_train([])))
+    monkeypatch.setattr(commands, "make_registry", lambda workers=None: Registry(workers=1, train=fake_train([])))
     assert cli.main(["sweep", "--param", "l2", "--values", "0,1e-3,1e-1"]) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.strip().startswith(("0 ", "0.001", "0.1"))]
@@ -188,7 +188,7 @@ def test_cli_second_sweep_reads_every_point_from_the_store(monkeypatch, capsys):
     from regdemo.store import RunStore
 
     calls = []
-    monkeypatch.setattr(sweep, "make_registry",
+    monkeypatch.setattr(commands, "make_registry",
                         lambda workers=None: Registry(workers=1, train=fake_train(calls), source="sweep"))
     argv = ["sweep", "--param", "l2", "--values", "0,1e-3", "--seeds", "2", "--json"]
     assert cli.main(argv) == 0

@@ -11,18 +11,18 @@ import uuid
 
 import streamlit as st
 
+from regdemo.cluster import registry_from_environment
 from regdemo.config import RunConfig
 from regdemo.i18n import LANGUAGES, translate
 from regdemo.jobs import Registry
 from regdemo.records import Run
+from regdemo.store import StoreUnavailable
 
 
 # on_release: when Streamlit drops the cached registry (cache cleared, server
 # shutting down) its runs are stopped, its worker processes end and its threads are joined -- no orphans.
 @st.cache_resource(show_spinner=False, on_release=lambda reg: reg.shutdown())
 def _registry() -> Registry:
-    from regdemo.cluster import registry_from_environment
-
     # The local worker pool, or a cluster's queue and PostgreSQL (REGDEMO_BROKER_URL,
     # REGDEMO_DATABASE_URL): see docs/scale.md.
     return registry_from_environment()
@@ -32,8 +32,6 @@ def registry() -> Registry:
     """The server's registry; a database that cannot be used (or a malformed URL in the
     environment) is one clear message in the page, not a traceback. Not cached then:
     the next page load tries again."""
-    from regdemo.store import StoreUnavailable
-
     try:
         return _registry()
     except StoreUnavailable as err:

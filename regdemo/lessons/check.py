@@ -17,11 +17,16 @@ import pathlib
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import torch
+
+from regdemo.cli_output import epoch_json
 from regdemo.config import RunConfig
+from regdemo.engine import fit
 from regdemo.lessons.catalog import LOSS, MEASURED_PATH, SPARSITY, Lesson, train_args
 from regdemo.sweep import Stats, stats
 
@@ -97,9 +102,6 @@ def run_cli(config: RunConfig) -> RunResult:
 
 def run_in_process(config: RunConfig, dataset=None) -> RunResult:
     """Train `config` with engine.fit in this process (tests; no process start in `seconds`)."""
-    from regdemo.cli import epoch_json
-    from regdemo.engine import fit
-
     started = time.perf_counter()
     lines = []
     for event in fit(config, dataset=dataset, progress_per_epoch=1):
@@ -243,7 +245,6 @@ def to_json(results: Sequence[LessonResult], command: str = "") -> dict:
         if r.near_zero:
             entry["near_zero"] = {name: round(v, 4) for name, v in r.near_zero.items()}
         lessons[r.lesson.name] = entry
-    import torch
 
     return {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -270,8 +271,6 @@ def machine() -> str:
 
 def write_json(data: dict, path=MEASURED_PATH) -> None:
     """Write atomically: a reader sees the old file or the new one, never half of it."""
-    import tempfile
-
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
