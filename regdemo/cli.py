@@ -1,7 +1,8 @@
 """python -m regdemo train | lessons | bench | sweep | runs
 
-`train` and `lessons` are here; the other commands live beside what they drive (bench.py,
-sweep.py, store.py), each with add_arguments(parser) and run(args) -> exit code.
+`train` and `lessons` are here; the other commands live beside what they drive (sweep.py,
+store.py; `bench` is tools/bench.py, a dev tool found only in a checkout), each with
+add_arguments(parser) and run(args) -> exit code.
 A user error prints one line and exits 2; no traceback for anything a user typed.
 """
 
@@ -28,7 +29,7 @@ from regdemo.config import (
 
 # command -> (module, help)
 EXTERNAL_COMMANDS = {
-    "bench": ("regdemo.bench", "benchmark the engine against the article's pipeline and bare compute"),
+    "bench": ("tools.bench", "benchmark the engine against the article's pipeline and bare compute"),
     "sweep": ("regdemo.sweep", "sweep one regularizer's strength over seeds"),
     "runs": ("regdemo.store", "list the runs in the run store"),
     "worker": ("regdemo.cluster", "take runs from the task queue at REGDEMO_BROKER_URL (a cluster's worker)"),
@@ -265,21 +266,25 @@ def build_parser() -> argparse.ArgumentParser:
                               "beside the catalog, which the pages read)")
     lessons.set_defaults(handler=cmd_lessons)
     for name, (module, help_text) in EXTERNAL_COMMANDS.items():
-        p = sub.add_parser(name, help=help_text)
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as err:
-            if err.name != module:
+            if err.name not in (module, module.partition(".")[0]):  # tools/ exists only in a checkout
                 raise
-            p.set_defaults(handler=lambda args, name=name: _missing(name))
+            # Whatever flags follow, the user sees why the command is missing, not a usage error.
+            p = sub.add_parser(name, help=help_text, prefix_chars="+")
+            p.add_argument("ignored", nargs="*")
+            p.set_defaults(handler=lambda args, name=name, module=module: _missing(name, module))
             continue
+        p = sub.add_parser(name, help=help_text)
         mod.add_arguments(p)
         p.set_defaults(handler=mod.run)
     return parser
 
 
-def _missing(name) -> int:
-    print(f"regdemo {name}: this command is not available in this version", file=sys.stderr)
+def _missing(name: str, module: str) -> int:
+    print(f"regdemo {name}: not available here ({module} is not importable; run it from the root of a "
+          "checkout of the repository)", file=sys.stderr)
     return 2
 
 

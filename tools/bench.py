@@ -1,4 +1,6 @@
-"""python -m regdemo bench: the engine against the article's pipeline and the bare-compute floor.
+"""The engine against the article's pipeline and the bare-compute floor.
+
+    python -m tools.bench --quick        # or `python -m regdemo bench --quick` from a checkout
 
 Three ways to train the same model on the same digits, measured in one process, side by side:
 
@@ -427,7 +429,7 @@ def run_child(spec: dict, extra_env: dict | None = None) -> dict:
     root = str(pathlib.Path(__file__).resolve().parent.parent)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
                **(extra_env or {}))
-    code = ("import json, sys; from regdemo.bench import child_main; "
+    code = ("import json, sys; from tools.bench import child_main; "
             "print(json.dumps(child_main(json.loads(sys.argv[1]))))")
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True,
                           env=env, check=False)
@@ -596,3 +598,13 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(summary))
     return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,18 +1,15 @@
 """Early stopping where it should not help: the catalog's early-stopping pair without label noise.
 
-    python scripts/check_clean_early_stopping.py [SEEDS]
+    python -m tools.check_clean_early_stopping [SEEDS]
 
 Same runs as `python -m regdemo lessons --check` (whole `python -m regdemo train` processes), same
 table; docs/lessons.md quotes its output.
 """
 
-import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-
-from regdemo.lessons import check  # noqa: E402
-from regdemo.lessons.catalog import LESSONS, Lesson  # noqa: E402
+from regdemo.lessons import check
+from regdemo.lessons.catalog import LESSONS, Lesson
 
 
 def main(seeds: int = 3) -> int:

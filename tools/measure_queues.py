@@ -1,8 +1,8 @@
 """Measure RQ, Dramatiq and Celery on Redis for the choice in docs/scale.md.
 
     .venv/bin/pip install rq "dramatiq[redis]" "celery[redis]"   # the candidates, to measure
-    .venv/bin/python scripts/measure_queues.py [--queues rq,dramatiq,celery] [--tasks 20] [--torch]
-                                               [--json results.json]
+    .venv/bin/python -m tools.measure_queues [--queues rq,dramatiq,celery] [--tasks 20] [--torch]
+                                             [--json results.json]
 
 For each queue, on a throwaway redis-server (regdemo.services) and one worker with one
 slot, it measures:
@@ -19,7 +19,7 @@ slot, it measures:
 With --torch the worker imports torch first, as the real worker does (regdemo.engine).
 
 Numbers on a shared machine are noisy: re-run on a quiet one. Nothing here is imported
-by the app; this file is also the task module the workers import (PYTHONPATH=scripts).
+by the app; this file is also the task module the workers import (PYTHONPATH=tools).
 """
 
 from __future__ import annotations
@@ -36,6 +36,12 @@ import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
+# The workers import this file as the top-level module `measure_queues` (PYTHONPATH=tools and
+# the checkout); the driver runs it as tools.measure_queues.
+sys.path.insert(0, str(ROOT))
+
+from tools.procmem import pss_mb, rss_mb, tree  # noqa: E402
+
 QUEUE = "mq"
 KIND = os.environ.get("MQ_KIND", "")
 URL = os.environ.get("MQ_URL", "")
@@ -83,44 +89,9 @@ def rq_worker() -> None:
 
 # --- the driver ----------------------------------------------------------------------------------
 
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = open(f"/proc/{entry}/stat").read()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        kids.setdefault(ppid, []).append(int(entry))
-    return kids
-
-
-def tree(pid: int) -> list[int]:
-    kids = _children()
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
-
-
-def _kb(pid: int, path: str, field: str) -> int:
-    try:
-        for line in open(f"/proc/{pid}/{path}"):
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def memory_mb(pid: int) -> dict:
     pids = tree(pid)
-    rss = sum(_kb(p, "status", "VmRSS") for p in pids) / 1024
-    pss = sum(_kb(p, "smaps_rollup", "Pss") for p in pids) / 1024
+    rss, pss = sum(rss_mb(p) for p in pids), sum(pss_mb(p) for p in pids)
     return {"processes": len(pids), "rss_mb": round(rss, 1), "pss_mb": round(pss, 1)}
 
 
@@ -143,7 +114,7 @@ def worker_command(kind: str) -> list[str]:
 
 
 def start_worker(kind: str, url: str, use_torch: bool, log) -> subprocess.Popen:
-    env = dict(os.environ, MQ_KIND=kind, MQ_URL=url, PYTHONPATH=str(HERE))
+    env = dict(os.environ, MQ_KIND=kind, MQ_URL=url, PYTHONPATH=os.pathsep.join((str(HERE), str(ROOT))))
     if use_torch:
         env["MQ_TORCH"] = "1"
     return subprocess.Popen(worker_command(kind), env=env, cwd=HERE, stdout=log, stderr=subprocess.STDOUT,
@@ -231,7 +202,7 @@ def rss():
         if line.startswith('VmRSS:'):
             return int(line.split()[1]) / 1024
 before = rss(); t0 = time.perf_counter()
-sys.path.insert(0, {str(HERE)!r})
+sys.path[:0] = [{str(HERE)!r}, {str(ROOT)!r}]
 os.environ.update(MQ_KIND={kind!r}, MQ_URL={url!r})
 import measure_queues as m
 c = m.Client({kind!r}, {url!r})
@@ -333,7 +304,6 @@ def main(argv=None) -> int:
     parser.add_argument("--json", metavar="PATH")
     parser.add_argument("--logs", default="/tmp/measure_queues", help="worker logs go here")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
     log_dir = pathlib.Path(args.logs)
     log_dir.mkdir(parents=True, exist_ok=True)
     results = []

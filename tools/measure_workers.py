@@ -1,8 +1,8 @@
 """Runs in worker processes, measured in the real app against the engine alone.
 
-    python scripts/measure_workers.py                 # everything below, ~10 min on 2 cores
-    python scripts/measure_workers.py --sequential 5 --memory-runs 0 --sessions 0   # one part
-    python scripts/measure_workers.py --json out.json # the numbers as JSON too
+    python -m tools.measure_workers                 # everything below, ~10 min on 2 cores
+    python -m tools.measure_workers --sequential 5 --memory-runs 0 --sessions 0   # one part
+    python -m tools.measure_workers --json out.json # the numbers as JSON too
 
 The server (and the worker processes it starts) is pinned to --server-cpu, this
 script with its Chromium to --browser-cpu (as `taskset` would), so the browser's
@@ -39,14 +39,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from regdemo.loadtest import rss_mb, status_of  # noqa: E402
-from regdemo.screenshots import chromium_missing, launch_chromium, start_server, wait_rendered  # noqa: E402
+from tools.appserver import ROOT, chromium, chromium_missing, start_server, wait_rendered
+from tools.loadtest import status_of
+from tools.procmem import Sampler, rss_mb, tree, tree_memory
 
 RUN_TIMEOUT_MS = 10 * 60_000
 PAGE_TIMEOUT_MS = 180_000  # opening a page on a busy machine
@@ -73,65 +70,11 @@ print(json.dumps({"seconds": time.perf_counter() - began, "status": event.status
 
 # -- processes ---------------------------------------------------------------------------------
 
-def descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            tasks = os.listdir(f"/proc/{parent}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                with open(f"/proc/{parent}/task/{task}/children") as f:
-                    kids = [int(k) for k in f.read().split()]
-            except OSError:
-                continue
-            found += kids
-            todo += kids
-    return found
-
-
-def pss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def tree_memory(pid: int) -> tuple[float, float]:
-    """(RSS sum, PSS sum) in MB of a process and its descendants."""
-    pids = [pid, *descendants(pid)]
-    return sum(rss_mb(p) for p in pids), sum(pss_mb(p) for p in pids)
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of one process (not its children)."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class MemorySampler(threading.Thread):
-    def __init__(self, pid: int, every: float = 0.25):
-        super().__init__(daemon=True)
-        self.pid, self.every = pid, every
-        self.rss_peak = self.pss_peak = 0.0
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        while not self._halt.wait(self.every):
-            rss, pss = tree_memory(self.pid)
-            self.rss_peak, self.pss_peak = max(self.rss_peak, rss), max(self.pss_peak, pss)
-
-    def stop(self) -> tuple[float, float]:
-        self._halt.set()
-        self.join(5)
-        return self.rss_peak, self.pss_peak
 
 
 # -- the engine alone --------------------------------------------------------------------------
@@ -220,7 +163,7 @@ def wait_worker_ready(pid: int, timeout: float = 120.0) -> None:
     memory stops growing): a student reads the page for that long before pressing Train."""
     deadline, last = time.monotonic() + timeout, -1.0
     while time.monotonic() < deadline:
-        kids = descendants(pid)
+        kids = tree(pid)[1:]
         now = sum(rss_mb(k) for k in kids)
         if kids and now > 100 and abs(now - last) < 1:
             return
@@ -240,14 +183,14 @@ def measure_sequential(browser, server, runs: int, timed: int, cpu: int, log, sh
     for i in range(runs):
         seed = 100 + i
         alone = engine_alone(RunConfig(seed=seed), cpu) if i < timed else None
-        sampler = MemorySampler(server.pid)
+        sampler = Sampler({"server": server.pid}, every=0.25)
         sampler.start()
         app = run_in_app(page, server.url, f"seed={seed}", shots=shots if i == 0 else None)
-        peak_rss, peak_pss = sampler.stop()
+        peak_rss, peak_pss = sampler.stop()["server"]
         time.sleep(1)
         rss, pss = tree_memory(server.pid)
         row = {"seed": seed, "fit_alone_s": alone, **app, "peak_rss_mb": peak_rss, "peak_pss_mb": peak_pss,
-               "after_rss_mb": rss, "after_pss_mb": pss, "processes": 1 + len(descendants(server.pid))}
+               "after_rss_mb": rss, "after_pss_mb": pss, "processes": len(tree(server.pid))}
         if alone:
             row["ratio"] = (app["finished_s"] - CLICK_SLACK) / alone
         rows.append(row)
@@ -321,8 +264,6 @@ def main(argv=None) -> int:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    from playwright.sync_api import sync_playwright
-
     result: dict = {"server_cpu": args.server_cpu, "browser_cpu": args.browser_cpu,
                     "load_average_at_start": os.getloadavg()}
     if not args.no_route:
@@ -331,18 +272,14 @@ def main(argv=None) -> int:
     os.sched_setaffinity(0, {args.browser_cpu})  # this script, Playwright's driver and Chromium
     runs = max(args.sequential, args.memory_runs)
     with tempfile.TemporaryDirectory(prefix="regdemo-workers-") as home, \
-            start_server(home, workers=1, cpus={args.server_cpu}) as server, sync_playwright() as playwright:
+            start_server(home, workers=1, cpus={args.server_cpu}) as server, chromium() as browser:
         result["server_started_rss_mb"], result["server_started_pss_mb"] = tree_memory(server.pid)
         result["server_alone_rss_mb"] = rss_mb(server.pid)
-        browser = launch_chromium(playwright)
-        try:
-            if runs:
-                result["sequential"] = measure_sequential(browser, server, runs, args.sequential, args.server_cpu, log,
-                                                          args.shots)
-            if args.sessions:
-                result["sessions"] = measure_sessions(browser, server, args.sessions, args.server_cpu, log)
-        finally:
-            browser.close()
+        if runs:
+            result["sequential"] = measure_sequential(browser, server, runs, args.sequential, args.server_cpu, log,
+                                                      args.shots)
+        if args.sessions:
+            result["sessions"] = measure_sessions(browser, server, args.sessions, args.server_cpu, log)
         result["server_log_tracebacks"] = server.log().count("Traceback")
     result["load_average_at_end"] = os.getloadavg()
     print(summary(result))
