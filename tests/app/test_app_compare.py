@@ -1,19 +1,18 @@
 """AppTest of the Compare page: runs on the same axes in fixed colours, the final-accuracy
 table, the stored runs, and the article's experiment beside its published numbers.
 
-Same scripted registry as the Playground's tests (test_app_playground).
+The registry trains with support.scripted (tests/app/conftest.py), as for the Playground's tests.
 """
 
 from __future__ import annotations
 
 import pytest
-from test_app_playground import (
+from support import (
     HOLD_SEED,
     SMALL,
     STUCK_SEED,
     app,
-    charts,
-    navigation_only,
+    chart_specs,
     rerun,
     scripted,
     scripted_test_acc,
@@ -27,20 +26,6 @@ from regdemo.jobs import Registry
 from regdemo.store import RunStore
 
 PAGE = "app_pages/compare.py"
-
-
-@pytest.fixture(autouse=True)
-def navigation(monkeypatch):
-    navigation_only(monkeypatch)
-
-
-@pytest.fixture
-def registry(tmp_path, monkeypatch):
-    """A real Registry (a store in tmp_path) training with scripted events."""
-    monkeypatch.setenv("REGDEMO_HOME", str(tmp_path))
-    reg = use_registry(monkeypatch, Registry(workers=2, train=scripted, store=RunStore(tmp_path / "runs.sqlite3")))
-    yield reg
-    reg.shutdown()
 
 
 def compare(query=None, **state):
@@ -57,7 +42,7 @@ def finished(reg: Registry, *configs: RunConfig):
 
 def overlay(at) -> dict:
     """The spec of the runs overlay (the chart whose data is named "runs")."""
-    return next(spec for spec in charts(at) if spec.get("data", {}).get("name") == "runs")
+    return next(spec for spec in chart_specs(at) if spec.get("data", {}).get("name") == "runs")
 
 
 def run_colors(spec) -> dict[str, str]:
@@ -139,7 +124,8 @@ def test_one_click_runs_the_article_experiment_beside_its_published_numbers(regi
     assert list(article["article: test %"]) == pytest.approx([r["test_acc"] * 100 for r in ARTICLE_RESULTS.values()])
     assert list(article["ours: test %"]) == pytest.approx([scripted_test_acc(2) * 100] * 4)
     assert "4,000 training digits, 2 epochs, batch 32" in texts(at.caption)
-    assert any(spec.get("title") == "The article's four runs: train (dashed) and test (solid)" for spec in charts(at))
+    assert any(spec.get("title") == "The article's four runs: train (dashed) and test (solid)"
+               for spec in chart_specs(at))
 
     # The article's exact recipe is one choice away, and a separate set of runs.
     at.radio(key="cmp_article_recipe").set_value("article")

@@ -1,29 +1,14 @@
 """AppTest of the sidebar's label-noise slider and of exercise links (show / lock).
 
-Same scripted registry as the Playground's tests (test_app_playground).
+The registry trains with support.scripted (tests/app/conftest.py), as for the Playground's tests.
 """
 
 from __future__ import annotations
 
 import pytest
-from test_app_playground import app, navigation_only, rerun, scripted, texts, use_registry
+from support import SMALL, app, chart_specs, rerun, texts
 
-from regdemo.config import RunConfig
-from regdemo.jobs import Registry
-from regdemo.store import RunStore
-
-
-@pytest.fixture(autouse=True)
-def navigation(monkeypatch):
-    navigation_only(monkeypatch)
-
-
-@pytest.fixture
-def registry(tmp_path, monkeypatch):
-    monkeypatch.setenv("REGDEMO_HOME", str(tmp_path))
-    reg = use_registry(monkeypatch, Registry(workers=2, train=scripted, store=RunStore(tmp_path / "runs.sqlite3")))
-    yield reg
-    reg.shutdown()
+from regdemo.config import RunConfig, to_query_params
 
 
 def params(at) -> dict:
@@ -117,23 +102,19 @@ def y_of(spec: dict) -> dict:
 
 
 def test_playground_zooms_accuracy_by_default_and_toggles_back_and_to_log_loss(registry):
-    from test_app_playground import SMALL, charts
-
-    from regdemo.config import to_query_params
-
     at = app(to_query_params(SMALL))
     at.button(key="pg_train").click()
     rerun(at)
     assert registry.get(SMALL.key()).wait(30)
     rerun(at)
-    acc, loss = (y_of(s) for s in charts(at)[:2])
+    acc, loss = (y_of(s) for s in chart_specs(at)[:2])
     # scripted: train-mode 45 % just after epoch 1 is the lowest point from then on
     assert acc["title"] == "accuracy (zoomed)" and acc["scale"]["domain"] == [0.4, 0.95]
     assert loss["title"] == "loss" and "type" not in loss["scale"]
     at.toggle(key="pg_zoom").set_value(False)
     at.toggle(key="pg_log").set_value(True)
     rerun(at)
-    acc, loss = (y_of(s) for s in charts(at)[:2])
+    acc, loss = (y_of(s) for s in chart_specs(at)[:2])
     assert acc["title"] == "accuracy" and acc["scale"]["domain"] == [0, 1]
     assert loss["title"] == "loss (log scale)" and loss["scale"]["type"] == "log"
 

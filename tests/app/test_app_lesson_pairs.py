@@ -3,7 +3,7 @@ treated, exactly the catalog's configs) side by side and says what was measured.
 
 The catalog here is a stand-in module with tiny configs and known measured numbers, so
 the sentences can be checked to the digit; the runs replay a real tiny training
-(test_app_lessons' registry). test_lesson_catalog_pages checks the real catalog's pages.
+(support.replay, as for test_app_lessons). test_lesson_catalog_pages checks the real catalog's pages.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import types
 from dataclasses import dataclass
 
 import pytest
-from test_app_lessons import app, charts, recorded, registry  # noqa: F401  (fixtures)
+from support import app, charts, open_page, replay, texts
 
 from regdemo import lesson_effect
 from regdemo.config import RunConfig
@@ -71,8 +71,9 @@ def catalog(monkeypatch):
     return module
 
 
-def texts(elements) -> str:
-    return " | ".join(e.value for e in elements)
+@pytest.fixture
+def trainer(recorded):
+    return replay(recorded)
 
 
 def test_measured_effect_is_read_from_the_stored_check():
@@ -87,15 +88,15 @@ def test_measured_effect_is_read_from_the_stored_check():
 
 
 @pytest.mark.parametrize("name", list(PAGES))
-def test_every_pair_page_shows_its_claim_and_try_it(registry, catalog, name):  # noqa: F811  (the imported fixture)
-    at = app(PAGES[name])
+def test_every_pair_page_shows_its_claim_and_try_it(registry, catalog, name):
+    at = open_page(PAGES[name])
     assert f"Claim of {name}." in texts(at.markdown)
     assert at.button(key=f"pair_{name}_try")
     assert not registry.runs()
 
 
-def test_dropout_pair_says_what_was_measured_and_trains_both_runs(registry, catalog):  # noqa: F811  (the imported fixture)
-    at = app(PAGES["dropout"])
+def test_dropout_pair_says_what_was_measured_and_trains_both_runs(registry, catalog):
+    at = open_page(PAGES["dropout"])
     info = texts(at.info)
     assert "over 3 seeds" in info and "+8.7 ± 0.5 points" in info and "worst seed +8.2" in info
     assert "on 2026-11-30, a test machine (2 CPUs" in info and "peaked 4.2 points" in info
@@ -114,33 +115,28 @@ def test_dropout_pair_says_what_was_measured_and_trains_both_runs(registry, cata
     assert "These two runs (one seed)" in live and "points" in live
 
 
-def test_the_l1_pair_leads_with_sparsity(registry, catalog):  # noqa: F811
-    info = texts(app(PAGES["l1"]).info)
+def test_the_l1_pair_leads_with_sparsity(registry, catalog):
+    info = texts(open_page(PAGES["l1"]).info)
     assert "near zero (|w| < 0.001) 5.0 % without, **62.0 % with L1**" in info
     assert "-0.5 ± 0.4 points" in info
 
 
-def test_an_unmeasured_pair_says_so(registry, catalog):  # noqa: F811  (the imported fixture)
-    at = app(PAGES["batchnorm"])
+def test_an_unmeasured_pair_says_so(registry, catalog):
+    at = open_page(PAGES["batchnorm"])
     assert "not been measured" in texts(at.caption)
     assert "seeds:" not in texts(at.info)
 
 
-def test_pages_render_without_a_catalog(registry, monkeypatch):  # noqa: F811  (the imported fixture)
+def test_pages_render_without_a_catalog(registry, monkeypatch):
     monkeypatch.setattr(lesson_effect, "catalog", lambda: None)
     for page in set(PAGES.values()):
-        at = app(page)
+        at = open_page(page)
         assert at.title[0].value and not at.exception
 
 
 
-def test_playground_show_overfitting_trains_a_lesson_baseline(registry, catalog):  # noqa: F811
-    from streamlit.testing.v1 import AppTest
-    from test_app_lessons import TIMEOUT
-
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception
+def test_playground_show_overfitting_trains_a_lesson_baseline(registry, catalog):
+    at = app()
     at.button(key="pg_overfit").click().run()
     assert not at.exception
     baseline = catalog.LESSONS["dropout"].baseline  # the only lesson whose stored check has a peak

@@ -10,134 +10,27 @@ tests wait on the Run itself, then rerun the page.
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from support import (
+    DIVERGED_SEED,
+    FAILED_SEED,
+    HOLD_SEED,
+    SMALL,
+    app,
+    chart_specs,
+    rerun,
+    scripted,
+    scripted_test_acc,
+    texts,
+    use_registry,
+)
 
-import webapp.live
-import webapp.state
 from regdemo.config import RunConfig, to_query_params
-from regdemo.events import DIVERGED, FINISHED, STOPPED, Done, EpochEnd, MaskSnapshot, Progress, Started
+from regdemo.events import FINISHED, STOPPED
 from regdemo.jobs import Registry
 from regdemo.store import RunStore
-
-TIMEOUT = 120  # the first script run imports torch and pandas on a shared 2-core machine
-# Seeds that script a run's fate; any seed ending in 91 trains until stopped;
-# STUCK_SEED ends where the article's net sometimes does: at chance.
-HOLD_SEED, DIVERGED_SEED, FAILED_SEED, STUCK_SEED = 91, 92, 93, 94
-STEPS = 4  # scripted steps per epoch
-
-
-def scripted_test_acc(epoch: int) -> float:
-    return 0.75 + 0.03 * epoch
-
-
-def scripted(config: RunConfig, stop: threading.Event):
-    """Events like engine.fit's, with known numbers; the seed picks the run's fate."""
-    if config.seed == FAILED_SEED:
-        raise RuntimeError("a scripted failure")
-    yield Started(device="cpu", train_size=config.effective_train_size, test_size=1000, val_size=0,
-                  steps_per_epoch=STEPS, parameters=1234)
-    if config.seed == DIVERGED_SEED:
-        yield Progress(step=1, epoch=0.25, train_loss=2.3, train_acc=0.1)
-        yield Done(DIVERGED, 0, 0, 1, "The loss became NaN at step 1: lower the learning rate and train again.")
-        return
-    step = 0
-    for epoch in range(1, config.epochs + 1):
-        for i in range(STEPS):
-            if stop.is_set():
-                yield Done(STOPPED, epoch - 1, epoch - 1, step, "Stopped by the user.")
-                return
-            step += 1
-            yield Progress(step=step, epoch=epoch - 1 + (i + 1) / STEPS, train_loss=2.0 / step,
-                           train_acc=min(0.99, 0.2 + 0.05 * step))
-            if config.dropout:
-                yield MaskSnapshot(step=step, epoch=epoch - 1 + (i + 1) / STEPS, layer="drop", p=config.dropout,
-                                   shape=(256,), activation=tuple(float(u % 7) for u in range(256)),
-                                   kept=tuple((u + step) % 2 == 0 for u in range(256)))
-            if config.seed % 100 == HOLD_SEED:
-                stop.wait(60)  # "training" goes on until the test stops it
-        at_chance = config.seed == STUCK_SEED
-        yield EpochEnd(epoch=epoch, train_loss=0.5 / epoch, train_acc=0.8 + 0.04 * epoch,
-                       train_loss_eval=0.4 / epoch, train_acc_eval=0.85 + 0.04 * epoch,
-                       test_loss=2.3026 if at_chance else 0.6,
-                       test_acc=0.098 if at_chance else scripted_test_acc(epoch),
-                       val_loss=None, val_acc=None, l1_norm=1.0, l2_norm=1.0, near_zero=0.0, weight_hist=(0,) * 61,
-                       best_epoch=epoch, seconds=0.1, step=step)
-    yield Done(FINISHED, config.epochs, config.epochs, step, "")
-
-
-def navigation_only(monkeypatch) -> None:
-    """Run the app as the server does after its first script run: st.navigation only.
-
-    With a folder named pages/ beside the entry script, Streamlit first
-    assumes the old pages-directory mode until st.navigation switches it off;
-    AppTest switches it back on before every run, and then reruns the page
-    file alone, without the entry script and its sidebar.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    init = PagesManager.__init__
-
-    def navigation_init(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", navigation_init)
-
-
-def use_registry(monkeypatch, reg: Registry) -> Registry:
-    """The app's pages talk to `reg` instead of the server's registry."""
-    monkeypatch.setattr(webapp.state, "registry", lambda: reg)
-    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
-    return reg
-
-
-@pytest.fixture(autouse=True)
-def navigation(monkeypatch):
-    navigation_only(monkeypatch)
-
-
-@pytest.fixture
-def registry(tmp_path, monkeypatch):
-    """A real Registry (a store in tmp_path) training with `scripted`, in place of the app's."""
-    monkeypatch.setenv("REGDEMO_HOME", str(tmp_path))
-    reg = use_registry(monkeypatch, Registry(workers=2, train=scripted, store=RunStore(tmp_path / "runs.sqlite3")))
-    yield reg
-    reg.shutdown()
-
-
-def app(query: dict | None = None, **state) -> AppTest:
-    """The app opened at the Playground (the default page) with a link's parameters."""
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=TIMEOUT)
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def rerun(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def charts(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
-
-
-def texts(elements) -> str:
-    return " | ".join(e.value for e in elements)
-
-
-SMALL = RunConfig(train_size=100, epochs=2)
-
 
 # --- rendering and the sidebar ----------------------------------------------------------
 
@@ -146,7 +39,7 @@ def test_renders_before_any_run_and_trains_nothing(registry):
     assert at.title[0].value == "Regularization Lab"
     assert "Not trained yet" in texts(at.info)
     assert at.button(key="pg_stop").disabled
-    assert not registry.runs() and not charts(at)
+    assert not registry.runs() and not chart_specs(at)
 
 
 def test_sidebar_widgets_drive_the_config_and_the_link(registry):
@@ -232,7 +125,7 @@ def test_train_starts_the_sidebar_run_and_shows_it_finished(registry):
     assert metrics["test accuracy"] == f"{scripted_test_acc(2):.2%}"
     assert metrics["train accuracy (eval mode)"] == "93.00%"
     assert metrics["gap"] == f"{(0.93 - scripted_test_acc(2)) * 100:+.1f} pts"
-    specs = charts(at)
+    specs = chart_specs(at)
     assert [s.get("title") for s in specs[:2]] == ["Accuracy", "Loss"]
     assert len(specs) == 3  # accuracy, loss and the dropped units
     assert specs[2]["width"] == specs[2]["height"]  # 16 x 16 units
@@ -320,7 +213,7 @@ def test_presentation_mode_draws_larger_charts_and_fewer_words(registry):
     normal = app(to_query_params(config))
     present = app({**to_query_params(config), "present": "1"})
     assert present.session_state["presentation"] is True
-    big, small = charts(present)[0], charts(normal)[0]
+    big, small = chart_specs(present)[0], chart_specs(normal)[0]
     assert big["height"] > small["height"]
     assert big["config"]["axis"]["labelFontSize"] > small["config"]["axis"]["labelFontSize"]
     assert len(present.caption) < len(normal.caption)
@@ -340,6 +233,6 @@ def test_train_trains_a_real_network(tmp_path, monkeypatch):
         rerun(at)
         metrics = {m.label: m.value for m in at.metric}
         assert float(metrics["test accuracy"].rstrip("%")) > 10  # better than guessing
-        assert len(charts(at)) == 3 and "dropped" in texts(at.caption)
+        assert len(chart_specs(at)) == 3 and "dropped" in texts(at.caption)
     finally:
         reg.shutdown()

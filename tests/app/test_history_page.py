@@ -7,71 +7,29 @@ Playground" in the real app (AppTest cannot follow st.switch_page out of a page 
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from support import charts, make_run, never, page_alone, use_registry
 
-import webapp.live
-import webapp.state
 from regdemo.config import RunConfig
-from regdemo.events import DIVERGED, FINISHED, Done, EpochEnd, Progress, Started
+from regdemo.events import DIVERGED
 from regdemo.i18n import STRINGS
 from regdemo.jobs import Registry
-from regdemo.records import Run
-from regdemo.screenshots import chromium_missing, launch_chromium, shown_errors, start_server, wait_rendered
 from regdemo.store import RunStore
+from tools.appserver import chromium, chromium_missing, shown_errors, start_server, wait_rendered
 
-TIMEOUT = 120
 CLI_RUN = RunConfig(dropout=0.5, train_size=200, epochs=2)
 APP_RUN = RunConfig(l2=1e-3, train_size=200, epochs=2)
 
 
-def stored_run(config: RunConfig, test_accs=(0.81, 0.9), status=FINISHED, message="") -> Run:
-    run = Run(config)
-    run.mark_running()
-    run.apply(Started(device="cpu", train_size=200, test_size=1000, val_size=0, steps_per_epoch=4, parameters=99))
-    for n, acc in enumerate(test_accs, 1):
-        run.apply(Progress(step=4 * n, epoch=float(n), train_loss=1.0 / n, train_acc=0.5 + n / 10))
-        run.apply(EpochEnd(epoch=n, train_loss=1.0 / n, train_acc=0.5 + n / 10, train_loss_eval=0.8 / n,
-                           train_acc_eval=0.95, test_loss=0.9 / n, test_acc=acc, val_loss=None, val_acc=None,
-                           l1_norm=50.0, l2_norm=3.0, near_zero=0.01, weight_hist=(1,) * 61, best_epoch=n,
-                           seconds=0.2, step=4 * n))
-    run.apply(Done(status, len(test_accs), len(test_accs), 4 * len(test_accs), message, test_predictions=(1, 2)))
-    return run
-
-
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("REGDEMO_HOME", str(tmp_path))
-    return RunStore(tmp_path / "runs.sqlite3")
+def trainer():
+    return never  # the History page must not train
 
 
-@pytest.fixture
-def registry(store, monkeypatch):
-    def never(config, stop):
-        raise AssertionError("the History page must not train")
-        yield
-
-    reg = Registry(workers=1, train=never, store=store)
-    monkeypatch.setattr(webapp.state, "registry", lambda: reg)
-    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
-    yield reg
-    reg.shutdown()
-
-
-def page(**state) -> AppTest:
-    at = AppTest.from_file("../app_pages/history.py", default_timeout=TIMEOUT)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def charts(at: AppTest) -> list:
-    return at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+def page(**state):
+    return page_alone("app_pages/history.py", **state)
 
 
 def test_an_empty_store_says_how_runs_get_there(registry):
@@ -81,8 +39,8 @@ def test_an_empty_store_says_how_runs_get_there(registry):
 
 
 def test_stored_runs_are_listed_newest_first_and_the_newest_is_open(registry, store):
-    store.save(stored_run(CLI_RUN).view(), source="cli")
-    store.save(stored_run(APP_RUN, test_accs=(0.7, 0.75)).view(), source="app")
+    store.save(make_run(CLI_RUN).view(), source="cli")
+    store.save(make_run(APP_RUN, epochs=(0.7, 0.75)).view(), source="app")
     at = page()
     table = at.dataframe[0].value
     assert list(table["run"]) == [APP_RUN.label(), CLI_RUN.label()]
@@ -96,8 +54,8 @@ def test_stored_runs_are_listed_newest_first_and_the_newest_is_open(registry, st
 
 
 def test_picking_a_run_reopens_it_with_its_curves(registry, store):
-    store.save(stored_run(CLI_RUN).view(), source="cli")
-    store.save(stored_run(APP_RUN, test_accs=(0.7, 0.75)).view(), source="app")
+    store.save(make_run(CLI_RUN).view(), source="cli")
+    store.save(make_run(APP_RUN, epochs=(0.7, 0.75)).view(), source="app")
     at = page()
     at.selectbox(key="history_key").set_value(CLI_RUN.key()).run()
     assert not at.exception
@@ -108,7 +66,7 @@ def test_picking_a_run_reopens_it_with_its_curves(registry, store):
 
 def test_a_diverged_run_shows_its_advice(registry, store):
     config = RunConfig(l1=10, lr=10, train_size=200, epochs=2)
-    store.save(stored_run(config, test_accs=(), status=DIVERGED,
+    store.save(make_run(config, epochs=(), status=DIVERGED,
                           message="The loss became NaN or infinite at step 3: lower the learning rate.").view())
     at = page()
     assert "Diverged: The loss became NaN or infinite at step 3" in at.warning[0].value
@@ -116,7 +74,7 @@ def test_a_diverged_run_shows_its_advice(registry, store):
 
 
 def test_open_in_playground_loads_the_setup_and_the_run(registry, store):
-    store.save(stored_run(CLI_RUN).view(), source="cli")
+    store.save(make_run(CLI_RUN).view(), source="cli")
     at = page()
     at.button(key="history_open").click().run()
     # The callback put the run's setup into the sidebar's widgets and the run on screen...
@@ -130,21 +88,17 @@ def test_open_in_playground_loads_the_setup_and_the_run(registry, store):
         "the entrypoint file. Only pages previously defined by `st.Page` and passed to `st.navigation` are allowed."]
 
 
+@pytest.mark.subprocess
 @pytest.mark.browser
 @pytest.mark.slow
-def test_open_in_playground_in_the_browser(tmp_path):
+def test_open_in_playground_in_the_browser(tmp_path, require):
     """The real app: a run the CLI stored is listed, and Open in Playground shows it there with its setup."""
-    reason = chromium_missing()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests need Chromium under CI: {reason}")
-        pytest.skip(f"browser test skipped: {reason}")
-    from playwright.sync_api import expect, sync_playwright
+    require(chromium_missing())
+    from playwright.sync_api import expect
 
     home = tmp_path / "home"
-    RunStore(home / "runs.sqlite3").save(stored_run(CLI_RUN).view(), source="cli")
-    with start_server(home) as server, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
+    RunStore(home / "runs.sqlite3").save(make_run(CLI_RUN).view(), source="cli")
+    with start_server(home) as server, chromium() as browser:
         tab = browser.new_page()
         tab.goto(server.url)
         wait_rendered(tab, timeout_ms=120_000)
@@ -157,16 +111,13 @@ def test_open_in_playground_in_the_browser(tmp_path):
         wait_rendered(tab, timeout_ms=120_000)
         assert tab.get_by_text("The sidebar has changed").count() == 0  # the sidebar holds the stored setup
         assert shown_errors(tab) == []
-        browser.close()
     assert "Traceback" not in server.log()
 
 
 def test_store_warnings_are_shown_and_the_page_still_works(tmp_path, monkeypatch):
     bad = tmp_path / "runs.sqlite3"
     bad.write_bytes(b"not a database" * 100)
-    reg = Registry(workers=1, store=RunStore(bad))
-    monkeypatch.setattr(webapp.state, "registry", lambda: reg)
-    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
+    reg = use_registry(monkeypatch, Registry(workers=1, store=RunStore(bad)))
     try:
         at = page()
         assert "Run store: The run store" in at.warning[0].value and "moved to" in at.warning[0].value
@@ -176,7 +127,7 @@ def test_store_warnings_are_shown_and_the_page_still_works(tmp_path, monkeypatch
 
 
 def test_the_page_speaks_chinese(registry, store):
-    store.save(stored_run(CLI_RUN).view(), source="cli")
+    store.save(make_run(CLI_RUN).view(), source="cli")
     at = page(lang="zh")
     assert at.title[0].value == STRINGS["zh"]["nav.history"]
     assert list(at.dataframe[0].value["训练来源"]) == ["命令行"]

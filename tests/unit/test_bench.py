@@ -1,4 +1,5 @@
-"""The benchmark runs end to end on tiny settings; it measures, it asserts no timings."""
+"""The benchmark (tools/bench.py, `python -m regdemo bench` from a checkout) runs end to end on tiny
+settings; it measures, it asserts no timings."""
 
 import json
 import math
@@ -6,9 +7,10 @@ import math
 import pytest
 import torch
 
-from regdemo import bench, cli
-from regdemo.bench import ArticleDigits, _slope, article_model, synthetic_dataset
+from regdemo import cli
 from regdemo.models import CapturingDropout
+from tools import bench
+from tools.bench import ArticleDigits, _slope, article_model, synthetic_dataset
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +22,7 @@ def _last_json(out: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+@pytest.mark.subprocess
 def test_bench_runs_end_to_end_and_ends_with_the_json_summary(capsys, monkeypatch):
     # One thread setting instead of three: each is a fresh process importing torch.
     monkeypatch.setattr(bench, "THREAD_SETTINGS", {"1 thread, passive": (1, {"OMP_WAIT_POLICY": "PASSIVE"})})

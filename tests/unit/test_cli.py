@@ -11,7 +11,7 @@ import torch
 import regdemo
 from regdemo.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--train-size", "200", "--epochs", "1", "--device", "cpu"]
 
 
@@ -84,6 +84,7 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.subprocess
 def test_offline_download_is_one_clear_line_no_traceback(home):
     env = dict(os.environ, REGDEMO_MNIST_URL=f"http://127.0.0.1:{_closed_port()}/",
                REGDEMO_HOME=str(home / "home"), REGDEMO_DATA_DIR=str(home / "data"))

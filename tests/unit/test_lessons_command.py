@@ -197,6 +197,7 @@ def test_proven_follows_the_bars():
     assert not result(l1_lesson, [run(80, near_zero=0.02)] * 3, [run(90, near_zero=0.05)] * 3).proven()
 
 
+@pytest.mark.subprocess
 def test_check_through_the_cli_process(tmp_path, capsys):
     """One real `python -m regdemo train` process, as --check runs them."""
     config = RunConfig(train_size=100, epochs=1, label_noise=0.2, device="cpu", seed=1)

@@ -1,8 +1,8 @@
-"""The load test (regdemo.loadtest): its pass/fail logic, and a small real run.
+"""The load test (tools.loadtest): its pass/fail logic, and a small real run.
 
 The small run is the CI size: 4 browser sessions, 2 distinct configs, one-epoch runs of
 100 digits against a real `streamlit run` server on 127.0.0.1. The class size (30 sessions,
-10 configs) is `python -m regdemo.loadtest`; its numbers are in docs/load.md.
+10 configs) is `python -m tools.loadtest`; its numbers are in docs/load.md.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import os
 
 import pytest
 
-from regdemo import loadtest
 from regdemo.config import from_query_params
-from regdemo.screenshots import chromium_missing
+from tools import loadtest, procmem
+from tools.appserver import chromium_missing
 
 
 def clean_result(**changes) -> loadtest.Result:
@@ -49,18 +49,14 @@ def test_a_clean_run_passes_and_each_fault_fails_it():
 
 
 def test_rss_of_a_live_and_a_gone_process():
-    assert loadtest.rss_mb(os.getpid()) > 10
-    assert loadtest.rss_mb(2**22 + 12345) == 0.0
+    assert procmem.rss_mb(os.getpid()) > 10
+    assert procmem.rss_mb(2**22 + 12345) == 0.0
 
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_small_class_on_a_real_server(tmp_path):
-    reason = chromium_missing()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"the load test needs Chromium under CI: {reason}")
-        pytest.skip(f"load test skipped: {reason}")
+def test_small_class_on_a_real_server(tmp_path, require):
+    require(chromium_missing())
     result = loadtest.run_load(sessions=4, configs=2, epochs=1, train_size=100, workers=1, timeout=600,
                                home=str(tmp_path / "home"))
     assert result.passed, (result.problems, result.markdown())

@@ -101,7 +101,7 @@ def test_mistakes_page_shows_matrix_grid_and_two_run_comparison(tmp_path, monkey
     finally:
         registry.shutdown()
     state.registry.clear()
-    page = str(pathlib.Path(__file__).resolve().parents[1] / "app_pages" / "mistakes.py")
+    page = str(pathlib.Path(__file__).resolve().parents[2] / "app_pages" / "mistakes.py")
     try:
         for lang, summary in (("en", "3 of 1000 test digits wrong"), ("zh", "1000 个测试数字中错了 3 个")):
             at = AppTest.from_file(page, default_timeout=30)

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 REQUIREMENTS = ROOT / "requirements.txt"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 # pip's words when it could not talk to an index at all (then the test cannot
@@ -41,6 +41,7 @@ def test_requirements_pin_torch_and_name_the_cpu_index():
     assert [line for line in lines if line.startswith("torch")] == ["torch==2.13.0"]
 
 
+@pytest.mark.subprocess
 def test_pip_resolves_requirements_to_cpu_torch(tmp_path):
     report = tmp_path / "report.json"
     command = [

@@ -12,10 +12,11 @@ import sqlite3
 import threading
 
 import pytest
+from support import epoch, make_run
 
 from regdemo import cli, store
 from regdemo.config import RunConfig
-from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
+from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, Progress, Started
 from regdemo.records import Run
 from regdemo.store import RunStore
 
@@ -23,30 +24,6 @@ from regdemo.store import RunStore
 @pytest.fixture(autouse=True)
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("REGDEMO_HOME", str(tmp_path / "home"))
-
-
-def epoch(n, test_acc, best_epoch=None, val_loss=None):
-    return EpochEnd(epoch=n, train_loss=1.0 / n, train_acc=0.5 + n / 100, train_loss_eval=0.9 / n,
-                    train_acc_eval=0.6 + n / 100, test_loss=1.2 / n, test_acc=test_acc, val_loss=val_loss,
-                    val_acc=None if val_loss is None else 0.7, l1_norm=100.0 - n, l2_norm=3.0, near_zero=0.02,
-                    weight_hist=tuple(range(61)), best_epoch=best_epoch or n, seconds=0.5, step=4 * n)
-
-
-def make_run(config=None, status=FINISHED, epochs=(0.8, 0.9), best_epoch=None, message=""):
-    """A Run as the registry leaves it: Started, progress, epochs, Done."""
-    config = config or RunConfig(dropout=0.25, train_size=200, epochs=len(epochs) or 1)
-    run = Run(config)
-    run.mark_running()
-    run.apply(Started(device="cpu", train_size=200, test_size=1000, val_size=0, steps_per_epoch=4,
-                      parameters=10790))
-    for i, acc in enumerate(epochs, 1):
-        for step in range(4 * i - 3, 4 * i + 1):
-            run.apply(Progress(step=step, epoch=step / 4, train_loss=2.0 / step, train_acc=step / 10))
-        run.apply(epoch(i, acc, best_epoch=best_epoch))
-    best = best_epoch or len(epochs)
-    run.apply(Done(status, len(epochs), best if epochs else 0, 4 * len(epochs), message,
-                   test_predictions=(3, 1, 4, 1, 5)))
-    return run
 
 
 # ----------------------------------------------------------------------------- round trips

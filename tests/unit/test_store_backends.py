@@ -11,7 +11,7 @@ import os
 import threading
 
 import pytest
-from test_store import make_run
+from support import epoch, make_run
 
 from regdemo import store
 from regdemo.config import RunConfig
@@ -155,8 +155,6 @@ def test_a_database_that_goes_away_later_gives_warnings_not_exceptions(postgres_
 # ----------------------------------------------------------------------- live runs (BOUNDARY.md)
 
 def _events():
-    from test_store import epoch
-
     from regdemo.events import Done, MaskSnapshot, Progress, Started
 
     return [Started(device="cpu", train_size=200, test_size=1000, val_size=0, steps_per_epoch=4, parameters=10),

@@ -3,6 +3,7 @@ import pathlib
 import threading
 
 import pytest
+from support import use_registry
 
 from regdemo import cli, sweep
 from regdemo.config import ConfigError, RunConfig
@@ -10,7 +11,7 @@ from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED, Done, EpochEnd
 from regdemo.jobs import Registry
 from regdemo.sweep import SweepPoint, SweepSpec
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -271,12 +272,8 @@ def test_sweep_page_trains_missing_points_within_the_session_limit(monkeypatch):
         gate.wait(30)
         yield from quick(config, stop)
 
-    import webapp.live
-
     monkeypatch.setenv("REGDEMO_SESSION_RUNS", "4")
-    reg = Registry(train=gated, store=None)  # the in-process pool: the gate lives in this process
-    monkeypatch.setattr(state, "registry", lambda: reg)
-    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
+    reg = use_registry(monkeypatch, Registry(train=gated, store=None))  # in-process pool: the gate lives here
     try:
         at = AppTest.from_file(str(ROOT / "app_pages" / "sweep.py"), default_timeout=30)
         at.run()
