@@ -7,18 +7,7 @@ The registry trains with support.scripted (tests/app/conftest.py), as for the Pl
 from __future__ import annotations
 
 import pytest
-from support import (
-    HOLD_SEED,
-    SMALL,
-    STUCK_SEED,
-    app,
-    chart_specs,
-    rerun,
-    scripted,
-    scripted_test_acc,
-    texts,
-    use_registry,
-)
+from support import HOLD_SEED, SMALL, STUCK_SEED, app, chart_specs, rerun, scripted_test_acc, texts, use_registry
 
 from regdemo.config import ARTICLE_RESULTS, RunConfig, preset
 from regdemo.events import FINISHED, STOPPED, Done
@@ -87,16 +76,16 @@ def test_loss_and_other_splits_can_be_shown(registry):
     assert set(spec["layer"][0]["encoding"]["strokeDash"]["scale"]["domain"]) == {"test", "train (eval mode)"}
 
 
-def test_a_run_trained_elsewhere_is_read_from_the_store(tmp_path, monkeypatch):
+def test_a_run_trained_elsewhere_is_read_from_the_store(tmp_path, monkeypatch, trainer):
     """A run the CLI stored the night before shows in a fresh server's Compare list."""
     store = RunStore(tmp_path / "runs.sqlite3")
-    night = Registry(workers=1, train=scripted, store=store)
+    night = Registry(workers=1, train=trainer, store=store)
     config = SMALL.replace(seed=8)
     try:
         finished(night, config)
     finally:
         night.shutdown()
-    fresh = use_registry(monkeypatch, Registry(workers=1, train=scripted, store=store))
+    fresh = use_registry(monkeypatch, Registry(workers=1, train=trainer, store=store))
     try:
         at = compare()
         assert at.multiselect(key="cmp_runs").value == [config.key()]
