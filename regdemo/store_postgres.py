@@ -6,7 +6,7 @@ Same methods and the same meaning as the SQLite store (store.RunStore): finished
 table `runs` (the same columns, rows built by the same code in store_rows.py), and the live
 runs of the worker boundary (docs: /work/shared notes BOUNDARY.md) in tables `live` and
 `live_events`. One store interface, two implementations; tests run the same cases
-against both (tests/test_store_backends.py).
+against both (tests/unit/test_store_backends.py).
 
 What differs, and why:
   - Times the database compares (heartbeats, created_at ordering) come from the database

@@ -1,10 +1,19 @@
-"""Real Redis and PostgreSQL for the tests that need them (regdemo.services).
+"""Fixtures every test folder may use: the CI rule for missing programs, and real Redis and
+PostgreSQL (regdemo.services).
 
-One redis-server and one PostgreSQL cluster per test session, on free ports on
-127.0.0.1 in temp folders, stopped at the end; each test gets an empty database
-(postgres_url) and an empty Redis database (redis_url: FLUSHDB before it).
-Without the Debian packages these tests skip with the reason; under CI (CI=true),
-whose .ci/run installs them, they fail instead: a skipped check there hides a gap.
+Layout: tests/unit (the library, the CLI and the tools, no page), tests/app (every page through
+Streamlit's AppTest; tests/app/conftest.py), tests/browser (the real app in headless Chromium;
+tests/browser/conftest.py). What several test modules share that is not a fixture is
+tests/support.py; no test module imports another.
+
+Markers (pyproject.toml): `browser`, `slow`, `subprocess` (starts child processes: a
+`python -m regdemo` command, worker processes), `services` (starts redis-server or
+PostgreSQL; set here on every test that uses those fixtures). `-m "not browser and not services"`
+is the quick run.
+
+One redis-server and one PostgreSQL cluster per test session, on free ports on 127.0.0.1 in
+temp folders, stopped at the end; each test gets an empty database (postgres_url) and an empty
+Redis database (redis_url: FLUSHDB before it).
 """
 
 from __future__ import annotations
@@ -15,18 +24,53 @@ import pytest
 
 from regdemo import services
 
+SERVICE_FIXTURES = {"redis_server", "postgres_server", "redis_url", "postgres_url"}
 
-def _unavailable(reason: str):
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+
+
+def _require(*reasons: str) -> None:
+    """Skip the test with the reasons a program it needs is missing ("" = present); under CI
+    (CI=true), whose .ci/run installs everything, fail instead: a skipped check there hides a gap."""
+    missing = [reason for reason in reasons if reason]
+    if not missing:
+        return
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"this test needs it under CI: {reason}")
-    pytest.skip(reason)
+        pytest.fail("needed under CI: " + "; ".join(missing))
+    pytest.skip("; ".join(missing))
+
+
+@pytest.fixture(scope="session")
+def require():
+    """require(chromium_missing(), services.redis_missing(), ...): skip, or fail under CI."""
+    return _require
+
+
+@pytest.fixture
+def make_registry():
+    """make(**kwargs) -> a Registry (one worker unless told otherwise), shut down after the test."""
+    from regdemo.jobs import Registry
+
+    made = []
+
+    def make(**kwargs):
+        kwargs.setdefault("workers", 1)
+        registry = Registry(**kwargs)
+        made.append(registry)
+        return registry
+
+    yield make
+    for registry in made:
+        registry.shutdown()
 
 
 @pytest.fixture(scope="session")
 def redis_server():
-    reason = services.redis_missing()
-    if reason:
-        _unavailable(reason)
+    _require(services.redis_missing())
     server = services.RedisServer()
     yield server
     server.stop()
@@ -34,13 +78,11 @@ def redis_server():
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    reason = services.postgres_missing()
-    if reason:
-        _unavailable(reason)
+    _require(services.postgres_missing())
     try:
         import psycopg  # noqa: F401
     except ImportError as err:
-        _unavailable(f"psycopg is not installed ({err})")
+        _require(f"psycopg is not installed ({err})")
     server = services.PostgresServer()
     yield server
     server.stop()

@@ -3,7 +3,7 @@
 Every string a page shows goes through translate(key, lang). The catalogs are
 data, not code: en.json is the reference set of keys, zh.json has the same keys
 and the same {placeholders}. A key missing from zh falls back to English at run
-time, and tests/test_i18n.py lists every such problem in one failure.
+time, and tests/unit/test_i18n.py lists every such problem in one failure.
 
 A value is either a string or a plural table {"one": ..., "other": ...}; the
 form is picked by the `count` value passed to translate(). Chinese has one

@@ -1,9 +1,9 @@
 """Fixtures for the browser tests: the real app server and headless Chromium.
 
-The server is started by regdemo.screenshots.start_server (the same code the
-screenshot script uses), once per test module, with REGDEMO_HOME in a temp
-folder and one worker process. Without Chromium or Playwright these tests
-skip with the reason; under CI (CI=true), which installs Chromium, they fail.
+The server is started by tools.appserver.start_server (the same code the screenshot and
+load-test tools use), once per test module, with REGDEMO_HOME in a temp folder and one
+worker process. Without Chromium or Playwright these tests skip with the reason; under CI
+(CI=true), which installs Chromium, they fail. Every test in this folder is marked `browser`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from regdemo.screenshots import VIEWPORT, chromium_missing, launch_chromium, start_server
+from tools.appserver import VIEWPORT, chromium, chromium_missing, start_server
 
 # Pages render in a second or two; a cold first run imports torch, and the
 # machine is shared: give auto-waiting expectations room.
@@ -29,19 +29,13 @@ def pytest_collection_modifyitems(items):
 # Module scope, not session: Playwright's sync API allows one running instance
 # per thread, and other test files (the load test, History) start their own.
 @pytest.fixture(scope="module")
-def browser():
-    reason = chromium_missing()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests need Chromium under CI: {reason}")
-        pytest.skip(f"browser tests skipped: {reason}")
-    from playwright.sync_api import expect, sync_playwright
+def browser(require):
+    require(chromium_missing())
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")

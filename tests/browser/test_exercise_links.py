@@ -7,7 +7,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 from regdemo.i18n import translate
-from regdemo.screenshots import open_app, shown_errors
+from tools.appserver import open_app, shown_errors
 
 
 def tr(key, **values):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from regdemo.i18n import translate
-from regdemo.screenshots import nav_links, open_app, shown_errors
+from tools.appserver import nav_links, open_app, shown_errors
 
 
 def test_every_page_renders_without_exception(page, app, expect):

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 
 from regdemo.i18n import translate
-from regdemo.screenshots import charts_fingerprint, open_app, shown_errors, wait_charts_change, wait_rendered
+from tools.appserver import charts_fingerprint, open_app, shown_errors, wait_charts_change, wait_rendered
 
 TRAIN_TIMEOUT_MS = 180_000  # a short run on two busy cores, first torch import included
 

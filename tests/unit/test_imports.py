@@ -1,0 +1,153 @@
+"""The import graph of regdemo/, webapp/ and app_pages/: no cycle (imports inside functions
+counted), and the library never imports the app's or the dev tools' packages.
+
+Built from the source with `ast`, not by importing: every `import` and `from ... import` anywhere
+in a file (top level, function, class, try block) is an edge. One test lists every cycle at once.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PACKAGES = ("regdemo", "webapp", "app_pages")  # the pages too: a cycle through them counts
+# Only charts may import these; the rest of the library runs without a browser or a UI toolkit.
+UI_ONLY = ("streamlit", "playwright", "altair")
+UI_HOMES = ("regdemo.viz", "regdemo.charts", "regdemo.visuals")
+
+
+def _module_name(path: pathlib.Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, pathlib.Path]:
+    return {_module_name(p): p for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py"))}
+
+
+def _imported(name: str, path: pathlib.Path, known: set[str]) -> list[tuple[str, int]]:
+    """(module, line) for every import in the file: `from a import b` counts a.b when a.b is a
+    module of ours (a submodule), else a."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from . import x, from ..y import z
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            subs = [f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in known]
+            found += [(m, node.lineno) for m in subs] or [(base, node.lineno)]
+    return found
+
+
+def _graph() -> dict[str, dict[str, int]]:
+    modules = _modules()
+    known = set(modules)
+    graph: dict[str, dict[str, int]] = {}
+    for name, path in modules.items():
+        edges = graph.setdefault(name, {})
+        for target, line in _imported(name, path, known):
+            # `import regdemo.a.b` also runs regdemo/__init__ and regdemo/a/__init__; those are
+            # edges only for a module that is not itself inside them (a package's own parents
+            # are always imported first, and package __init__ files here import nothing of ours).
+            if target in known and target != name:
+                edges.setdefault(target, line)
+    return graph
+
+
+def _components(graph: dict[str, dict[str, int]]) -> list[list[str]]:
+    """Every strongly connected component of more than one module (Tarjan): the modules that
+    import each other, directly or around a loop."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return components
+
+
+def _cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
+    """One cycle through each component, so a failure names the imports to cut."""
+    return [_one_cycle(graph, set(c)) for c in _components(graph)]
+
+
+
+def _one_cycle(graph, component: set[str]) -> list[str]:
+    """A shortest cycle through the component's first module (breadth first, inside it)."""
+    start = min(component)
+    previous = {start: None}
+    queue = [start]
+    while queue:
+        v = queue.pop(0)
+        for w in sorted(graph[v]):
+            if w == start:
+                path = [v]
+                while previous[path[-1]] is not None:
+                    path.append(previous[path[-1]])
+                return path[::-1] + [start]
+            if w in component and w not in previous:
+                previous[w] = v
+                queue.append(w)
+    return sorted(component)
+
+
+def test_the_cycle_finder_finds_cycles():
+    graph = {"a": {"b": 1}, "b": {"c": 1}, "c": {"a": 1}, "d": {"a": 1}, "e": {"f": 1}, "f": {"e": 1}}
+    assert _cycles(graph) == [["a", "b", "c", "a"], ["e", "f", "e"]]
+    assert _cycles({"a": {"b": 1}, "b": {}}) == []
+
+
+def test_no_import_cycle():
+    graph = _graph()
+    assert {"regdemo.jobs", "regdemo.store", "webapp.state"} <= set(graph)  # the graph is the real one
+    problems = []
+    for component in _components(graph):
+        cycle = _one_cycle(graph, set(component))
+        steps = [f"{a} -> {b} (line {graph[a][b]})" for a, b in zip(cycle, cycle[1:], strict=False)]
+        problems.append(f"{', '.join(component)}: e.g. " + " ; ".join(steps))
+    assert not problems, "import cycles (imports inside functions counted):\n" + "\n".join(problems)
+
+
+def test_the_library_imports_no_ui_or_browser_package():
+    modules = _modules()
+    known = set(modules)
+    problems = []
+    for name, path in modules.items():
+        if not name.startswith("regdemo") or name.startswith(UI_HOMES):
+            continue
+        for target, line in _imported(name, path, known):
+            if target.split(".")[0] in UI_ONLY:
+                problems.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,81 @@
+"""Memory of a process and its descendants, read from /proc (Linux only).
+
+RSS counts a shared library's pages once in every process that maps it: summed over a server
+and its worker processes it is an upper bound. PSS splits shared pages between the processes
+sharing them (a forked child shares most of its parent's), so a PSS sum is what the tree costs.
+A process that is gone, or a field the kernel does not have, reads as 0.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+
+def _kb(pid: int, path: str, name: str) -> int:
+    try:
+        with open(f"/proc/{pid}/{path}") as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of one process, MB."""
+    return _kb(pid, "status", "VmRSS") / 1024
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size of one process, MB."""
+    return _kb(pid, "smaps_rollup", "Pss") / 1024
+
+
+def tree(pid: int) -> list[int]:
+    """pid and all its descendants (a server and its workers; a worker and its forked horse)."""
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            kids.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(kids.get(current, []))
+    return out
+
+
+def tree_memory(pid: int) -> tuple[float, float]:
+    """(RSS sum, PSS sum) in MB of a process and its descendants."""
+    pids = tree(pid)
+    return sum(rss_mb(p) for p in pids), sum(pss_mb(p) for p in pids)
+
+
+class Sampler(threading.Thread):
+    """Peak RSS and PSS sums of named process trees, sampled every `every` seconds until stop()."""
+
+    def __init__(self, pids: dict[str, int], every: float = 0.5):
+        super().__init__(name="memory-sampler", daemon=True)
+        self.pids, self.every = pids, every
+        self.peak = {name: (0.0, 0.0) for name in pids}  # name -> (RSS, PSS) MB
+        self.samples = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(self.every):
+            for name, pid in self.pids.items():
+                rss, pss = tree_memory(pid)
+                self.peak[name] = (max(self.peak[name][0], rss), max(self.peak[name][1], pss))
+            self.samples += 1
+
+    def stop(self) -> dict[str, tuple[float, float]]:
+        self._halt.set()
+        self.join(5)
+        return self.peak
