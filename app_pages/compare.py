@@ -8,11 +8,12 @@ keeps its colour while it stays on screen.
 import pandas as pd
 import streamlit as st
 
-from regdemo import charts
 from regdemo.config import ARTICLE_RESULTS, DATASET_TRAIN_SIZES, DATASETS, ConfigError, RunConfig, preset
 from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch, summary_frame
 from regdemo.lessons import lesson
 from regdemo.records import RunLimitError
+from regdemo.viz.overlay import assign_colors, overlay_chart, overlay_spec
+from regdemo.viz.theme import RUN_COLORS, split_names
 from webapp import export
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
@@ -20,10 +21,9 @@ from webapp.live import live_runs, status_text
 from webapp.state import lang, presentation, registry, session_id, t
 
 SCALE = chart_scale()
-NAMES = {TRAIN: t("split.train"), TRAIN_EVAL: t("split.train_eval"), TEST: t("split.test"), VAL: t("split.val")}
-TEXT = {key: t(f"chart.{key}") for key in charts.TEXT}
+NAMES = split_names(t)
 ARTICLE = list(ARTICLE_RESULTS)  # article-baseline, -dropout, -l1, -l2
-ARTICLE_COLORS = dict(zip(ARTICLE, charts.RUN_COLORS, strict=False))
+ARTICLE_COLORS = dict(zip(ARTICLE, RUN_COLORS, strict=False))
 ARTICLE_EPOCHS = 20
 # On the 4,000-digit sample an epoch is 32 steps of the article's batch of 128
 # (the article: 469 on 60,000 digits), and its net, with no biases and no batch
@@ -64,7 +64,7 @@ def run_labels(configs: dict[str, RunConfig]) -> dict[str, str]:
 
 def colors_for(keys: list[str]) -> dict[str, str]:
     """Each run's colour, kept for the session so it never changes while on screen."""
-    ss.cmp_colors = charts.assign_colors(keys, ss.get("cmp_colors"))
+    ss.cmp_colors = assign_colors(keys, ss.get("cmp_colors"))
     return ss.cmp_colors
 
 
@@ -119,9 +119,9 @@ def draw_overlay(views) -> None:
         return
     colors = colors_for([v.key for v in views])
     curves = pd.concat([curves_frame(v, label=labels[v.key], eval_train=True) for v in views], ignore_index=True)
-    options = dict(colors={labels[v.key]: colors[v.key] for v in views}, splits=splits, names=NAMES, text=TEXT,
+    options = dict(colors={labels[v.key]: colors[v.key] for v in views}, t=t, splits=splits,
                    epochs=max(v.config.epochs for v in views), title=t(f"compare.chart.{metric}"), **AXES)
-    st.vega_lite_chart(charts.overlay_spec(curves, metric, **options, scale=SCALE), width="stretch",
+    st.vega_lite_chart(overlay_spec(curves, metric, **options, scale=SCALE), width="stretch",
                        alt=t(f"compare.chart.{metric}"))
     show_table(summary_table(views, labels))
     if all(v.finished for v in views) and not presentation():
@@ -131,7 +131,7 @@ def draw_overlay(views) -> None:
             with a:
                 export.csv_button(wide, "regdemo-compare", key="cmp_csv", label=t("export.csv.epochs"))
             with b:
-                export.chart_buttons(lambda: charts.overlay_chart(curves, metric, **options),
+                export.chart_buttons(lambda: overlay_chart(curves, metric, **options),
                                      f"regdemo-compare-{metric}", key="cmp_chart", label=t(f"chart.{metric}"))
             c.caption(t("export.help"))
 
@@ -224,8 +224,8 @@ def draw_article(views) -> None:
         names = {v.key: t(f"compare.article.{name}") for name, v in by_name.items() if v is not None}
         curves = pd.concat([curves_frame(v, label=names[v.key]) for v in shown], ignore_index=True)
         colors = {t(f"compare.article.{name}"): ARTICLE_COLORS[name] for name in ARTICLE}
-        spec = charts.overlay_spec(curves, "acc", colors=colors, splits=[TRAIN, TEST], names=NAMES, text=TEXT,
-                                   epochs=epochs, title=t("compare.article.chart"), scale=SCALE)
+        spec = overlay_spec(curves, "acc", colors=colors, t=t, splits=[TRAIN, TEST], epochs=epochs,
+                            title=t("compare.article.chart"), scale=SCALE)
         st.vega_lite_chart(spec, width="stretch", alt=t("compare.article.chart"))
     at_chance = [t(f"compare.article.{name}") for name, v in by_name.items() if v is not None and stuck(v)]
     if at_chance:

@@ -16,11 +16,11 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import webapp.live
 import webapp.state
-from regdemo import engine, visuals
+from regdemo import engine, runsets
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, FINISHED, STOPPED, Done, EpochEnd, MaskSnapshot
+from regdemo.i18n import translate
 from regdemo.jobs import Registry
 from regdemo.lessons import LESSON_PRESETS
 from regdemo.store import RunStore
@@ -85,8 +85,7 @@ def registry(recorded, tmp_path, monkeypatch):
             yield Done(FINISHED, last.epoch, last.epoch, last.step)
 
     reg = Registry(workers=2, train=replay, store=RunStore(tmp_path / "runs.sqlite3"))
-    monkeypatch.setattr(webapp.state, "registry", lambda: reg)
-    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
+    monkeypatch.setattr(webapp.state, "override", reg)
     yield reg
     reg.shutdown()
 
@@ -182,8 +181,7 @@ def test_a_stored_run_without_masks_says_why(registry, tmp_path, monkeypatch):
     assert store.save(view, source="cli")
     fresh = Registry(workers=1, train=lambda config, stop: iter(()), store=store)
     try:
-        monkeypatch.setattr(webapp.state, "registry", lambda: fresh)
-        monkeypatch.setattr(webapp.live, "registry", lambda: fresh)
+        monkeypatch.setattr(webapp.state, "override", fresh)
         at = app("app_pages/dropout.py", WIDE)
         assert any("run store" in info.value for info in at.info)
         assert len(charts(at)) == 1  # the curves survive, the masks do not
@@ -198,7 +196,7 @@ def test_l1_l2_button_trains_three_runs_and_draws_them(registry):
     assert any("Not trained yet" in info.value for info in at.info)
     at.button(key="l1l2_train").click().run()
     assert not at.exception
-    configs = visuals.penalty_configs(WIDE)
+    configs = runsets.penalty_configs(WIDE)
     runs = [registry.get(c.key()) for c in configs.values()]
     assert all(run is not None for run in runs)
     assert all(run.wait(60) for run in runs)
@@ -206,7 +204,7 @@ def test_l1_l2_button_trains_three_runs_and_draws_them(registry):
     assert not at.exception
     assert len(charts(at)) == 2  # histograms and near-zero curves
     table = at.dataframe[0].value
-    assert list(table[visuals.LABELS["run"]]) == ["none", "L1", "L2"]
+    assert list(table[translate("chart.run")]) == ["none", "L1", "L2"]
 
 
 # --- early stopping ------------------------------------------------------------------------
@@ -250,7 +248,7 @@ def test_augmentation_grid_and_new_draw(registry):
 
 def test_train_size_button_runs_every_size_within_the_session_limit(registry):
     base = WIDE.replace(train_size=0, patience=0)
-    configs = visuals.size_configs(base)
+    configs = runsets.size_configs(base)
     assert len(configs) > registry.session_limit  # the last size waits for a free slot
     at = app("app_pages/augmentation.py", base)
     at.button(key="augment_sizes_train").click().run()
@@ -283,9 +281,9 @@ def test_about_credits_the_data():
 def shown_runs(page: str, config: RunConfig) -> list[RunConfig]:
     """The configs whose runs `page` draws when the sidebar holds `config`."""
     if page == "app_pages/l1_l2.py":
-        return list(visuals.penalty_configs(config).values())
+        return list(runsets.penalty_configs(config).values())
     if page == "app_pages/augmentation.py":
-        return visuals.size_configs(config)
+        return runsets.size_configs(config)
     return [config]
 
 

@@ -17,7 +17,6 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import webapp.live
 import webapp.state
 from regdemo.config import RunConfig, to_query_params
 from regdemo.events import DIVERGED, FINISHED, STOPPED, Done, EpochEnd, MaskSnapshot, Progress, Started
@@ -91,8 +90,7 @@ def navigation_only(monkeypatch) -> None:
 
 def use_registry(monkeypatch, reg: Registry) -> Registry:
     """The app's pages talk to `reg` instead of the server's registry."""
-    monkeypatch.setattr(webapp.state, "registry", lambda: reg)
-    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
+    monkeypatch.setattr(webapp.state, "override", reg)
     return reg
 
 

@@ -13,7 +13,6 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import webapp.live
 import webapp.state
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, FINISHED, Done, EpochEnd, Progress, Started
@@ -55,8 +54,7 @@ def registry(store, monkeypatch):
         yield
 
     reg = Registry(workers=1, train=never, store=store)
-    monkeypatch.setattr(webapp.state, "registry", lambda: reg)
-    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
+    monkeypatch.setattr(webapp.state, "override", reg)
     yield reg
     reg.shutdown()
 
@@ -165,8 +163,7 @@ def test_store_warnings_are_shown_and_the_page_still_works(tmp_path, monkeypatch
     bad = tmp_path / "runs.sqlite3"
     bad.write_bytes(b"not a database" * 100)
     reg = Registry(workers=1, store=RunStore(bad))
-    monkeypatch.setattr(webapp.state, "registry", lambda: reg)
-    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
+    monkeypatch.setattr(webapp.state, "override", reg)
     try:
         at = page()
         assert "Run store: The run store" in at.warning[0].value and "moved to" in at.warning[0].value

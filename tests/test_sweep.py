@@ -236,23 +236,25 @@ def test_sweep_page_draws_stored_points_in_both_languages(monkeypatch):
     finally:
         registry.shutdown()
     assert len(calls) == 4
-    state.registry.clear()  # the page's registry must open this test's store
-    monkeypatch.setattr("regdemo.engine.fit", fake_train(calls))
-    for lang, start, done in (("en", "Run sweep", "All 4 points done."), ("zh", "开始扫描", "全部 4 个点已完成。")):
-        at = AppTest.from_file(str(ROOT / "app_pages" / "sweep.py"), default_timeout=30)
-        at.session_state["lang"] = lang
-        at.run()
-        assert not at.exception
-        at.text_input(key="sweep_values").set_value("0,1e-3")
-        at.number_input(key="sweep_seeds").set_value(2)
-        next(b for b in at.button if b.label == start).click()
-        at.run()
-        assert not at.exception, at.exception
-        assert any(done in s.value for s in at.success), [s.value for s in at.success]
-        assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 2
-        assert len(calls) == 4  # every point came from the store
-    state.registry().shutdown()
-    state.registry.clear()
+    # A fresh server's registry on the same store (REGDEMO_HOME): every point is read back.
+    page_registry = Registry(workers=1, train=fake_train(calls))
+    monkeypatch.setattr(state, "override", page_registry)
+    try:
+        for lang, start, done in (("en", "Run sweep", "All 4 points done."), ("zh", "开始扫描", "全部 4 个点已完成。")):
+            at = AppTest.from_file(str(ROOT / "app_pages" / "sweep.py"), default_timeout=30)
+            at.session_state["lang"] = lang
+            at.run()
+            assert not at.exception
+            at.text_input(key="sweep_values").set_value("0,1e-3")
+            at.number_input(key="sweep_seeds").set_value(2)
+            next(b for b in at.button if b.label == start).click()
+            at.run()
+            assert not at.exception, at.exception
+            assert any(done in s.value for s in at.success), [s.value for s in at.success]
+            assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 2
+            assert len(calls) == 4  # every point came from the store
+    finally:
+        page_registry.shutdown()
 
 
 def test_sweep_page_trains_missing_points_within_the_session_limit(monkeypatch):
@@ -271,12 +273,9 @@ def test_sweep_page_trains_missing_points_within_the_session_limit(monkeypatch):
         gate.wait(30)
         yield from quick(config, stop)
 
-    import webapp.live
-
     monkeypatch.setenv("REGDEMO_SESSION_RUNS", "4")
     reg = Registry(train=gated, store=None)  # the in-process pool: the gate lives in this process
-    monkeypatch.setattr(state, "registry", lambda: reg)
-    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
+    monkeypatch.setattr(state, "override", reg)
     try:
         at = AppTest.from_file(str(ROOT / "app_pages" / "sweep.py"), default_timeout=30)
         at.run()
