@@ -8,8 +8,9 @@ keeps its colour while it stays on screen.
 import pandas as pd
 import streamlit as st
 
-from regdemo.config import ARTICLE_RESULTS, DATASET_TRAIN_SIZES, DATASETS, ConfigError, RunConfig, preset
-from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch, summary_frame
+from regdemo.article import ARTICLE, DEFAULT_EPOCHS, MAX_EPOCHS, RECIPES, article_configs, stuck, train_command
+from regdemo.config import ARTICLE_RESULTS, DATASET_TRAIN_SIZES, DATASETS, ConfigError, RunConfig
+from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, summary_frame
 from regdemo.lessons import lesson
 from regdemo.records import RunLimitError
 from regdemo.viz.overlay import assign_colors, overlay_chart, overlay_spec
@@ -22,21 +23,7 @@ from webapp.state import lang, presentation, registry, session_id, t
 
 SCALE = chart_scale()
 NAMES = split_names(t)
-ARTICLE = list(ARTICLE_RESULTS)  # article-baseline, -dropout, -l1, -l2
 ARTICLE_COLORS = dict(zip(ARTICLE, RUN_COLORS, strict=False))
-ARTICLE_EPOCHS = 20
-# On the 4,000-digit sample an epoch is 32 steps of the article's batch of 128
-# (the article: 469 on 60,000 digits), and its net, with no biases and no batch
-# norm, sits on its starting plateau for 10-20 epochs (measured: 19-35% test
-# accuracy after 6-10 epochs, seeds 0 and 1). With batch 32 -- every other
-# choice the article's -- it reaches 95-97% in 10 epochs: that is the default.
-# Some seeds wait longer on the plateau, and now and then every ReLU goes
-# silent for good (no biases to revive them): measured with batch 32, seed 0
-# L2 died in epoch 3, seed 1 was still at 20% after 4 epochs, seed 2 at 83%.
-# The page says so when a run ends at chance, and offers another seed.
-RECIPES = {"class": {"batch_size": 32}, "article": {}}
-DEFAULT_ARTICLE_EPOCHS = 10
-STUCK_LOSS, STUCK_ACC = 2.2, 0.25  # ln 10 = 2.303: the loss of answering every class equally
 MAX_LISTED = 200  # stored runs offered in the list
 ss = st.session_state
 
@@ -141,16 +128,6 @@ live_runs(selected, draw_overlay, name="overlay")
 
 # --- the article's experiment -------------------------------------------------------------
 
-def article_configs(dataset: str, epochs: int, recipe: str, seed: int) -> dict[str, RunConfig]:
-    return {name: preset(name, dataset=dataset, epochs=epochs, seed=seed, **RECIPES[recipe]) for name in ARTICLE}
-
-
-def stuck(view) -> bool:
-    """Still at chance when it ended: loss near ln 10 (uniform answers), accuracy near 10%."""
-    e = kept_epoch(view)
-    return view.finished and e is not None and e.test_loss > STUCK_LOSS and e.test_acc < STUCK_ACC
-
-
 def start_article() -> None:
     """Button callback: start (or join) the four runs, as many as this session may.
 
@@ -198,7 +175,7 @@ recipe = recipe_col.radio(t("compare.article.recipe"), list(RECIPES), key="cmp_a
                           format_func=lambda r: t(f"compare.article.recipe.{r}"), help=t("compare.article.recipe.help"))
 dataset = data_col.selectbox(t("sidebar.dataset"), DATASETS, key="cmp_article_dataset",
                              format_func=lambda d: t(f"sidebar.dataset.{d}"))
-epochs = epochs_col.slider(t("compare.article.epochs"), 1, ARTICLE_EPOCHS, DEFAULT_ARTICLE_EPOCHS,
+epochs = epochs_col.slider(t("compare.article.epochs"), 1, MAX_EPOCHS, DEFAULT_EPOCHS,
                            key="cmp_article_epochs")
 seed = seed_col.number_input(t("sidebar.seed"), 0, 9999, 0, step=1, key="cmp_article_seed")
 st.button(t("compare.article.run"), type="primary", key="cmp_article_run", on_click=start_article,
@@ -237,10 +214,4 @@ def draw_article(views) -> None:
 if present:
     live_runs(list(present.values()), draw_article, name="article")
 else:
-    base = article[ARTICLE[0]]
-    command = f"python -m regdemo train --preset {ARTICLE[0]} --epochs {epochs} --batch-size {base.batch_size}"
-    if dataset != "mnist-sample":
-        command += f" --dataset {dataset}"
-    if seed:
-        command += f" --seed {int(seed)}"
-    st.info(t("compare.article.none", command=command))
+    st.info(t("compare.article.none", command=train_command(article[ARTICLE[0]])))
