@@ -6,8 +6,9 @@ Every (value, seed) point is an ordinary RunConfig trained through jobs.Registry
 its run store, so points are single-flight like any run, a point trained before (by
 the app, the CLI or an earlier sweep) is read back instead of trained again, and
 the points trained here show up in the app.
-The Sweep page uses the same pieces: sweep_configs() to make the points,
-point_from_view() to read a finished run, summarize() to draw mean and spread.
+The Sweep page uses the same pieces: sweep_configs() to make the points, advance()
+on each redraw to start what the session's limit allows (regdemo.runsets) and read the
+finished ones, summarize() for mean and spread (regdemo.viz.sweep draws them).
 """
 
 from __future__ import annotations

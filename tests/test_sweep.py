@@ -184,6 +184,34 @@ def test_run_points_keeps_at_most_window_points_queued():
         registry.shutdown()
 
 
+def test_advance_starts_what_the_session_limit_allows_and_a_stopped_sweep_only_looks():
+    gate = threading.Event()
+    quick = fake_train([])
+
+    def gated(config, stop=None):
+        gate.wait(30)
+        yield from quick(config, stop)
+
+    registry = Registry(workers=1, train=gated, store=None, session_limit=2)
+    try:
+        specs = sweep.sweep_configs(RunConfig(), "l2", (0.0, 1e-3, 1e-2), 1)
+        points = {}
+        step = sweep.advance(registry, specs, points, "me")
+        assert (step.waiting, step.going, points) == (1, 2, {}) and "limit is 2" in str(step.refused)
+        gate.set()
+        assert all(registry.get(s.config.key()).wait(30) for s in specs[:2])
+        step = sweep.advance(registry, specs, points, "me")  # two done, the third starts
+        assert len(points) == 2 and (step.waiting, step.going, step.refused) == (0, 1, None)
+        assert registry.get(specs[2].config.key()).wait(30)
+        assert sweep.advance(registry, specs, points, "me") == sweep.Advance(0, 0, None) and len(points) == 3
+        # Stopped: the points never started are not started now.
+        others = sweep.sweep_configs(RunConfig(), "l2", (0.1,), 1)
+        assert sweep.advance(registry, others, {}, "me", stopped=True) == sweep.Advance(1, 0, None)
+        assert registry.get(others[0].config.key()) is None
+    finally:
+        registry.shutdown()
+
+
 def test_cli_second_sweep_reads_every_point_from_the_store(monkeypatch, capsys):
     from regdemo.store import RunStore
 
