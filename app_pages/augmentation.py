@@ -3,15 +3,17 @@ number of training digits changes the gap."""
 
 import streamlit as st
 
-from regdemo import visuals
 from regdemo.data import load_dataset
 from regdemo.lessons import lesson
+from regdemo.runsets import size_configs
+from regdemo.viz.digits import augmented_rows, digit_strip, one_per_class
+from regdemo.viz.lessons import size_chart, size_frame
+from regdemo.viz.theme import style
 from webapp.layout import chart_scale
-from webapp.lesson_page import RunSet, header, lesson_pair, visual_labels
+from webapp.lesson_page import RunSet, header, lesson_pair
 from webapp.live import live_runs, status_text
 from webapp.state import current_config, lang, presentation, t
 
-LABELS = visual_labels()
 ss = st.session_state
 
 
@@ -26,16 +28,16 @@ lesson_pair("augmentation")
 st.header(t("augment.grid.title"))
 st.button(t("augment.new_draw"), key="augment_new_draw", on_click=new_draw)
 data = load_dataset("mnist-sample")  # the embedded digits: always there, offline
-digits = data.train_images[visuals.one_per_class(data.train_labels)]
-for level, draw_no, images in visuals.augmented_rows(digits, seed=ss.get("augment_seed", 0)):
+digits = data.train_images[one_per_class(data.train_labels)]
+for level, draw_no, images in augmented_rows(digits, seed=ss.get("augment_seed", 0)):
     name, picture = st.columns([1, 6], vertical_alignment="center")
     name.markdown(t("augment.row.original") if level == "off" else t("augment.row", level=t(f"sidebar.augment.{level}"),
                                                                        draw=draw_no))
-    picture.image(visuals.digit_strip(images, scale=3 if not presentation() else 4))
+    picture.image(digit_strip(images, scale=3 if not presentation() else 4))
 st.caption(t("augment.grid.why"))
 
 # --- train size vs gap ----------------------------------------------------------
-size_runs = RunSet("sizes", visuals.size_configs(current_config()))
+size_runs = RunSet("sizes", size_configs(current_config()))
 configs = size_runs.configs
 
 st.header(t("augment.size.title"))
@@ -57,11 +59,11 @@ def draw(views) -> None:
     for config in configs if views else ():  # one line each, once something started
         st.caption(t("augment.size.line", size=f"{config.effective_train_size:,}", epochs=config.epochs,
                      status=status_text(by_key.get(config.key()))))
-    frame = visuals.size_frame(views)
+    frame = size_frame(views)
     if frame.empty:
         st.info(t("augment.size.waiting") if views else t("augment.size.empty"))
         return
-    st.altair_chart(visuals.style(visuals.size_chart(frame, labels=LABELS), chart_scale()), width="content")
+    st.altair_chart(style(size_chart(frame, t=t), chart_scale()), width="content")
     st.caption(t("augment.size.why"))
 
 

@@ -8,11 +8,13 @@ keeps its colour while it stays on screen.
 import pandas as pd
 import streamlit as st
 
-from regdemo import charts
-from regdemo.config import ARTICLE_RESULTS, DATASET_TRAIN_SIZES, DATASETS, ConfigError, RunConfig, preset
-from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch, summary_frame
+from regdemo.article import ARTICLE, DEFAULT_EPOCHS, MAX_EPOCHS, RECIPES, article_configs, stuck, train_command
+from regdemo.config import ARTICLE_RESULTS, DATASET_TRAIN_SIZES, DATASETS, ConfigError, RunConfig
+from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, summary_frame
 from regdemo.lessons import lesson
 from regdemo.records import RunLimitError
+from regdemo.viz.overlay import assign_colors, overlay_chart, overlay_spec
+from regdemo.viz.theme import RUN_COLORS, split_names
 from webapp import export
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
@@ -20,23 +22,8 @@ from webapp.live import live_runs, status_text
 from webapp.state import lang, presentation, registry, session_id, t
 
 SCALE = chart_scale()
-NAMES = {TRAIN: t("split.train"), TRAIN_EVAL: t("split.train_eval"), TEST: t("split.test"), VAL: t("split.val")}
-TEXT = {key: t(f"chart.{key}") for key in charts.TEXT}
-ARTICLE = list(ARTICLE_RESULTS)  # article-baseline, -dropout, -l1, -l2
-ARTICLE_COLORS = dict(zip(ARTICLE, charts.RUN_COLORS, strict=False))
-ARTICLE_EPOCHS = 20
-# On the 4,000-digit sample an epoch is 32 steps of the article's batch of 128
-# (the article: 469 on 60,000 digits), and its net, with no biases and no batch
-# norm, sits on its starting plateau for 10-20 epochs (measured: 19-35% test
-# accuracy after 6-10 epochs, seeds 0 and 1). With batch 32 -- every other
-# choice the article's -- it reaches 95-97% in 10 epochs: that is the default.
-# Some seeds wait longer on the plateau, and now and then every ReLU goes
-# silent for good (no biases to revive them): measured with batch 32, seed 0
-# L2 died in epoch 3, seed 1 was still at 20% after 4 epochs, seed 2 at 83%.
-# The page says so when a run ends at chance, and offers another seed.
-RECIPES = {"class": {"batch_size": 32}, "article": {}}
-DEFAULT_ARTICLE_EPOCHS = 10
-STUCK_LOSS, STUCK_ACC = 2.2, 0.25  # ln 10 = 2.303: the loss of answering every class equally
+NAMES = split_names(t)
+ARTICLE_COLORS = dict(zip(ARTICLE, RUN_COLORS, strict=False))
 MAX_LISTED = 200  # stored runs offered in the list
 ss = st.session_state
 
@@ -64,7 +51,7 @@ def run_labels(configs: dict[str, RunConfig]) -> dict[str, str]:
 
 def colors_for(keys: list[str]) -> dict[str, str]:
     """Each run's colour, kept for the session so it never changes while on screen."""
-    ss.cmp_colors = charts.assign_colors(keys, ss.get("cmp_colors"))
+    ss.cmp_colors = assign_colors(keys, ss.get("cmp_colors"))
     return ss.cmp_colors
 
 
@@ -119,9 +106,9 @@ def draw_overlay(views) -> None:
         return
     colors = colors_for([v.key for v in views])
     curves = pd.concat([curves_frame(v, label=labels[v.key], eval_train=True) for v in views], ignore_index=True)
-    options = dict(colors={labels[v.key]: colors[v.key] for v in views}, splits=splits, names=NAMES, text=TEXT,
+    options = dict(colors={labels[v.key]: colors[v.key] for v in views}, t=t, splits=splits,
                    epochs=max(v.config.epochs for v in views), title=t(f"compare.chart.{metric}"), **AXES)
-    st.vega_lite_chart(charts.overlay_spec(curves, metric, **options, scale=SCALE), width="stretch",
+    st.vega_lite_chart(overlay_spec(curves, metric, **options, scale=SCALE), width="stretch",
                        alt=t(f"compare.chart.{metric}"))
     show_table(summary_table(views, labels))
     if all(v.finished for v in views) and not presentation():
@@ -131,7 +118,7 @@ def draw_overlay(views) -> None:
             with a:
                 export.csv_button(wide, "regdemo-compare", key="cmp_csv", label=t("export.csv.epochs"))
             with b:
-                export.chart_buttons(lambda: charts.overlay_chart(curves, metric, **options),
+                export.chart_buttons(lambda: overlay_chart(curves, metric, **options),
                                      f"regdemo-compare-{metric}", key="cmp_chart", label=t(f"chart.{metric}"))
             c.caption(t("export.help"))
 
@@ -140,16 +127,6 @@ live_runs(selected, draw_overlay, name="overlay")
 
 
 # --- the article's experiment -------------------------------------------------------------
-
-def article_configs(dataset: str, epochs: int, recipe: str, seed: int) -> dict[str, RunConfig]:
-    return {name: preset(name, dataset=dataset, epochs=epochs, seed=seed, **RECIPES[recipe]) for name in ARTICLE}
-
-
-def stuck(view) -> bool:
-    """Still at chance when it ended: loss near ln 10 (uniform answers), accuracy near 10%."""
-    e = kept_epoch(view)
-    return view.finished and e is not None and e.test_loss > STUCK_LOSS and e.test_acc < STUCK_ACC
-
 
 def start_article() -> None:
     """Button callback: start (or join) the four runs, as many as this session may.
@@ -198,7 +175,7 @@ recipe = recipe_col.radio(t("compare.article.recipe"), list(RECIPES), key="cmp_a
                           format_func=lambda r: t(f"compare.article.recipe.{r}"), help=t("compare.article.recipe.help"))
 dataset = data_col.selectbox(t("sidebar.dataset"), DATASETS, key="cmp_article_dataset",
                              format_func=lambda d: t(f"sidebar.dataset.{d}"))
-epochs = epochs_col.slider(t("compare.article.epochs"), 1, ARTICLE_EPOCHS, DEFAULT_ARTICLE_EPOCHS,
+epochs = epochs_col.slider(t("compare.article.epochs"), 1, MAX_EPOCHS, DEFAULT_EPOCHS,
                            key="cmp_article_epochs")
 seed = seed_col.number_input(t("sidebar.seed"), 0, 9999, 0, step=1, key="cmp_article_seed")
 st.button(t("compare.article.run"), type="primary", key="cmp_article_run", on_click=start_article,
@@ -224,8 +201,8 @@ def draw_article(views) -> None:
         names = {v.key: t(f"compare.article.{name}") for name, v in by_name.items() if v is not None}
         curves = pd.concat([curves_frame(v, label=names[v.key]) for v in shown], ignore_index=True)
         colors = {t(f"compare.article.{name}"): ARTICLE_COLORS[name] for name in ARTICLE}
-        spec = charts.overlay_spec(curves, "acc", colors=colors, splits=[TRAIN, TEST], names=NAMES, text=TEXT,
-                                   epochs=epochs, title=t("compare.article.chart"), scale=SCALE)
+        spec = overlay_spec(curves, "acc", colors=colors, t=t, splits=[TRAIN, TEST], epochs=epochs,
+                            title=t("compare.article.chart"), scale=SCALE)
         st.vega_lite_chart(spec, width="stretch", alt=t("compare.article.chart"))
     at_chance = [t(f"compare.article.{name}") for name, v in by_name.items() if v is not None and stuck(v)]
     if at_chance:
@@ -237,10 +214,4 @@ def draw_article(views) -> None:
 if present:
     live_runs(list(present.values()), draw_article, name="article")
 else:
-    base = article[ARTICLE[0]]
-    command = f"python -m regdemo train --preset {ARTICLE[0]} --epochs {epochs} --batch-size {base.batch_size}"
-    if dataset != "mnist-sample":
-        command += f" --dataset {dataset}"
-    if seed:
-        command += f" --seed {int(seed)}"
-    st.info(t("compare.article.none", command=command))
+    st.info(t("compare.article.none", command=train_command(article[ARTICLE[0]])))

@@ -3,14 +3,15 @@ sits below its test accuracy."""
 
 import streamlit as st
 
-from regdemo import visuals
 from regdemo.lessons import LESSON_PRESETS
+from regdemo.viz.lessons import accuracy_modes_chart, accuracy_modes_frame
+from regdemo.viz.masks import feature_maps_chart, units_chart
+from regdemo.viz.theme import style
 from webapp.layout import chart_scale
-from webapp.lesson_page import header, lesson_pair, run_buttons, visual_labels
+from webapp.lesson_page import header, lesson_pair, run_buttons
 from webapp.live import live_panel, show_status
 from webapp.state import current_config, t
 
-LABELS = visual_labels()
 TRY = LESSON_PRESETS["dropout"]  # {"dropout": 0.5}
 
 header("nav.dropout", "dropout")
@@ -38,10 +39,10 @@ def draw_masks(view) -> None:
         b.metric(t("dropout.fraction"), f"{0.0 if eval_mode else latest.fraction_dropped:.1%}")
         c.metric(t("dropout.step"), f"{latest.step}", help=t("dropout.step.help", epoch=f"{latest.epoch:.2f}"))
         if len(latest.shape) == 3:
-            chart = visuals.feature_maps_chart(latest, eval_mode, labels=LABELS)
+            chart = feature_maps_chart(latest, eval_mode, t=t)
         else:  # hidden units: the latest steps side by side, a new mask each step
-            chart = visuals.units_chart(snapshots, eval_mode, labels=LABELS)
-        st.altair_chart(visuals.style(chart, chart_scale()), width="content")
+            chart = units_chart(snapshots, eval_mode, t=t)
+        st.altair_chart(style(chart, chart_scale()), width="content")
     if eval_mode:
         st.info(t("dropout.eval.why"))
     else:
@@ -57,12 +58,12 @@ def draw(view) -> None:
     else:
         draw_masks(view)
     st.subheader(t("dropout.modes.title"))
-    frame = visuals.accuracy_modes_frame(view)
+    frame = accuracy_modes_frame(view)
     if frame.empty:
         st.caption(t("dropout.modes.waiting"))
         return
-    chart = visuals.accuracy_modes_chart(frame, labels=LABELS, epochs=view.config.epochs)
-    st.altair_chart(visuals.style(chart, chart_scale()), width="stretch")
+    chart = accuracy_modes_chart(frame, t=t, epochs=view.config.epochs)
+    st.altair_chart(style(chart, chart_scale()), width="stretch")
     st.caption(t("dropout.modes.why"))
 
 

@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from regdemo import visuals
 from regdemo.events import EARLY_STOPPED
 from regdemo.lessons import LESSON_PRESETS
+from regdemo.viz.lessons import early_stopping_chart, early_stopping_frame
+from regdemo.viz.theme import style
 from webapp.layout import chart_scale
-from webapp.lesson_page import header, lesson_pair, run_buttons, visual_labels
+from webapp.lesson_page import header, lesson_pair, run_buttons
 from webapp.live import live_panel, show_status
 from webapp.state import current_config, t
 
-LABELS = visual_labels()
 TRY = LESSON_PRESETS["early_stopping"]  # {"patience": 3, "epochs": 30}
 
 header("nav.early_stopping", "early_stopping")
@@ -56,11 +56,10 @@ def draw(view) -> None:
     if patience:
         draw_outcome(view)
     best = (view.done.best_epoch if view.done else view.epochs[-1].best_epoch) if patience else 0
-    chart = visuals.early_stopping_chart(
-        visuals.early_stopping_frame(view), best_epoch=best, patience=patience,
-        last_epoch=view.epochs[-1].epoch, stopped_early=view.status == EARLY_STOPPED, labels=LABELS,
-        log=LOG)
-    st.altair_chart(visuals.style(chart, chart_scale()), width="stretch")
+    chart = early_stopping_chart(early_stopping_frame(view), best_epoch=best, patience=patience,
+                                 last_epoch=view.epochs[-1].epoch, stopped_early=view.status == EARLY_STOPPED,
+                                 t=t, log=LOG)
+    st.altair_chart(style(chart, chart_scale()), width="stretch")
     st.caption(t("early.chart.why") if patience else t("early.chart.off"))
 
 

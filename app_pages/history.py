@@ -12,8 +12,8 @@ import datetime
 import pandas as pd
 import streamlit as st
 
-from regdemo import charts
-from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch
+from regdemo.frames import curves_frame, epochs_frame, kept_epoch
+from regdemo.viz.curves import curves_spec
 from webapp import sidebar
 from webapp.layout import chart_scale
 from webapp.live import show_status
@@ -21,8 +21,6 @@ from webapp.state import lang, presentation, registry, t
 
 MAX_LISTED = 200  # newest stored runs listed
 SCALE = chart_scale()
-NAMES = {TRAIN: t("split.train"), TRAIN_EVAL: t("split.train_eval"), TEST: t("split.test"), VAL: t("split.val")}
-TEXT = {key: t(f"chart.{key}") for key in charts.TEXT}
 ss = st.session_state
 
 
@@ -65,9 +63,8 @@ def draw_run(view) -> None:
         curves, table = curves_frame(view, eval_train=True), epochs_frame(view)
         best = view.done.best_epoch if view.config.patience and view.done else None
         for col, metric in zip(st.columns(2), ("acc", "loss"), strict=True):
-            spec = charts.curves_spec(curves, metric, epochs_table=table, epochs=view.config.epochs, show_gap=True,
-                                      best_epoch=best, names=NAMES, text=TEXT,
-                                      title=t(f"playground.chart.{metric}"), scale=SCALE)
+            spec = curves_spec(curves, metric, t=t, epochs_table=table, epochs=view.config.epochs, show_gap=True,
+                               best_epoch=best, title=t(f"playground.chart.{metric}"), scale=SCALE)
             col.vega_lite_chart(spec, width="stretch", alt=t(f"playground.chart.{metric}.alt"))
     e = kept_epoch(view)
     if e is not None:
@@ -75,7 +72,7 @@ def draw_run(view) -> None:
         a, b, c, d = st.columns(4)
         a.metric(t("playground.metric.test"), f"{e.test_acc:.2%}")
         b.metric(t("playground.metric.train_eval"), f"{e.train_acc_eval:.2%}")
-        c.metric(t("playground.metric.gap"), f"{(e.train_acc_eval - e.test_acc) * 100:+.1f} pts")
+        c.metric(t("playground.metric.gap"), t("chart.points", value=f"{(e.train_acc_eval - e.test_acc) * 100:+.1f}"))
         d.metric(t("playground.metric.train"), f"{e.train_acc:.2%}")
     if not presentation():
         seconds = (view.finished_at - view.started_at) if view.finished_at and view.started_at else 0.0

@@ -2,16 +2,17 @@
 
 import streamlit as st
 
-from regdemo import visuals
+from regdemo.runsets import penalty_configs
+from regdemo.viz.theme import style
+from regdemo.viz.weights import near_zero_chart, near_zero_frame, penalty_summary, weight_hist_chart, weight_hist_frame
 from webapp.layout import chart_scale
-from webapp.lesson_page import RunSet, header, lesson_pair, visual_labels
+from webapp.lesson_page import RunSet, header, lesson_pair
 from webapp.live import live_runs, status_text
 from webapp.state import current_config, lang, t
 
-LABELS = visual_labels()
 ss = st.session_state
 
-configs = visuals.penalty_configs(current_config())  # none, L1, L2
+configs = penalty_configs(current_config())  # none, L1, L2
 trio = RunSet("l1l2", list(configs.values()))
 
 header("nav.l1_l2", "l1_l2")
@@ -33,19 +34,18 @@ def draw(views) -> None:
     named = {name: by_key.get(config.key()) for name, config in configs.items()}
     for name, config in configs.items() if views else ():  # one line each, once something started
         st.caption(f"**{name}** ({config.label(lang())}): {status_text(named[name])}")
-    hist = visuals.weight_hist_frame(named)
+    hist = weight_hist_frame(named)
     if hist.empty:
         st.info(t("l1l2.waiting") if views else t("l1l2.empty"))
         return
     st.subheader(t("l1l2.hist.title"))
-    chart = visuals.weight_hist_chart(hist, epoch, labels=LABELS)
-    st.altair_chart(visuals.style(chart, chart_scale()), width="content")
+    st.altair_chart(style(weight_hist_chart(hist, epoch, t=t), chart_scale()), width="content")
     st.caption(t("l1l2.hist.why"))
     st.subheader(t("l1l2.near_zero.title"))
-    near = visuals.near_zero_frame(named)
-    chart = visuals.near_zero_chart(near, labels=LABELS, epochs=configs["none"].epochs)
-    st.altair_chart(visuals.style(chart, chart_scale()), width="stretch")
-    st.dataframe(visuals.penalty_summary(near, labels=LABELS), hide_index=True, width="content")
+    near = near_zero_frame(named)
+    chart = near_zero_chart(near, t=t, epochs=configs["none"].epochs)
+    st.altair_chart(style(chart, chart_scale()), width="stretch")
+    st.dataframe(penalty_summary(near, t=t), hide_index=True, width="content")
     st.caption(t("l1l2.near_zero.why"))
 
 

@@ -6,7 +6,6 @@ test digit (Done.test_predictions). regdemo.mistakes turns those and the true
 labels into the confusion matrix and the lists of digits drawn here.
 """
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -16,6 +15,7 @@ from regdemo.data import DataError, load_dataset
 from regdemo.events import EARLY_STOPPED, FINISHED
 from regdemo.lessons import LESSON_PRESETS, lesson
 from regdemo.records import RunLimitError
+from regdemo.viz.mistakes import confusion_chart
 from webapp.live import live_panel, show_status
 from webapp.sidebar import load_config
 from webapp.state import lang, registry, session_id, t
@@ -96,29 +96,6 @@ def digit_grid(items: list[mistakes.Mistake], images, classes, caption_key: str)
         st.caption(t("mistakes.grid_more", shown=len(shown), total=len(items)))
 
 
-def confusion_chart(matrix: list[list[int]], classes) -> alt.LayerChart:
-    names = list(classes)
-    frame = pd.DataFrame([
-        {"true": names[ti], "pred": names[pi], "count": count, "right": ti == pi}
-        for ti, row in enumerate(matrix) for pi, count in enumerate(row)
-    ])
-    base = alt.Chart(frame).encode(
-        x=alt.X("pred:N", sort=names, title=t("mistakes.axis.pred"), axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("true:N", sort=names, title=t("mistakes.axis.true")),
-        tooltip=[alt.Tooltip("true:N", title=t("mistakes.axis.true")),
-                 alt.Tooltip("pred:N", title=t("mistakes.axis.pred")),
-                 alt.Tooltip("count:Q", title=t("mistakes.axis.count"))],
-    )
-    # Mistakes take the colour scale to themselves: on the diagonal ~100 correct
-    # digits per class would wash out the handful of errors that matter here.
-    grid = base.mark_rect(color="#ffffff", stroke="#eeeeee")
-    right = base.transform_filter(alt.datum.right).mark_rect(color="#e3ece3")
-    errors = base.transform_filter("!datum.right && datum.count > 0").mark_rect().encode(
-        color=alt.Color("count:Q", scale=alt.Scale(scheme="orangered", domainMin=0), legend=None))
-    counts = base.transform_filter(alt.datum.count > 0).mark_text(fontSize=12).encode(text="count:Q")
-    return alt.layer(grid, right, errors, counts).properties(height=380)
-
-
 runs = finished_runs()
 if not runs:
     st.info(t("mistakes.none"))
@@ -151,7 +128,7 @@ st.subheader(t("mistakes.summary", wrong=len(wrong), total=len(labels),
 chart_col, side_col = st.columns([3, 2])
 with chart_col:
     st.markdown(f"**{t('mistakes.confusion')}**")
-    st.altair_chart(confusion_chart(matrix, classes), width="stretch")
+    st.altair_chart(confusion_chart(matrix, classes, t=t), width="stretch")
 with side_col:
     st.markdown(f"**{t('mistakes.top_confusions')}**")
     top = mistakes.most_confused(matrix, k=5)

@@ -9,11 +9,12 @@ from dataclasses import fields
 
 import streamlit as st
 
-from regdemo import charts
 from regdemo.config import ConfigError, RunConfig
-from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch
+from regdemo.frames import curves_frame, epochs_frame, kept_epoch
 from regdemo.lessons import lesson
 from regdemo.records import RunLimitError
+from regdemo.viz.curves import curves_chart, curves_spec
+from regdemo.viz.masks import mask_grid_spec
 from webapp import export
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
@@ -23,8 +24,6 @@ from webapp.sidebar import current_exercise
 from webapp.state import current_config, current_run, lang, presentation, registry, start_current, t
 
 SCALE = chart_scale()
-NAMES = {TRAIN: t("split.train"), TRAIN_EVAL: t("split.train_eval"), TEST: t("split.test"), VAL: t("split.val")}
-TEXT = {key: t(f"chart.{key}") for key in charts.TEXT}
 # The sidebar label of each config field, to say what changed since the run started.
 FIELD_LABELS = {
     "dataset": "sidebar.dataset", "model": "sidebar.model", "dropout": "sidebar.dropout", "l1": "sidebar.l1",
@@ -93,8 +92,8 @@ def best_epoch(view) -> int | None:
 
 
 def chart_options(view, metric: str) -> dict:
-    return dict(epochs=view.config.epochs, show_gap=eval_train, best_epoch=best_epoch(view), names=NAMES,
-                text=TEXT, title=t(f"playground.chart.{metric}"), scale=SCALE, **AXES)
+    return dict(t=t, epochs=view.config.epochs, show_gap=eval_train, best_epoch=best_epoch(view),
+                title=t(f"playground.chart.{metric}"), scale=SCALE, **AXES)
 
 
 def draw_curves(view) -> None:
@@ -103,7 +102,7 @@ def draw_curves(view) -> None:
     curves, table = cached_chart(view, "playground-frames",
                                  lambda: (curves_frame(view, eval_train=eval_train), epochs_frame(view)), eval_train)
     for col, metric in zip(st.columns(2), ("acc", "loss"), strict=True):
-        spec = cached_chart(view, f"playground-{metric}", lambda m=metric: charts.curves_spec(
+        spec = cached_chart(view, f"playground-{metric}", lambda m=metric: curves_spec(
             curves, m, epochs_table=table, **chart_options(view, m)),
             eval_train, lang(), presentation(), tuple(sorted(AXES.items())))
         col.vega_lite_chart(spec, width="stretch", alt=t(f"playground.chart.{metric}.alt"))
@@ -111,8 +110,8 @@ def draw_curves(view) -> None:
 
 def build_chart(view, metric: str):
     """The altair chart of `metric` for export (built when a download is clicked)."""
-    return lambda: charts.curves_chart(curves_frame(view, eval_train=eval_train), metric,
-                                       epochs_table=epochs_frame(view), **{**chart_options(view, metric), "scale": 1.0})
+    return lambda: curves_chart(curves_frame(view, eval_train=eval_train), metric, epochs_table=epochs_frame(view),
+                                **{**chart_options(view, metric), "scale": 1.0})
 
 
 def draw_masks(view) -> None:
@@ -126,7 +125,7 @@ def draw_masks(view) -> None:
         return
     layer, snapshots = next(iter(view.masks.items()))
     latest = snapshots[-1]
-    st.vega_lite_chart(charts.mask_grid_spec(latest, text=TEXT, scale=SCALE), width="content",
+    st.vega_lite_chart(mask_grid_spec(latest, t=t, scale=SCALE), width="content",
                        alt=t("playground.masks.title"))
     kind = "units" if len(latest.shape) == 1 else "maps"
     st.caption(t(f"playground.masks.{kind}", dropped=f"{latest.fraction_dropped:.0%}", p=f"{latest.p:g}",

@@ -6,15 +6,13 @@ here or with `python -m regdemo sweep`, comes back at once) and are started a
 few at a time, within the session's run limit; the chart fills in as they end.
 """
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from regdemo import sweep
+from regdemo import runsets, sweep
 from regdemo.config import ConfigError, RunConfig
-from regdemo.events import STOPPED
 from regdemo.lessons import LESSON_PRESETS, lesson
-from regdemo.records import RunLimitError
+from regdemo.viz.sweep import strength_chart, zero_at
 from webapp.sidebar import load_config
 from webapp.state import current_config, lang, presentation, registry, session_id, t
 
@@ -67,55 +65,18 @@ if start_col.button(t("sweep.start"), type="primary"):
 current = ss.get("sweep")
 if stop_col.button(t("sweep.stop"), disabled=current is None or current["stopped"]):
     current["stopped"] = True
-    reg = registry()
-    for spec in current["specs"]:
-        run = reg.get(spec.config.key())
-        # Only this session's own runs: a point a classmate started is theirs to stop.
-        if run is not None and not run.finished and run.owner == session_id():
-            reg.stop(run.key)
+    # Only this session's own runs: a point a classmate started is theirs to stop.
+    runsets.stop_own(registry(), [spec.config.key() for spec in current["specs"]], session_id())
 
 
 def advance(state: dict) -> str:
-    """Collect finished points, start the next ones the run limit allows; return a notice.
-
-    get_or_start joins a run in memory, reads one from the store, or starts
-    one; once the session's limit refuses a start, the remaining points wait
-    for the next redraw without being looked up (no store reads per tick).
-    """
-    reg, me = registry(), session_id()
-    waiting = going = 0
-    blocked = ""
-    for spec in state["specs"]:
-        key = spec.config.key()
-        if key in state["points"]:
-            continue
-        if blocked:
-            waiting += 1
-            continue
-        if state["stopped"]:
-            run = reg.get(key)  # look, never start
-        else:
-            try:
-                # A stopped point is trained afresh; a failed one is a result
-                # (it would fail again) and is shown as missing.
-                run = reg.get_or_start(spec.config, session=me)
-            except RunLimitError as err:
-                blocked = str(err)
-                waiting += 1
-                continue
-        if run is None or run.status == STOPPED:
-            waiting += 1
-            continue
-        reg.touch(key, me)
-        if run.finished:
-            state["points"][key] = sweep.point_from_view(spec, run.view())
-        else:
-            going += 1
+    """Collect finished points, start the next ones the run limit allows; return a notice."""
+    step = sweep.advance(registry(), state["specs"], state["points"], session_id(), state["stopped"])
     if state["stopped"]:
-        return t("sweep.stopped_note", missing=waiting) if waiting else ""
-    if blocked and not going:
-        return blocked  # not this session's own limit: the server's queue is full
-    return t("sweep.waiting", count=waiting) if waiting else ""
+        return t("sweep.stopped_note", missing=step.waiting) if step.waiting else ""
+    if step.refused is not None and not step.going:
+        return str(step.refused)  # not this session's own limit: the server's queue is full
+    return t("sweep.waiting", count=step.waiting) if step.waiting else ""
 
 
 def complete(state: dict) -> bool:
@@ -138,13 +99,10 @@ def draw(state: dict) -> None:
     if summary.empty:
         st.caption(t("sweep.no_points"))
         return
-    seeds = pd.DataFrame(sweep.seed_rows(param, points, values))
-    zero_at = sweep.x_positions(param, values)[0.0] if param in sweep.LOG_PARAMS and 0.0 in values else None
-    test_col, gap_col = st.columns(2)
-    test_col.altair_chart(_chart(param, summary, seeds, "test", t("sweep.axis.test"), zero_at), width="stretch")
-    gap_col.altair_chart(_chart(param, summary, seeds, "gap", t("sweep.axis.gap"), zero_at), width="stretch")
-    if zero_at is not None:
-        st.caption(t("sweep.zero_note", position=f"{zero_at:g}"))
+    for col, which in zip(st.columns(2), ("test", "gap"), strict=True):
+        col.altair_chart(strength_chart(param, rows, points, values, which, t=t), width="stretch")
+    if (zero := zero_at(param, values)) is not None:
+        st.caption(t("sweep.zero_note", position=f"{zero:g}"))
     best = sweep.best_value(rows)
     if best is not None and len(summary) > 1:
         st.markdown(t("sweep.best", param=t(f"sweep.param.{param}"), value=f"{best:g}" if isinstance(best, float)
@@ -157,41 +115,6 @@ def draw(state: dict) -> None:
                          "gap_mean": t("sweep.col.gap_mean"), "train_eval_mean": t("sweep.col.train_eval")})
     st.dataframe(table, hide_index=True, column_config={
         c: st.column_config.NumberColumn(format="%.2f") for c in table.columns[2:]})
-
-
-def _chart(param: str, summary: pd.DataFrame, seeds: pd.DataFrame, which: str, title: str,
-           zero_at: float | None = None):
-    """Mean line over seeds, a min-max band, and one dot per seed."""
-    name = t(f"sweep.param.{param}")
-    if param == "augment":
-        x = alt.X("x:N", title=name, sort=list(sweep.DEFAULT_VALUES["augment"]))
-    else:
-        scale = alt.Scale(type="log") if param in sweep.LOG_PARAMS or param == "train_size" else alt.Scale()
-        axis = alt.Axis(format="~g")
-        if zero_at is not None:
-            # The tick where λ = 0 is drawn reads "0", not the stand-in value.
-            axis = alt.Axis(format="~g", labelExpr=f"abs(datum.value - {zero_at!r}) < {zero_at * 1e-6!r} "
-                                                   "? '0' : datum.label")
-        x = alt.X("x:Q", title=name, scale=scale, axis=axis)
-    y = alt.Y(f"{which}_mean:Q", title=title, scale=alt.Scale(zero=False))
-    tooltip = [alt.Tooltip("value:N", title=name), alt.Tooltip(f"{which}_mean:Q", title=title, format=".2f"),
-               alt.Tooltip(f"{which}_low:Q", format=".2f", title=t("sweep.col.min")),
-               alt.Tooltip(f"{which}_high:Q", format=".2f", title=t("sweep.col.max")),
-               alt.Tooltip("seeds:Q", title=t("sweep.col.seeds"))]
-    base = alt.Chart(summary)
-    if param == "augment":
-        band = base.mark_rule(strokeWidth=10, opacity=0.25).encode(x=x, y=f"{which}_low:Q", y2=f"{which}_high:Q")
-    else:
-        band = base.mark_area(opacity=0.2).encode(x=x, y=f"{which}_low:Q", y2=f"{which}_high:Q")
-    line = base.mark_line(point=True).encode(x=x, y=y, tooltip=tooltip)
-    layers = [band, line]
-    if not seeds.empty:
-        dots = alt.Chart(seeds).mark_circle(size=25, opacity=0.5, color="gray").encode(
-            x=x, y=alt.Y(f"{which}:Q", title=title, scale=alt.Scale(zero=False)),
-            tooltip=[alt.Tooltip("value:N", title=name), alt.Tooltip("seed:Q", title=t("sweep.col.seed")),
-                     alt.Tooltip(f"{which}:Q", format=".2f", title=title)])
-        layers.append(dots)
-    return alt.layer(*layers).properties(title=title, height=320)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-# Split names as they appear in legends; charts.py gives each a fixed colour.
+# Split names as they appear in legends; regdemo.viz.theme gives each a fixed colour.
 TRAIN, TRAIN_EVAL, TEST, VAL = "train", "train (eval mode)", "test", "held-out"
 
 EPOCH_COLUMNS = [

@@ -6,8 +6,10 @@ Every (value, seed) point is an ordinary RunConfig trained through jobs.Registry
 its run store, so points are single-flight like any run, a point trained before (by
 the app, the CLI or an earlier sweep) is read back instead of trained again, and
 the points trained here show up in the app.
-The CLI (commands.cmd_sweep) and the Sweep page use the same pieces: sweep_configs() to make the points,
-point_from_view() to read a finished run, summarize() to draw mean and spread.
+The CLI (commands.cmd_sweep) and the Sweep page use the same pieces: sweep_configs() to make
+the points, advance() on each redraw to start what the session's limit allows
+(regdemo.runsets) and read the finished ones, point_from_view() to read a finished run,
+summarize() for mean and spread (regdemo.viz.sweep draws them).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from regdemo.config import AUGMENT_LEVELS, ConfigError, RunConfig
-from regdemo.events import EARLY_STOPPED, FINISHED
+from regdemo.events import EARLY_STOPPED, FINISHED, STOPPED
+from regdemo.runsets import start_within_limit
 
 # The strengths a sweep can vary and how a value is read from the command line.
 PARAMS = ("dropout", "l1", "l2", "train_size", "augment")
@@ -263,16 +266,22 @@ def run_points(registry, specs: Sequence[SweepSpec],
     At most `window` points (default: twice the registry's workers) are queued
     or training at a time, so a long sweep never fills the shared queue; points
     the registry already has (or reads from the store) finish at once and take
-    no room. The list returned is in spec order.
+    no room. The list returned is in spec order. A refusal (the queue full of
+    others' runs) is raised.
     """
     window = window or max(2, 2 * registry.workers)
     points: list[SweepPoint | None] = [None] * len(specs)
     runs: dict[int, object] = {}
     started = 0
     while any(p is None for p in points):
-        while started < len(specs) and sum(not r.finished for r in runs.values()) < window:
-            runs[started] = registry.get_or_start(specs[started].config)
-            started += 1
+        room = window - sum(not r.finished for r in runs.values())
+        if room > 0 and started < len(specs):
+            new, refused = start_within_limit(registry, [s.config for s in specs[started:started + room]])
+            for run in new:
+                runs[started] = run
+                started += 1
+            if refused is not None:
+                raise refused
         waiting = None
         for i, run in runs.items():
             if points[i] is not None:
@@ -286,6 +295,46 @@ def run_points(registry, specs: Sequence[SweepSpec],
         if waiting is not None:
             waiting.wait(poll)
     return points
+
+
+@dataclass(frozen=True)
+class Advance:
+    """What one step of a page's sweep found: points still to come, points training, and
+    the registry's refusal that keeps some waiting (None when nothing was refused)."""
+
+    waiting: int
+    going: int
+    refused: Exception | None
+
+
+def advance(registry, specs: Sequence[SweepSpec], points: dict, session: str, stopped: bool = False) -> Advance:
+    """The Sweep page's step, once per redraw: start what the session's limit allows, collect
+    the points that finished into `points` (key -> SweepPoint).
+
+    get_or_start joins a run in memory, reads one from the store, or starts one; once
+    the limit refuses a start, the remaining points wait for the next redraw without
+    being looked up (no store reads per tick). A stopped sweep only looks, never starts.
+    """
+    pending = [spec for spec in specs if spec.config.key() not in points]
+    if stopped:
+        runs, refused = [registry.get(spec.config.key()) for spec in pending], None
+    else:
+        # A stopped point is trained afresh; a failed one is a result (it would fail
+        # again) and is shown as missing.
+        runs, refused = start_within_limit(registry, [spec.config for spec in pending], session)
+    waiting = len(pending) - len(runs)
+    going = 0
+    for spec, run in zip(pending, runs, strict=False):
+        if run is None or run.status == STOPPED:
+            waiting += 1
+            continue
+        key = spec.config.key()
+        registry.touch(key, session)
+        if run.finished:
+            points[key] = point_from_view(spec, run.view())
+        else:
+            going += 1
+    return Advance(waiting, going, refused)
 
 
 def format_value(value) -> str:

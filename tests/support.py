@@ -147,12 +147,11 @@ def never(config, stop):
 # ----------------------------------------------------------------------------- the AppTest harness
 
 def use_registry(monkeypatch, reg: Registry) -> Registry:
-    """The app's pages talk to `reg` instead of the server's registry."""
-    import webapp.live
+    """The app's pages talk to `reg` instead of the server's registry (webapp.state.override,
+    the one injection point: pages and the live panel look it up at every call)."""
     import webapp.state
 
-    monkeypatch.setattr(webapp.state, "registry", lambda: reg)
-    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
+    monkeypatch.setattr(webapp.state, "override", reg)
     return reg
 
 

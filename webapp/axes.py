@@ -1,5 +1,5 @@
 """The two axis switches every curve chart offers: zoomed accuracy (default) or 0-100 %,
-and loss on a log axis. regdemo.charts draws them; this only keeps the choice per page."""
+and loss on a log axis. regdemo.viz.curves draws them; this only keeps the choice per page."""
 
 from __future__ import annotations
 

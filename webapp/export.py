@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from regdemo import charts
+from regdemo.viz.theme import style
 from webapp.state import t
 
 EXPORT_WIDTH = 960  # px: half of a 1920-wide slide, or nearly all of a 1024-wide one
@@ -35,13 +35,13 @@ def image_export_missing() -> str:
 def chart_bytes(chart, fmt: str, width: int = EXPORT_WIDTH, scale: float = 1.0) -> bytes:
     """The chart as PNG or SVG bytes, `width` pixels wide, fonts as on screen.
 
-    `chart` is an unstyled chart of regdemo.charts (style is applied here, at
+    `chart` is an unstyled chart of regdemo.viz (style is applied here, at
     `scale`); a "container" width means nothing outside a browser, so a fixed
     width replaces it.
     """
     if fmt not in ("png", "svg"):
         raise ValueError(f"format must be png or svg, got {fmt!r}")
-    fixed = charts.style(chart.properties(width=width), scale)
+    fixed = style(chart.properties(width=width), scale)
     out = io.BytesIO() if fmt == "png" else io.StringIO()
     options = {"scale_factor": PNG_SCALE} if fmt == "png" else {}
     fixed.save(out, format=fmt, **options)

@@ -7,7 +7,7 @@ import streamlit as st
 from webapp.state import presentation, t
 
 # Presentation mode: no sidebar, no header bar, larger type. Charts read their
-# own font sizes from regdemo.charts (a larger scale is passed when presenting).
+# own font sizes from regdemo.viz.theme (a larger scale is passed when presenting).
 _PRESENTATION_CSS = """
 <style>
 section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"],
@@ -24,7 +24,7 @@ PRESENTATION_SCALE = 1.4  # charts' fonts, lines and heights when presenting
 
 
 def chart_scale() -> float:
-    """What pages pass to regdemo.charts as `scale`."""
+    """What pages pass to regdemo.viz as `scale`."""
     return PRESENTATION_SCALE if presentation() else 1.0
 
 

@@ -6,22 +6,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from regdemo import charts, lesson_effect, visuals
+from regdemo import lesson_effect, runsets
 from regdemo.config import ConfigError, RunConfig
 from regdemo.data import EXPECTED_COUNTS
-from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame
+from regdemo.frames import TEST, TRAIN_EVAL, curves_frame
 from regdemo.lessons import lesson
 from regdemo.records import Run, RunLimitError
-from webapp import sidebar, state  # state.registry() at each call: tests stand in their own
+from regdemo.viz.overlay import overlay_spec
+from regdemo.viz.theme import PAIR_COLORS
+from webapp import sidebar
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
-from webapp.state import current_config, current_run, lang, presentation, session_id, start_current, t
-
-
-def visual_labels() -> dict[str, str]:
-    """regdemo.visuals' axis, legend and table words in the page's language."""
-    return {key: t(f"visuals.{key}") for key in visuals.LABELS}
+from webapp.state import current_config, current_run, lang, presentation, registry, session_id, start_current, t
 
 
 def header(title_key: str, topic: str) -> None:
@@ -56,7 +53,7 @@ def train_config(config: RunConfig) -> None:
     """A button's callback, run before the sidebar draws: the whole setup into the sidebar, trained."""
     sidebar.load_config(config)
     try:
-        st.session_state.run_key = state.registry().get_or_start(config, session=session_id()).key
+        st.session_state.run_key = registry().get_or_start(config, session=session_id()).key
     except (RunLimitError, ConfigError) as err:
         st.session_state.lesson_error = str(err)
 
@@ -73,7 +70,7 @@ def run_buttons(prefix: str, try_label: str, try_changes: dict, widths: list[int
         except (RunLimitError, ConfigError) as err:
             st.error(str(err))
     if middle.button(t("button.stop"), disabled=run is None or run.finished, key=f"{prefix}_stop"):
-        state.registry().stop(run.key)
+        registry().stop(run.key)
     right.button(try_label, key=f"{prefix}_try", on_click=train_with, kwargs=try_changes)
     return run
 
@@ -94,23 +91,15 @@ class RunSet:
     def stop(self) -> None:
         """Stop this session's own runs of the set (a classmate's run is theirs to stop)."""
         st.session_state[self.state_key] = []
-        for key in self.keys:
-            run = state.registry().get(key)
-            if run is not None and not run.finished and run.owner == session_id():
-                state.registry().stop(key)
+        runsets.stop_own(registry(), self.keys, session_id())
 
     def advance(self) -> str:
         """Start or join each wanted run; past the limit the rest wait for a later redraw.
         Returns the reason some are waiting, if any."""
         wanted = st.session_state.get(self.state_key, [])
-        for config in self.configs:
-            if config.key() not in wanted:
-                continue
-            try:
-                state.registry().get_or_start(config, session=session_id())
-            except (RunLimitError, ConfigError) as err:
-                return str(err)
-        return ""
+        _, refused = runsets.start_within_limit(registry(), [c for c in self.configs if c.key() in wanted],
+                                                session_id())
+        return str(refused) if refused else ""
 
 
 # --- the lesson's preset pair: baseline vs the same setup with the regularizer -------------
@@ -193,9 +182,8 @@ def lesson_pair(name: str) -> None:
         colors = {names[found.baseline.key()]: PAIR_COLORS[0], names[found.treated.key()]: PAIR_COLORS[1]}
         epochs = max(found.baseline.epochs, found.treated.epochs)
         for col, metric in zip(st.columns(2), ("acc", "loss"), strict=True):
-            spec = charts.overlay_spec(curves, metric, colors=colors, splits=[TRAIN_EVAL, TEST], names=split_names(),
-                                       text=chart_text(), epochs=epochs, title=t(f"pair.chart.{metric}"),
-                                       height=300, scale=chart_scale(), **axes)
+            spec = overlay_spec(curves, metric, colors=colors, t=t, splits=[TRAIN_EVAL, TEST], epochs=epochs,
+                                title=t(f"pair.chart.{metric}"), height=300, scale=chart_scale(), **axes)
             col.vega_lite_chart(spec, width="stretch", alt=t(f"pair.chart.{metric}"))
         live = lesson_effect.live_effect(by_key.get(found.baseline.key()), by_key.get(found.treated.key()),
                                          getattr(found, "measure", "accuracy"))
@@ -205,16 +193,3 @@ def lesson_pair(name: str) -> None:
     pair.advance()  # before drawing: a run started now streams at once
     live_runs(pair.keys, draw, name=f"pair_{name}")
 
-
-# The pair's two runs: black (without) and orange (with), colours no split uses.
-PAIR_COLORS = ("#000000", "#E69F00")
-
-
-def split_names() -> dict[str, str]:
-    """The splits' names in the page's language."""
-    return {TRAIN: t("split.train"), TRAIN_EVAL: t("split.train_eval"), TEST: t("split.test"), VAL: t("split.val")}
-
-
-def chart_text() -> dict[str, str]:
-    """regdemo.charts' words in the page's language."""
-    return {key: t(f"chart.{key}") for key in charts.TEXT}

@@ -28,10 +28,18 @@ def _registry() -> Registry:
     return registry_from_environment()
 
 
+# A registry of the caller's own in place of the server's: tests set it, one way for all,
+#     monkeypatch.setattr(webapp.state, "override", Registry(...))
+# registry() reads it at every call, so every page and the live panel see it at once.
+override: Registry | None = None
+
+
 def registry() -> Registry:
-    """The server's registry; a database that cannot be used (or a malformed URL in the
-    environment) is one clear message in the page, not a traceback. Not cached then:
-    the next page load tries again."""
+    """The server's registry (or `override`); a database that cannot be used (or a malformed
+    URL in the environment) is one clear message in the page, not a traceback. Not cached
+    then: the next page load tries again."""
+    if override is not None:
+        return override
     try:
         return _registry()
     except StoreUnavailable as err:

@@ -25,8 +25,9 @@ from support import (
     use_registry,
 )
 
-from regdemo import visuals
+from regdemo import runsets
 from regdemo.config import RunConfig
+from regdemo.i18n import translate
 from regdemo.jobs import Registry
 from regdemo.lessons import LESSON_PRESETS
 from regdemo.store import RunStore
@@ -120,7 +121,7 @@ def test_l1_l2_button_trains_three_runs_and_draws_them(registry):
     assert any("Not trained yet" in info.value for info in at.info)
     at.button(key="l1l2_train").click().run()
     assert not at.exception
-    configs = visuals.penalty_configs(WIDE)
+    configs = runsets.penalty_configs(WIDE)
     runs = [registry.get(c.key()) for c in configs.values()]
     assert all(run is not None for run in runs)
     assert all(run.wait(60) for run in runs)
@@ -128,7 +129,7 @@ def test_l1_l2_button_trains_three_runs_and_draws_them(registry):
     assert not at.exception
     assert len(charts(at)) == 2  # histograms and near-zero curves
     table = at.dataframe[0].value
-    assert list(table[visuals.LABELS["run"]]) == ["none", "L1", "L2"]
+    assert list(table[translate("chart.run")]) == ["none", "L1", "L2"]
 
 
 # --- early stopping ------------------------------------------------------------------------
@@ -172,7 +173,7 @@ def test_augmentation_grid_and_new_draw(registry):
 
 def test_train_size_button_runs_every_size_within_the_session_limit(registry):
     base = WIDE.replace(train_size=0, patience=0)
-    configs = visuals.size_configs(base)
+    configs = runsets.size_configs(base)
     assert len(configs) > registry.session_limit  # the last size waits for a free slot
     at = open_page("app_pages/augmentation.py", base)
     at.button(key="augment_sizes_train").click().run()
@@ -205,9 +206,9 @@ def test_about_credits_the_data():
 def shown_runs(page: str, config: RunConfig) -> list[RunConfig]:
     """The configs whose runs `page` draws when the sidebar holds `config`."""
     if page == "app_pages/l1_l2.py":
-        return list(visuals.penalty_configs(config).values())
+        return list(runsets.penalty_configs(config).values())
     if page == "app_pages/augmentation.py":
-        return visuals.size_configs(config)
+        return runsets.size_configs(config)
     return [config]
 
 

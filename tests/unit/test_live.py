@@ -9,6 +9,7 @@ import webapp.live as live
 from regdemo.config import RunConfig
 from regdemo.events import Progress, Started
 from regdemo.records import Run
+from webapp import state
 
 
 def view_with(run: Run, steps: int):
@@ -48,6 +49,6 @@ class Watching:
 
 @pytest.mark.parametrize(("sessions", "seconds"), [(1, 0.4), (6, 0.4), (10, 0.8), (30, 1.6)])
 def test_redraws_get_rarer_as_more_sessions_watch(monkeypatch, sessions, seconds):
-    monkeypatch.setattr(live, "registry", lambda: Watching(sessions))
+    monkeypatch.setattr(state, "override", Watching(sessions))
     assert live.refresh_seconds([]) == seconds
     assert seconds in live.INTERVALS

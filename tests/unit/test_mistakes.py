@@ -95,14 +95,11 @@ def test_mistakes_page_shows_matrix_grid_and_two_run_comparison(tmp_path, monkey
         yield Done(FINISHED, 1, 1, 1, test_predictions=tuple(preds))
 
     registry = Registry(workers=1, train=train)
+    monkeypatch.setattr(state, "override", registry)
+    page = str(pathlib.Path(__file__).resolve().parents[2] / "app_pages" / "mistakes.py")
     try:
         for config in (RunConfig(epochs=1), RunConfig(epochs=1, dropout=0.5)):
             assert registry.get_or_start(config).wait(30)
-    finally:
-        registry.shutdown()
-    state.registry.clear()
-    page = str(pathlib.Path(__file__).resolve().parents[2] / "app_pages" / "mistakes.py")
-    try:
         for lang, summary in (("en", "3 of 1000 test digits wrong"), ("zh", "1000 个测试数字中错了 3 个")):
             at = AppTest.from_file(page, default_timeout=30)
             at.session_state["lang"] = lang
@@ -116,5 +113,4 @@ def test_mistakes_page_shows_matrix_grid_and_two_run_comparison(tmp_path, monkey
             metrics = [m.value for m in at.metric]
             assert metrics == ["1", "2", "1", "-1"], metrics
     finally:
-        state.registry().shutdown()
-        state.registry.clear()
+        registry.shutdown()

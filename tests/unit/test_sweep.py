@@ -185,6 +185,34 @@ def test_run_points_keeps_at_most_window_points_queued():
         registry.shutdown()
 
 
+def test_advance_starts_what_the_session_limit_allows_and_a_stopped_sweep_only_looks():
+    gate = threading.Event()
+    quick = fake_train([])
+
+    def gated(config, stop=None):
+        gate.wait(30)
+        yield from quick(config, stop)
+
+    registry = Registry(workers=1, train=gated, store=None, session_limit=2)
+    try:
+        specs = sweep.sweep_configs(RunConfig(), "l2", (0.0, 1e-3, 1e-2), 1)
+        points = {}
+        step = sweep.advance(registry, specs, points, "me")
+        assert (step.waiting, step.going, points) == (1, 2, {}) and "limit is 2" in str(step.refused)
+        gate.set()
+        assert all(registry.get(s.config.key()).wait(30) for s in specs[:2])
+        step = sweep.advance(registry, specs, points, "me")  # two done, the third starts
+        assert len(points) == 2 and (step.waiting, step.going, step.refused) == (0, 1, None)
+        assert registry.get(specs[2].config.key()).wait(30)
+        assert sweep.advance(registry, specs, points, "me") == sweep.Advance(0, 0, None) and len(points) == 3
+        # Stopped: the points never started are not started now.
+        others = sweep.sweep_configs(RunConfig(), "l2", (0.1,), 1)
+        assert sweep.advance(registry, others, {}, "me", stopped=True) == sweep.Advance(1, 0, None)
+        assert registry.get(others[0].config.key()) is None
+    finally:
+        registry.shutdown()
+
+
 def test_cli_second_sweep_reads_every_point_from_the_store(monkeypatch, capsys):
     from regdemo.store import RunStore
 
@@ -237,23 +265,25 @@ def test_sweep_page_draws_stored_points_in_both_languages(monkeypatch):
     finally:
         registry.shutdown()
     assert len(calls) == 4
-    state.registry.clear()  # the page's registry must open this test's store
-    monkeypatch.setattr("regdemo.engine.fit", fake_train(calls))
-    for lang, start, done in (("en", "Run sweep", "All 4 points done."), ("zh", "开始扫描", "全部 4 个点已完成。")):
-        at = AppTest.from_file(str(ROOT / "app_pages" / "sweep.py"), default_timeout=30)
-        at.session_state["lang"] = lang
-        at.run()
-        assert not at.exception
-        at.text_input(key="sweep_values").set_value("0,1e-3")
-        at.number_input(key="sweep_seeds").set_value(2)
-        next(b for b in at.button if b.label == start).click()
-        at.run()
-        assert not at.exception, at.exception
-        assert any(done in s.value for s in at.success), [s.value for s in at.success]
-        assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 2
-        assert len(calls) == 4  # every point came from the store
-    state.registry().shutdown()
-    state.registry.clear()
+    # A fresh server's registry on the same store (REGDEMO_HOME): every point is read back.
+    page_registry = Registry(workers=1, train=fake_train(calls))
+    monkeypatch.setattr(state, "override", page_registry)
+    try:
+        for lang, start, done in (("en", "Run sweep", "All 4 points done."), ("zh", "开始扫描", "全部 4 个点已完成。")):
+            at = AppTest.from_file(str(ROOT / "app_pages" / "sweep.py"), default_timeout=30)
+            at.session_state["lang"] = lang
+            at.run()
+            assert not at.exception
+            at.text_input(key="sweep_values").set_value("0,1e-3")
+            at.number_input(key="sweep_seeds").set_value(2)
+            next(b for b in at.button if b.label == start).click()
+            at.run()
+            assert not at.exception, at.exception
+            assert any(done in s.value for s in at.success), [s.value for s in at.success]
+            assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 2
+            assert len(calls) == 4  # every point came from the store
+    finally:
+        page_registry.shutdown()
 
 
 def test_sweep_page_trains_missing_points_within_the_session_limit(monkeypatch):

@@ -1,0 +1,42 @@
+"""The Mistakes page's confusion matrix: which digit was taken for which.
+
+The matrix comes from regdemo.mistakes.confusion_matrix (rows: true class,
+columns: predicted class).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+from regdemo.viz.theme import Translate
+
+
+def confusion_frame(matrix: Sequence[Sequence[int]], classes: Sequence[str]) -> pd.DataFrame:
+    """One row per (true, predicted) cell: the class names, the count, and whether it is right."""
+    names = list(classes)
+    return pd.DataFrame([
+        {"true": names[ti], "pred": names[pi], "count": count, "right": ti == pi}
+        for ti, row in enumerate(matrix) for pi, count in enumerate(row)
+    ])
+
+
+def confusion_chart(matrix: Sequence[Sequence[int]], classes: Sequence[str], *, t: Translate) -> alt.LayerChart:
+    names = list(classes)
+    true, pred, count = t("mistakes.axis.true"), t("mistakes.axis.pred"), t("mistakes.axis.count")
+    base = alt.Chart(confusion_frame(matrix, names)).encode(
+        x=alt.X("pred:N", sort=names, title=pred, axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("true:N", sort=names, title=true),
+        tooltip=[alt.Tooltip("true:N", title=true), alt.Tooltip("pred:N", title=pred),
+                 alt.Tooltip("count:Q", title=count)],
+    )
+    # Mistakes take the colour scale to themselves: on the diagonal ~100 correct
+    # digits per class would wash out the handful of errors that matter here.
+    grid = base.mark_rect(color="#ffffff", stroke="#eeeeee")
+    right = base.transform_filter(alt.datum.right).mark_rect(color="#e3ece3")
+    errors = base.transform_filter("!datum.right && datum.count > 0").mark_rect().encode(
+        color=alt.Color("count:Q", scale=alt.Scale(scheme="orangered", domainMin=0), legend=None))
+    counts = base.transform_filter(alt.datum.count > 0).mark_text(fontSize=12).encode(text="count:Q")
+    return alt.layer(grid, right, errors, counts).properties(height=380)

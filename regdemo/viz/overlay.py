@@ -1,0 +1,119 @@
+"""Several runs on the same axes (the Compare page, a lesson's pair): colour = run, line style = split.
+
+A run keeps its colour while it stays on screen (assign_colors); the axes are the
+curves chart's (regdemo.viz.curves).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+
+import altair as alt
+import pandas as pd
+
+from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL
+from regdemo.viz.curves import check_metric, x_axis, y_axis, y_options
+from regdemo.viz.theme import (
+    FIT_WIDTH,
+    LINE_WIDTH,
+    RUN_COLORS,
+    Translate,
+    frozen,
+    split_names,
+    style,
+    to_spec,
+    with_data,
+    words,
+)
+
+# Line style by split, where colour means the run: test solid.
+SPLIT_DASHES = {TEST: [1, 0], TRAIN: [7, 4], TRAIN_EVAL: [2, 3], VAL: [10, 3, 2, 3]}
+HEIGHT = 380  # legends of runs and splits go below the plot: a little taller than one run's chart
+
+
+def assign_colors(keys: Iterable[str], assigned: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A colour per run key that never changes once given.
+
+    `assigned` is what earlier calls gave (a page keeps it in its session);
+    a new key gets the first colour no key in `keys` holds, so the colours on
+    screen stay distinct as runs come and go.
+    """
+    out = dict(assigned or {})
+    keys = list(dict.fromkeys(keys))
+    in_use = {out[k] for k in keys if k in out}
+    for key in keys:
+        if key in out:
+            continue
+        free = [c for c in RUN_COLORS if c not in in_use]
+        out[key] = free[0] if free else RUN_COLORS[len(out) % len(RUN_COLORS)]
+        in_use.add(out[key])
+    return out
+
+
+def overlay_data(curves: pd.DataFrame, metric: str = "acc", splits: Iterable[str] = (TRAIN, TEST), *,
+                 t: Translate) -> pd.DataFrame:
+    """The epoch-end points of several runs (frames.curves_frame of each, concatenated)."""
+    check_metric(metric)
+    names, splits = split_names(t), list(splits)
+    frame = curves[(curves["kind"] == "epoch") & curves["split"].isin(splits)]
+    return pd.DataFrame({
+        "label": frame["label"], "epoch": frame["epoch"].astype(float), "split": frame["split"],
+        "name": [names.get(s, s) for s in frame["split"]], "value": frame[metric].astype(float),
+    }).reset_index(drop=True)
+
+
+def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapping[str, str],
+                    text: Mapping[str, str], epochs: int | None, title: str | None, height: int, scale: float,
+                    domain: tuple[float, float] | None = None, log: bool = False):
+    color = alt.Color("label:N", title=text["run"],
+                      scale=alt.Scale(domain=[k for k, _ in colors], range=[c for _, c in colors]),
+                      legend=alt.Legend(orient="bottom", direction="vertical", columns=2))
+    shown = [s for s in SPLIT_DASHES if s in splits]
+    dashes = alt.Scale(domain=[names.get(s, s) for s in shown], range=[SPLIT_DASHES[s] for s in shown])
+    dash = alt.StrokeDash("name:N", title=text["split"], scale=dashes,
+                          legend=alt.Legend(orient="bottom", symbolStrokeColor="#333333", symbolType="stroke"))
+    tooltip = [alt.Tooltip("label:N", title=text["run"]), alt.Tooltip("name:N", title=text["split"]),
+               alt.Tooltip("epoch:Q"),
+               alt.Tooltip("value:Q", title=text[metric], format=".2%" if metric == "acc" else ".4f")]
+    base = alt.Chart(data).encode(x=x_axis(epochs, text), y=y_axis(metric, text, domain=domain, log=log),
+                                  color=color, tooltip=tooltip, detail="split:N")
+    chart = alt.layer(
+        base.mark_line(strokeWidth=LINE_WIDTH * scale, clip=True).encode(strokeDash=dash),
+        base.mark_circle(size=35 * scale * scale, opacity=1, clip=True),
+    ).properties(height=int(height * scale), width="container", autosize=FIT_WIDTH)
+    return chart.properties(title=title) if title else chart
+
+
+def overlay_chart(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[str, str], t: Translate,
+                  splits: Iterable[str] = (TRAIN, TEST), epochs: int | None = None, title: str | None = None,
+                  height: int = HEIGHT, scale: float = 1.0, zoom: bool = True, log_loss: bool = False):
+    """Several runs on the same axes: colour = run (fixed, from `colors` by label),
+    line style = split (test solid, train dashed). Epoch-end points only.
+
+    curves: frames.curves_frame of each run concatenated, their `label`
+    column unique per run (the legend). colors: label -> colour, in legend order.
+    t: the page's translate function. zoom, log_loss: the y axis, as in curves_chart.
+    """
+    data = overlay_data(curves, metric, splits, t=t)
+    return _overlay_layers(data, metric, tuple(colors.items()), tuple(splits), split_names(t), words(t),
+                           epochs, title, height, scale, *y_options(data, metric, zoom, log_loss))
+
+
+def overlay_spec(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[str, str], t: Translate,
+                 splits: Iterable[str] = (TRAIN, TEST), epochs: int | None = None, title: str | None = None,
+                 height: int = HEIGHT, scale: float = 1.0, zoom: bool = True, log_loss: bool = False) -> dict:
+    """overlay_chart, styled, as a Vega-Lite dict with a cached spec (see curves.curves_spec)."""
+    data = overlay_data(curves, metric, splits, t=t)
+    skeleton = _overlay_skeleton(metric, tuple(colors.items()), tuple(splits), frozen(split_names(t)),
+                                 frozen(words(t)), epochs, title, height, scale,
+                                 *y_options(data, metric, zoom, log_loss))
+    return with_data(skeleton, {"runs": data})
+
+
+@functools.lru_cache(maxsize=64)
+def _overlay_skeleton(metric, colors, splits, names, text, epochs, title, height, scale, domain=None,
+                      log=False) -> dict:
+    chart = _overlay_layers(alt.NamedData(name="runs"), metric, colors, splits, dict(names), dict(text), epochs,
+                            title, height, scale, domain, log)
+    return to_spec(style(chart, scale))
