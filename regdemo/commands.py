@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from regdemo import cluster, sweep
+from regdemo import cluster, settings, sweep
 from regdemo.checkpoint import save_checkpoint
 from regdemo.cli_output import TABLE_HEADER, epoch_json, table_row
 from regdemo.config import ConfigError, RunConfig, preset
@@ -21,7 +21,6 @@ from regdemo.events import FINAL_STATUSES
 from regdemo.jobs import Registry
 from regdemo.lessons import catalog, check
 from regdemo.records import Run
-from regdemo.settings import read as read_settings
 from regdemo.store import RunStore, StoreUnavailable, open_store
 from regdemo.worker import threads_per_worker
 
@@ -109,9 +108,6 @@ def _broker_url() -> str:
         return cluster.broker_url()
     except ValueError as err:
         raise UserError(str(err)) from None
-
-
-FOLLOW_POLL_S = 0.2
 
 
 def train_through_queue(config: RunConfig, args, out) -> int:
@@ -350,7 +346,7 @@ def cmd_worker(args) -> int:
     where = getattr(store, "path", "")
     if hasattr(store, "close"):
         store.close()
-    if not read_settings().database_url:
+    if not settings.read().database_url:
         print(f"warning: REGDEMO_DATABASE_URL is not set: runs go to {where}, which only app servers "
               "on this machine can read", file=sys.stderr)
     threads = args.threads or threads_per_worker(args.concurrency)
