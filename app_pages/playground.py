@@ -20,7 +20,7 @@ from webapp.layout import chart_scale
 from webapp.lesson_page import overfitting_config, train_config
 from webapp.live import cached_chart, live_panel, show_status
 from webapp.sidebar import current_exercise
-from webapp.state import current_config, current_run, lang, presentation, registry, start_current, t
+from webapp.state import current_config, current_run, lang, presentation, registry, render_message, start_current, t
 
 SCALE = chart_scale()
 NAMES = {TRAIN: t("split.train"), TRAIN_EVAL: t("split.train_eval"), TEST: t("split.test"), VAL: t("split.val")}
@@ -65,7 +65,7 @@ if train_col.button(t("button.train"), type="primary", key="pg_train", width="st
     try:
         run = start_current()
     except (RunLimitError, ConfigError) as err:
-        st.error(str(err))
+        st.error(render_message(err))
 if stop_col.button(t("button.stop"), disabled=run is None or run.finished, key="pg_stop", width="stretch"):
     registry().stop(run.key)
 eval_train = toggle_col.toggle(t("playground.eval_train"), value=True, key="pg_eval_train",

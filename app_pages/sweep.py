@@ -16,7 +16,7 @@ from regdemo.events import STOPPED
 from regdemo.lessons import LESSON_PRESETS, lesson
 from regdemo.records import RunLimitError
 from webapp.sidebar import load_config
-from webapp.state import current_config, lang, presentation, registry, session_id, t
+from webapp.state import current_config, lang, presentation, registry, render_message, session_id, t
 
 REFRESH_SECONDS = 1.0
 ss = st.session_state
@@ -61,7 +61,7 @@ if start_col.button(t("sweep.start"), type="primary"):
         values = sweep.parse_values(param, ss.sweep_values)
         specs = sweep.sweep_configs(base, param, values, int(ss.sweep_seeds))
     except ConfigError as err:
-        st.error(t("sweep.bad_values", error=str(err)))
+        st.error(t("sweep.bad_values", error=render_message(err)))
     else:
         ss.sweep = {"param": param, "values": values, "specs": specs, "stopped": False, "points": {}}
 current = ss.get("sweep")
@@ -100,7 +100,7 @@ def advance(state: dict) -> str:
                 # (it would fail again) and is shown as missing.
                 run = reg.get_or_start(spec.config, session=me)
             except RunLimitError as err:
-                blocked = str(err)
+                blocked = render_message(err)
                 waiting += 1
                 continue
         if run is None or run.status == STOPPED:

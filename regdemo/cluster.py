@@ -36,6 +36,7 @@ import urllib.parse
 import uuid
 
 from regdemo.config import RunConfig
+from regdemo.messages import encode, msg, render
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,7 @@ STALE_SECONDS = 20.0  # a running run whose heartbeat is older is failed (REGDEM
 STALE_CHECK_S = 5.0  # how often a server or the CLI looks for stale runs
 KEEP_FINISHED_LIVE_S = 600.0  # a final live row stays this long for other servers to read
 AVAILABLE_CACHE_S = 2.0  # pages ask on every redraw; Redis is pinged at most this often
-LOST_WORKER = ("The worker training this run stopped answering (its machine or process was lost) "
-               "so the run was ended. Press Train to try again.")
+LOST_WORKER = encode(msg("run.worker_lost"))  # a stored message: see messages.py
 
 
 def check_broker_url(url: str, variable: str = BROKER_VARIABLE) -> str:
@@ -167,7 +167,7 @@ class RQDispatcher:
 
         with self._lock:
             if self._closed:
-                return "the dispatcher is closed"
+                return encode(msg("queue.closed"))
             if time.monotonic() - self._checked_at < AVAILABLE_CACHE_S:
                 return self._reason
             try:
@@ -179,8 +179,7 @@ class RQDispatcher:
             return self._reason
 
     def _unavailable(self, err) -> str:
-        return (f"Training is unavailable: the task queue at {_redact(self.url)} does not answer "
-                f"({type(err).__name__}). Stored runs are still shown.")
+        return encode(msg("queue.unavailable", url=_redact(self.url), error=type(err).__name__))
 
     def check_stale(self) -> list[str]:
         """Fail runs whose worker was lost, and drop finished live rows nobody needs any
@@ -382,7 +381,7 @@ def train_through_queue(config: RunConfig, args, out) -> int:
     try:
         reason = dispatcher.available()
         if reason:
-            print(f"error: {reason}", file=sys.stderr)
+            print(f"error: {render(reason)}", file=sys.stderr)
             return 1
         key = config.key()
         row = store.live(key)
@@ -429,11 +428,11 @@ def train_through_queue(config: RunConfig, args, out) -> int:
         show_new_events()  # the last batch, written before the final status
         done, last_epoch = seen["done"], seen["epoch"]
         status = row.status if row is not None else (done.status if done else "failed")
-        message = row.message if row is not None else (done.message if done else "the run was dropped")
+        message = row.message if row is not None else (done.message if done else encode(msg("run.dropped")))
         if row is not None:
             store.delete_live(key, finished_only=True)
     except KeyboardInterrupt:
-        store.request_stop(config.key(), "Stopped from the command line.")
+        store.request_stop(config.key(), encode(msg("run.stopped_from_cli")))
         print("interrupted: asked the worker to stop the run", file=sys.stderr)
         return 130
     finally:
@@ -442,13 +441,13 @@ def train_through_queue(config: RunConfig, args, out) -> int:
             store.close()
     final = {"status": status, "epochs_run": done.epochs_run if done else 0,
              "best_epoch": done.best_epoch if done else 0, "step": done.step if done else 0,
-             "message": message, "key": key}
+             "message": render(message), "key": key}
     if last_epoch is not None:
         final.update(train_acc_eval=last_epoch.train_acc_eval, test_acc=last_epoch.test_acc)
     if args.json:
         print(json.dumps(final), file=out)
     else:
-        print(f"{status}" + (f": {message}" if message else ""), file=out)
+        print(f"{status}" + (f": {render(message)}" if message else ""), file=out)
         print(f"stored in {getattr(store, 'path', '')}", file=out)
     return 0 if status in ("finished", "early_stopped") else 1
 

@@ -45,6 +45,7 @@ from regdemo.events import (
     from_json_dict,
     to_json_dict,
 )
+from regdemo.messages import encode, msg
 from regdemo.records import QUEUED, RUNNING, RunView
 
 log = logging.getLogger(__name__)
@@ -474,7 +475,7 @@ class RunStore:
 
     def request_stop(self, key: str, reason: str) -> None:
         """Ask the run to stop (its worker polls this); a queued run is stopped at once."""
-        reason = reason or "Stopped by the user."
+        reason = reason or encode(msg("run.stopped_by_user"))
 
         def write(con):
             con.execute("UPDATE live SET stop_reason=? WHERE key=? AND stop_reason=''", (reason, key))

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
+from regdemo.messages import encode, msg
 from regdemo.records import QUEUED, RUNNING
 from regdemo.store import (
     _SUMMARY_COLUMNS,
@@ -347,7 +348,7 @@ class PostgresStore:
                                           (status, message, key)), None, "a run's status was not written")
 
     def request_stop(self, key: str, reason: str) -> None:
-        reason = reason or "Stopped by the user."
+        reason = reason or encode(msg("run.stopped_by_user"))
 
         def write(con):
             with con.transaction():

@@ -16,7 +16,7 @@ from webapp import sidebar, state  # state.registry() at each call: tests stand 
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
-from webapp.state import current_config, current_run, lang, presentation, session_id, start_current, t
+from webapp.state import current_config, current_run, lang, presentation, render_message, session_id, start_current, t
 
 
 def visual_labels() -> dict[str, str]:
@@ -58,7 +58,7 @@ def train_config(config: RunConfig) -> None:
     try:
         st.session_state.run_key = state.registry().get_or_start(config, session=session_id()).key
     except (RunLimitError, ConfigError) as err:
-        st.session_state.lesson_error = str(err)
+        st.session_state.lesson_error = render_message(err)
 
 
 def run_buttons(prefix: str, try_label: str, try_changes: dict, widths: list[int]) -> Run | None:
@@ -71,7 +71,7 @@ def run_buttons(prefix: str, try_label: str, try_changes: dict, widths: list[int
         try:
             run = start_current()
         except (RunLimitError, ConfigError) as err:
-            st.error(str(err))
+            st.error(render_message(err))
     if middle.button(t("button.stop"), disabled=run is None or run.finished, key=f"{prefix}_stop"):
         state.registry().stop(run.key)
     right.button(try_label, key=f"{prefix}_try", on_click=train_with, kwargs=try_changes)
@@ -109,7 +109,7 @@ class RunSet:
             try:
                 state.registry().get_or_start(config, session=session_id())
             except (RunLimitError, ConfigError) as err:
-                return str(err)
+                return render_message(err)
         return ""
 
 

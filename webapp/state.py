@@ -14,6 +14,7 @@ import streamlit as st
 from regdemo.config import RunConfig
 from regdemo.i18n import LANGUAGES, translate
 from regdemo.jobs import Registry
+from regdemo.messages import render
 from regdemo.records import Run
 
 
@@ -37,7 +38,7 @@ def registry() -> Registry:
     try:
         return _registry()
     except StoreUnavailable as err:
-        st.error(t("app.unavailable", detail=str(err)))
+        st.error(t("app.unavailable", detail=render_message(err)))
         st.stop()
 
 
@@ -58,6 +59,12 @@ def lang() -> str:
 def t(key: str, **values) -> str:
     """The UI string `key` in the session's language."""
     return translate(key, lang(), **values)
+
+
+def render_message(item) -> str:
+    """A library message (a Message, an error carrying one, a run's stored message) in the
+    session's language; free text from before messages had codes is shown as it is."""
+    return render(item, lang())
 
 
 def current_config() -> RunConfig:
