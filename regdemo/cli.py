@@ -25,6 +25,7 @@ from regdemo.config import (
     RunConfig,
     preset,
 )
+from regdemo.messages import render
 
 # command -> (module, help)
 EXTERNAL_COMMANDS = {
@@ -155,7 +156,7 @@ def cmd_train(args) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     final = {"status": done.status, "epochs_run": done.epochs_run, "best_epoch": done.best_epoch,
-             "step": done.step, "message": done.message, "key": config.key()}
+             "step": done.step, "message": render(done.message), "key": config.key()}
     if last_epoch is not None:
         final.update(train_acc_eval=last_epoch.train_acc_eval, test_acc=last_epoch.test_acc)
     # Into the app's run store (source "cli"): precomputed runs show at once in the app.
@@ -167,7 +168,7 @@ def cmd_train(args) -> int:
     if args.json:
         print(json.dumps(final), file=out)
     else:
-        print(f"{done.status}" + (f": {done.message}" if done.message else ""), file=out)
+        print(f"{done.status}" + (f": {render(done.message)}" if done.message else ""), file=out)
     if args.save and done.model is not None:
         path = save_checkpoint(done.model, config, args.save)
         if not args.json:

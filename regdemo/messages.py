@@ -70,7 +70,10 @@ def _from_json(data) -> Message | None:
 
 def encode(*parts: Message | str) -> str:
     """Messages (or stored texts, joined on) as one stored text; "" for none."""
-    found = [m for part in parts for m in _messages(part)]
+    given = [part for part in parts if part]
+    if len(given) == 1 and isinstance(given[0], str):
+        return given[0]  # a stored text (or an old free-text one) stays as it was
+    found = [m for part in given for m in _messages(part)]
     if not found:
         return ""
     return json.dumps([_to_json(m) for m in found], ensure_ascii=False, separators=(",", ":"))

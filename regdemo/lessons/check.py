@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from regdemo.config import RunConfig
 from regdemo.lessons.catalog import LOSS, MEASURED_PATH, SPARSITY, Lesson, train_args
+from regdemo.messages import render
 from regdemo.sweep import Stats, stats
 
 # The claims' bars (issue 10): an accuracy lesson wins by this many points on average and in
@@ -106,7 +107,7 @@ def run_in_process(config: RunConfig, dataset=None) -> RunResult:
         if event.kind == "epoch":
             lines.append(epoch_json(event))
         elif event.kind == "done":
-            lines.append({"status": event.status, "best_epoch": event.best_epoch, "message": event.message})
+            lines.append({"status": event.status, "best_epoch": event.best_epoch, "message": render(event.message)})
     return result_from_lines(lines, time.perf_counter() - started)
 
 
