@@ -17,7 +17,7 @@ from webapp import export
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
-from webapp.state import lang, presentation, registry, session_id, t
+from webapp.state import lang, presentation, registry, render_message, session_id, t
 
 SCALE = chart_scale()
 NAMES = {TRAIN: t("split.train"), TRAIN_EVAL: t("split.train_eval"), TEST: t("split.test"), VAL: t("split.val")}
@@ -163,7 +163,7 @@ def start_article() -> None:
         try:
             registry().get_or_start(config, session=session_id())
         except (RunLimitError, ConfigError) as err:
-            refused.append(f"{t(f'compare.article.{name}')}: {err}")
+            refused.append(t("compare.article.refused", run=t(f"compare.article.{name}"), reason=render_message(err)))
     ss.cmp_article_refused = refused
 
 

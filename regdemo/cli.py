@@ -161,8 +161,8 @@ def cmd_train(args) -> int:
         final.update(train_acc_eval=last_epoch.train_acc_eval, test_acc=last_epoch.test_acc)
     # Into the app's run store (source "cli"): precomputed runs show at once in the app.
     store = RunStore()
-    for text in store.warnings:
-        print(f"warning: {text}", file=sys.stderr)
+    for warning in store.warnings:
+        print(f"warning: {render(warning)}", file=sys.stderr)
     if store.save(record.view(), source="cli") and not args.json:
         print(f"stored in {store.path}", file=out)
     if args.json:

@@ -76,6 +76,8 @@ def encode(*parts: Message | str) -> str:
     found = [m for part in given for m in _messages(part)]
     if not found:
         return ""
+    if len(found) == 1 and found[0].code == TEXT:
+        return found[0].values()[TEXT]  # free text stays free text
     return json.dumps([_to_json(m) for m in found], ensure_ascii=False, separators=(",", ":"))
 
 

@@ -45,7 +45,7 @@ from regdemo.events import (
     from_json_dict,
     to_json_dict,
 )
-from regdemo.messages import encode, msg
+from regdemo.messages import Message, encode, msg, render
 from regdemo.records import QUEUED, RUNNING, RunView
 
 log = logging.getLogger(__name__)
@@ -288,22 +288,20 @@ class RunStore:
                 if extra.exists():
                     os.replace(extra, aside.with_name(aside.name + suffix))
         except OSError as err:
-            self._warn(f"The run store {self.path} is damaged ({reason}) and could not be moved "
-                       f"aside ({err.strerror or err}).")
+            self._warn(msg("store.damaged_stuck", path=str(self.path), reason=reason,
+                           error=str(err.strerror or err)))
             return False
-        self._warn(f"The run store {self.path} was damaged ({reason}); it was moved to {aside.name} "
-                   "and a fresh, empty one started. Earlier runs are not shown.")
+        self._warn(msg("store.damaged_moved", path=str(self.path), reason=reason, aside=aside.name))
         return True
 
     def _stop_saving(self, reason: str) -> None:
         self.saving = False
-        self._warn(f"Runs are not being saved: {reason}. Training still works; results live "
-                   "until the server restarts.")
+        self._warn(msg("store.not_saving", reason=reason))
 
-    def _warn(self, text: str) -> None:
-        if text not in self.warnings:  # a full disk fails every save: say it once
-            log.warning("%s", text)
-            self.warnings.append(text)
+    def _warn(self, warning: Message) -> None:
+        if warning not in self.warnings:  # a full disk fails every save: say it once
+            log.warning("%s", render(warning))
+            self.warnings.append(warning)
 
     def _run(self, work, default):
         """Run `work(connection)`; a damaged file is moved aside (once) and a storage
@@ -337,7 +335,7 @@ class RunStore:
                 con.close()
             if _is_corruption(err):
                 self._open()
-            self._warn(f"{self.path}: live runs: {err}")
+            self._warn(msg("store.live_failed", path=str(self.path), error=str(err)))
             return default
 
     def close(self) -> None:
@@ -360,7 +358,7 @@ class RunStore:
         try:
             row = _row(view, source)
         except ValueError as err:  # a NaN slipped into an event: refuse it, say so
-            self._warn(f"Run {view.key} was not saved: {err}.")
+            self._warn(msg("store.run_not_saved", key=view.key, error=str(err)))
             return False
 
         def write(con):
@@ -391,7 +389,7 @@ class RunStore:
         try:
             return _view(row)
         except (ValueError, TypeError, KeyError) as err:  # a row this version cannot read
-            self._warn(f"Stored run {key} could not be read ({err}); it is ignored.")
+            self._warn(msg("store.run_unreadable", key=key, error=str(err)))
             return None
 
     def list(self, limit: int = 200) -> list[RunSummary]:
@@ -589,7 +587,7 @@ def summaries(rows, warn) -> list[RunSummary]:
         try:
             out.append(_summary(row))
         except (ValueError, TypeError) as err:
-            warn(f"Stored run {row['key']} could not be read ({err}); it is ignored.")
+            warn(msg("store.run_unreadable", key=row["key"], error=str(err)))
     return out
 
 
@@ -628,8 +626,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     store = RunStore(args.store)
-    for text in store.warnings:
-        print(f"warning: {text}", file=sys.stderr)
+    for warning in store.warnings:
+        print(f"warning: {render(warning)}", file=sys.stderr)
     runs = store.list(args.limit)
     out = sys.stdout
     if args.json:

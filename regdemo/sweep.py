@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from regdemo.config import AUGMENT_LEVELS, ConfigError, RunConfig
 from regdemo.events import EARLY_STOPPED, FINISHED
-from regdemo.messages import msg
+from regdemo.messages import msg, render
 
 # The strengths a sweep can vary and how a value is read from the command line.
 PARAMS = ("dropout", "l1", "l2", "train_size", "augment")
@@ -375,6 +375,6 @@ def make_registry(workers: int | None = None):
     from regdemo.jobs import Registry
 
     registry = Registry(workers=workers, source="sweep")
-    for text in registry.warnings:
-        print(f"warning: {text}", file=sys.stderr)
+    for warning in registry.warnings:
+        print(f"warning: {render(warning)}", file=sys.stderr)
     return registry

@@ -23,6 +23,7 @@ from regdemo.config import RunConfig
 from regdemo.data import DataError
 from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
 from regdemo.jobs import Registry
+from regdemo.messages import render
 from regdemo.records import QUEUED, RUNNING, Run, RunLimitError
 from regdemo.store import RunStore
 
@@ -428,7 +429,7 @@ def test_without_a_working_store_nothing_leaves_memory(make_registry, tmp_path):
         assert run.wait(20) and run.status == FINISHED  # training still works
     wait_for(lambda: all(not r.saved and r.finished for r in registry.runs()))
     assert len(registry.runs()) == 3
-    assert any("not being saved" in w for w in registry.warnings)
+    assert any("not being saved" in render(w) for w in registry.warnings)
 
 
 def test_run_from_view_round_trips():
