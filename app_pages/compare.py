@@ -207,7 +207,7 @@ for problem in ss.pop("cmp_article_refused", []):
     st.warning(problem)
 article = article_configs(dataset, epochs, recipe, int(seed))
 st.caption(t("compare.article.setup", dataset=t(f"sidebar.dataset.{dataset}"), train=DATASET_TRAIN_SIZES[dataset],
-             epochs=epochs, batch=article[ARTICLE[0]].batch_size))
+             epochs=epochs, count=epochs, batch=article[ARTICLE[0]].batch_size))
 
 reg = registry()
 present = {name: config.key() for name, config in article.items() if reg.get(config.key()) is not None}

@@ -66,7 +66,7 @@ def finished_runs() -> dict[str, str]:
 
 def _label(config: RunConfig, test_acc: float | None) -> str:
     acc = "" if test_acc is None else f" — {100 * test_acc:.2f} %"
-    epochs = t("mistakes.epochs", epochs=config.epochs)
+    epochs = t("mistakes.epochs", epochs=config.epochs, count=config.epochs)
     return f"{config.label(lang())} · {epochs}{acc}"
 
 

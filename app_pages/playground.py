@@ -174,7 +174,8 @@ def draw(view) -> None:
         if view.finished:
             draw_metrics(view)
         if view.epochs and not presentation():
-            st.caption(t("playground.read", label=view.config.label(lang()), epochs=view.config.epochs))
+            st.caption(t("playground.read", label=view.config.label(lang()), epochs=view.config.epochs,
+                         count=view.config.epochs))
     if view.finished and view.progress and not presentation():
         draw_export(view)
 

@@ -53,7 +53,7 @@ param = left.selectbox(t("sweep.param"), sweep.PARAMS, key="sweep_param", on_cha
 middle.text_input(t("sweep.values"), key="sweep_values", help=t("sweep.values.help"))
 right.number_input(t("sweep.seeds"), 1, 5, step=1, key="sweep_seeds")
 base = current_config()
-st.caption(t("sweep.base", label=base.label(lang()), epochs=base.epochs))
+st.caption(t("sweep.base", label=base.label(lang()), epochs=base.epochs, count=base.epochs))
 
 start_col, stop_col, _ = st.columns([1, 1, 5])
 if start_col.button(t("sweep.start"), type="primary"):
@@ -112,7 +112,7 @@ def advance(state: dict) -> str:
         else:
             going += 1
     if state["stopped"]:
-        return t("sweep.stopped_note", missing=waiting) if waiting else ""
+        return t("sweep.stopped_note", missing=waiting, count=waiting) if waiting else ""
     if blocked and not going:
         return blocked  # not this session's own limit: the server's queue is full
     return t("sweep.waiting", count=waiting) if waiting else ""
@@ -127,9 +127,9 @@ def draw(state: dict) -> None:
     done, total = len(state["points"]), len(state["specs"])
     param, values = state["param"], state["values"]
     if not complete(state):
-        st.progress(done / total, text=t("sweep.progress", done=done, total=total))
+        st.progress(done / total, text=t("sweep.progress", done=done, total=total, count=total))
     elif not state["stopped"]:
-        st.success(t("sweep.finished", total=total))
+        st.success(t("sweep.finished", total=total, count=total))
     if notice:
         st.info(notice)
     points = [state["points"][s.config.key()] for s in state["specs"] if s.config.key() in state["points"]]

@@ -92,7 +92,7 @@ def status_text(view: RunView | None) -> str:
         best = view.done.best_epoch if view.done else 0
         return t("status.early_stopped", epoch=view.epochs_done, best=best)
     if view.status == "finished":
-        return t("status.finished", epochs=view.epochs_done)
+        return t("status.finished", epochs=view.epochs_done, count=view.epochs_done)
     if view.status == "stopped" and view.message:  # why: the user, nobody watching, the server
         return t("status.stopped_reason", message=render_message(view.message))
     return t(f"status.{view.status}", message=render_message(view.message))
