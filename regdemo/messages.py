@@ -36,6 +36,8 @@ class Message:
 
 def msg(code: str, **params) -> Message:
     """A message; a plural phrase takes its number as `count`."""
+    if "key" in params or "lang" in params:  # translate(key, lang, **params) takes those names
+        raise TypeError(f"message {code}: 'key' and 'lang' cannot be parameter names")
     return Message(code, tuple(sorted(params.items())))
 
 
@@ -78,7 +80,8 @@ def encode(*parts: Message | str) -> str:
         return ""
     if len(found) == 1 and found[0].code == TEXT:
         return found[0].values()[TEXT]  # free text stays free text
-    return json.dumps([_to_json(m) for m in found], ensure_ascii=False, separators=(",", ":"))
+    # default=str: a parameter JSON cannot hold (a path, say) is stored as its text
+    return json.dumps([_to_json(m) for m in found], ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def decode(text: str) -> tuple[Message, ...] | None:

@@ -358,7 +358,7 @@ class RunStore:
         try:
             row = _row(view, source)
         except ValueError as err:  # a NaN slipped into an event: refuse it, say so
-            self._warn(msg("store.run_not_saved", key=view.key, error=str(err)))
+            self._warn(msg("store.run_not_saved", run=view.key, error=str(err)))
             return False
 
         def write(con):
@@ -389,7 +389,7 @@ class RunStore:
         try:
             return _view(row)
         except (ValueError, TypeError, KeyError) as err:  # a row this version cannot read
-            self._warn(msg("store.run_unreadable", key=key, error=str(err)))
+            self._warn(msg("store.run_unreadable", run=key, error=str(err)))
             return None
 
     def list(self, limit: int = 200) -> list[RunSummary]:
@@ -587,7 +587,7 @@ def summaries(rows, warn) -> list[RunSummary]:
         try:
             out.append(_summary(row))
         except (ValueError, TypeError) as err:
-            warn(msg("store.run_unreadable", key=row["key"], error=str(err)))
+            warn(msg("store.run_unreadable", run=row["key"], error=str(err)))
     return out
 
 

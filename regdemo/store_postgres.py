@@ -234,7 +234,7 @@ class PostgresStore:
         try:
             row = _row(view, source)
         except ValueError as err:
-            self._warn(msg("store.run_not_saved", key=view.key, error=str(err)))
+            self._warn(msg("store.run_not_saved", run=view.key, error=str(err)))
             return False
         names = ", ".join(row)
         marks = ", ".join("%s" for _ in row)
@@ -263,7 +263,7 @@ class PostgresStore:
         try:
             return _view(rows[0])
         except (ValueError, TypeError, KeyError) as err:
-            self._warn(msg("store.run_unreadable", key=key, error=str(err)))
+            self._warn(msg("store.run_unreadable", run=key, error=str(err)))
             return None
 
     def list(self, limit: int = 200) -> list[RunSummary]:

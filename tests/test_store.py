@@ -371,7 +371,7 @@ def test_stop_requests_heartbeats_and_queue_order(tmp_path):
     assert s.mark_started(first, "w")
     s.request_stop(first, "")
     row = s.live(first)
-    assert row.status == "running" and row.stop_reason == "Stopped by the user."  # the worker ends it
+    assert row.status == "running" and render(row.stop_reason) == "Stopped by the user."  # the worker ends it
     before = row.heartbeat_at
     s.heartbeat(first)
     s.touch_live(first)
