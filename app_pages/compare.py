@@ -19,7 +19,7 @@ from webapp import export
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
-from webapp.state import lang, presentation, registry, session_id, t
+from webapp.state import lang, presentation, registry, render_message, session_id, t
 
 SCALE = chart_scale()
 NAMES = split_names(t)
@@ -140,7 +140,7 @@ def start_article() -> None:
         try:
             registry().get_or_start(config, session=session_id())
         except (RunLimitError, ConfigError) as err:
-            refused.append(f"{t(f'compare.article.{name}')}: {err}")
+            refused.append(t("compare.article.refused", run=t(f"compare.article.{name}"), reason=render_message(err)))
     ss.cmp_article_refused = refused
 
 
@@ -184,7 +184,7 @@ for problem in ss.pop("cmp_article_refused", []):
     st.warning(problem)
 article = article_configs(dataset, epochs, recipe, int(seed))
 st.caption(t("compare.article.setup", dataset=t(f"sidebar.dataset.{dataset}"), train=DATASET_TRAIN_SIZES[dataset],
-             epochs=epochs, batch=article[ARTICLE[0]].batch_size))
+             epochs=epochs, count=epochs, batch=article[ARTICLE[0]].batch_size))
 
 reg = registry()
 present = {name: config.key() for name, config in article.items() if reg.get(config.key()) is not None}

@@ -17,7 +17,7 @@ from regdemo.viz.curves import curves_spec
 from webapp import sidebar
 from webapp.layout import chart_scale
 from webapp.live import show_status
-from webapp.state import lang, presentation, registry, t
+from webapp.state import lang, presentation, registry, render_message, t
 
 MAX_LISTED = 200  # newest stored runs listed
 SCALE = chart_scale()
@@ -86,7 +86,7 @@ if not presentation():
     st.caption(t("history.intro"))
 reg = registry()
 for warning in reg.warnings:  # a damaged store moved aside, a read-only disk: say so, go on
-    st.warning(t("history.store_warning", detail=warning), icon="⚠️")
+    st.warning(t("history.store_warning", detail=render_message(warning)), icon="⚠️")
 if reg.store is None:
     st.info(t("history.no_store"))
     st.stop()

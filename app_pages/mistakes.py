@@ -18,7 +18,7 @@ from regdemo.records import RunLimitError
 from regdemo.viz.mistakes import confusion_chart
 from webapp.live import live_panel, show_status
 from webapp.sidebar import load_config
-from webapp.state import lang, registry, session_id, t
+from webapp.state import lang, registry, render_message, session_id, t
 
 GRID_SHOWN = 48  # digits drawn per grid; the count says how many there are in all
 DIGIT_WIDTH = 64  # pixels: over 2x the 28-pixel digit, big enough to judge by eye and to fit a caption
@@ -31,7 +31,7 @@ def try_it() -> None:
     try:
         ss.run_key = registry().get_or_start(config, session=session_id()).key
     except RunLimitError as err:
-        ss.lesson_error = str(err)
+        ss.lesson_error = render_message(err)
 
 
 st.title(t("mistakes.title"))
@@ -66,7 +66,7 @@ def finished_runs() -> dict[str, str]:
 
 def _label(config: RunConfig, test_acc: float | None) -> str:
     acc = "" if test_acc is None else f" — {100 * test_acc:.2f} %"
-    epochs = t("mistakes.epochs", epochs=config.epochs)
+    epochs = t("mistakes.epochs", epochs=config.epochs, count=config.epochs)
     return f"{config.label(lang())} · {epochs}{acc}"
 
 
@@ -114,7 +114,7 @@ config_a, preds_a = picked
 try:
     labels, images, classes = test_split(config_a.dataset, config_a.data_dir)
 except DataError as err:
-    st.error(t("mistakes.data_error", error=str(err)))
+    st.error(t("mistakes.data_error", error=render_message(err)))
     st.stop()
 if len(preds_a) != len(labels):
     st.error(t("mistakes.mismatch", predictions=len(preds_a), labels=len(labels)))

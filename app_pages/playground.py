@@ -21,7 +21,7 @@ from webapp.layout import chart_scale
 from webapp.lesson_page import overfitting_config, train_config
 from webapp.live import cached_chart, live_panel, show_status
 from webapp.sidebar import current_exercise
-from webapp.state import current_config, current_run, lang, presentation, registry, start_current, t
+from webapp.state import current_config, current_run, lang, presentation, registry, render_message, start_current, t
 
 SCALE = chart_scale()
 # The sidebar label of each config field, to say what changed since the run started.
@@ -64,7 +64,7 @@ if train_col.button(t("button.train"), type="primary", key="pg_train", width="st
     try:
         run = start_current()
     except (RunLimitError, ConfigError) as err:
-        st.error(str(err))
+        st.error(render_message(err))
 if stop_col.button(t("button.stop"), disabled=run is None or run.finished, key="pg_stop", width="stretch"):
     registry().stop(run.key)
 eval_train = toggle_col.toggle(t("playground.eval_train"), value=True, key="pg_eval_train",
@@ -176,7 +176,8 @@ def draw(view) -> None:
         if view.finished:
             draw_metrics(view)
         if view.epochs and not presentation():
-            st.caption(t("playground.read", label=view.config.label(lang()), epochs=view.config.epochs))
+            st.caption(t("playground.read", label=view.config.label(lang()), epochs=view.config.epochs,
+                         count=view.config.epochs))
     if view.finished and view.progress and not presentation():
         draw_export(view)
 

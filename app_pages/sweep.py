@@ -14,7 +14,7 @@ from regdemo.config import ConfigError, RunConfig
 from regdemo.lessons import LESSON_PRESETS, lesson
 from regdemo.viz.sweep import strength_chart, zero_at
 from webapp.sidebar import load_config
-from webapp.state import current_config, lang, presentation, registry, session_id, t
+from webapp.state import current_config, lang, presentation, registry, render_message, session_id, t
 
 REFRESH_SECONDS = 1.0
 ss = st.session_state
@@ -51,7 +51,7 @@ param = left.selectbox(t("sweep.param"), sweep.PARAMS, key="sweep_param", on_cha
 middle.text_input(t("sweep.values"), key="sweep_values", help=t("sweep.values.help"))
 right.number_input(t("sweep.seeds"), 1, 5, step=1, key="sweep_seeds")
 base = current_config()
-st.caption(t("sweep.base", label=base.label(lang()), epochs=base.epochs))
+st.caption(t("sweep.base", label=base.label(lang()), epochs=base.epochs, count=base.epochs))
 
 start_col, stop_col, _ = st.columns([1, 1, 5])
 if start_col.button(t("sweep.start"), type="primary"):
@@ -59,7 +59,7 @@ if start_col.button(t("sweep.start"), type="primary"):
         values = sweep.parse_values(param, ss.sweep_values)
         specs = sweep.sweep_configs(base, param, values, int(ss.sweep_seeds))
     except ConfigError as err:
-        st.error(t("sweep.bad_values", error=str(err)))
+        st.error(t("sweep.bad_values", error=render_message(err)))
     else:
         ss.sweep = {"param": param, "values": values, "specs": specs, "stopped": False, "points": {}}
 current = ss.get("sweep")
@@ -73,9 +73,9 @@ def advance(state: dict) -> str:
     """Collect finished points, start the next ones the run limit allows; return a notice."""
     step = sweep.advance(registry(), state["specs"], state["points"], session_id(), state["stopped"])
     if state["stopped"]:
-        return t("sweep.stopped_note", missing=step.waiting) if step.waiting else ""
+        return t("sweep.stopped_note", missing=step.waiting, count=step.waiting) if step.waiting else ""
     if step.refused is not None and not step.going:
-        return str(step.refused)  # not this session's own limit: the server's queue is full
+        return render_message(step.refused)  # not this session's own limit: the server's queue is full
     return t("sweep.waiting", count=step.waiting) if step.waiting else ""
 
 
@@ -88,9 +88,9 @@ def draw(state: dict) -> None:
     done, total = len(state["points"]), len(state["specs"])
     param, values = state["param"], state["values"]
     if not complete(state):
-        st.progress(done / total, text=t("sweep.progress", done=done, total=total))
+        st.progress(done / total, text=t("sweep.progress", done=done, total=total, count=total))
     elif not state["stopped"]:
-        st.success(t("sweep.finished", total=total))
+        st.success(t("sweep.finished", total=total, count=total))
     if notice:
         st.info(notice)
     points = [state["points"][s.config.key()] for s in state["specs"] if s.config.key() in state["points"]]

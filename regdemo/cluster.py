@@ -40,6 +40,7 @@ from regdemo import settings
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES
 from regdemo.jobs import Registry
+from regdemo.messages import encode, msg
 from regdemo.records import RUNNING
 from regdemo.store import StoreUnavailable, open_store
 from regdemo.worker import death_message, train_run
@@ -53,8 +54,7 @@ RUN_TIMEOUT_S = 6 * 3600  # RQ kills a horse past this; a real run takes minutes
 STALE_CHECK_S = 5.0  # how often a server or the CLI looks for stale runs
 KEEP_FINISHED_LIVE_S = 600.0  # a final live row stays this long for other servers to read
 AVAILABLE_CACHE_S = 2.0  # pages ask on every redraw; Redis is pinged at most this often
-LOST_WORKER = ("The worker training this run stopped answering (its machine or process was lost) "
-               "so the run was ended. Press Train to try again.")
+LOST_WORKER = encode(msg("run.worker_lost"))  # a stored message: see messages.py
 
 
 def check_broker_url(url: str, variable: str = BROKER_VARIABLE) -> str:
@@ -164,7 +164,7 @@ class RQDispatcher:
 
         with self._lock:
             if self._closed:
-                return "the dispatcher is closed"
+                return encode(msg("queue.closed"))
             if time.monotonic() - self._checked_at < AVAILABLE_CACHE_S:
                 return self._reason
             try:
@@ -176,8 +176,7 @@ class RQDispatcher:
             return self._reason
 
     def _unavailable(self, err) -> str:
-        return (f"Training is unavailable: the task queue at {_redact(self.url)} does not answer "
-                f"({type(err).__name__}). Stored runs are still shown.")
+        return encode(msg("queue.unavailable", url=_redact(self.url), error=type(err).__name__))
 
     def check_stale(self) -> list[str]:
         """Fail runs whose worker was lost, and drop finished live rows nobody needs any

@@ -20,6 +20,7 @@ from regdemo.engine import fit
 from regdemo.events import FINAL_STATUSES
 from regdemo.jobs import Registry
 from regdemo.lessons import catalog, check
+from regdemo.messages import encode, msg, render
 from regdemo.records import Run
 from regdemo.store import RunStore, StoreUnavailable, open_store
 from regdemo.worker import threads_per_worker
@@ -82,19 +83,19 @@ def cmd_train(args) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     final = {"status": done.status, "epochs_run": done.epochs_run, "best_epoch": done.best_epoch,
-             "step": done.step, "message": done.message, "key": config.key()}
+             "step": done.step, "message": render(done.message), "key": config.key()}
     if last_epoch is not None:
         final.update(train_acc_eval=last_epoch.train_acc_eval, test_acc=last_epoch.test_acc)
     # Into the app's run store (source "cli"): precomputed runs show at once in the app.
     store = RunStore()
-    for text in store.warnings:
-        print(f"warning: {text}", file=sys.stderr)
+    for warning in store.warnings:
+        print(f"warning: {render(warning)}", file=sys.stderr)
     if store.save(record.view(), source="cli") and not args.json:
         print(f"stored in {store.path}", file=out)
     if args.json:
         print(json.dumps(final), file=out)
     else:
-        print(f"{done.status}" + (f": {done.message}" if done.message else ""), file=out)
+        print(f"{done.status}" + (f": {render(done.message)}" if done.message else ""), file=out)
     if args.save and done.model is not None:
         path = save_checkpoint(done.model, config, args.save)
         if not args.json:
@@ -127,7 +128,7 @@ def train_through_queue(config: RunConfig, args, out) -> int:
     try:
         reason = dispatcher.available()
         if reason:
-            print(f"error: {reason}", file=sys.stderr)
+            print(f"error: {render(reason)}", file=sys.stderr)
             return 1
         key = config.key()
         row = store.live(key)
@@ -174,11 +175,11 @@ def train_through_queue(config: RunConfig, args, out) -> int:
         show_new_events()  # the last batch, written before the final status
         done, last_epoch = seen["done"], seen["epoch"]
         status = row.status if row is not None else (done.status if done else "failed")
-        message = row.message if row is not None else (done.message if done else "the run was dropped")
+        message = row.message if row is not None else (done.message if done else encode(msg("run.dropped")))
         if row is not None:
             store.delete_live(key, finished_only=True)
     except KeyboardInterrupt:
-        store.request_stop(config.key(), "Stopped from the command line.")
+        store.request_stop(config.key(), encode(msg("run.stopped_from_cli")))
         print("interrupted: asked the worker to stop the run", file=sys.stderr)
         return 130
     finally:
@@ -187,13 +188,13 @@ def train_through_queue(config: RunConfig, args, out) -> int:
             store.close()
     final = {"status": status, "epochs_run": done.epochs_run if done else 0,
              "best_epoch": done.best_epoch if done else 0, "step": done.step if done else 0,
-             "message": message, "key": key}
+             "message": render(message), "key": key}
     if last_epoch is not None:
         final.update(train_acc_eval=last_epoch.train_acc_eval, test_acc=last_epoch.test_acc)
     if args.json:
         print(json.dumps(final), file=out)
     else:
-        print(f"{status}" + (f": {message}" if message else ""), file=out)
+        print(f"{status}" + (f": {render(message)}" if message else ""), file=out)
         print(f"stored in {getattr(store, 'path', '')}", file=out)
     return 0 if status in ("finished", "early_stopped") else 1
 
@@ -255,8 +256,8 @@ def cmd_lessons(args) -> int:
 
 def cmd_runs(args) -> int:
     store = RunStore(args.store)
-    for text in store.warnings:
-        print(f"warning: {text}", file=sys.stderr)
+    for warning in store.warnings:
+        print(f"warning: {render(warning)}", file=sys.stderr)
     runs = store.list(args.limit)
     out = sys.stdout
     if args.json:
@@ -317,8 +318,8 @@ def make_registry(workers: int | None = None):
     """A registry backed by the app's run store: points trained before are read back,
     new ones are saved (source "sweep") and show up in the app."""
     registry = Registry(workers=workers, source="sweep")
-    for text in registry.warnings:
-        print(f"warning: {text}", file=sys.stderr)
+    for warning in registry.warnings:
+        print(f"warning: {render(warning)}", file=sys.stderr)
     return registry
 
 

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field, fields, replace
 
 from regdemo.i18n import translate
+from regdemo.messages import Message, MessageError, msg
 
 DATASETS = ("mnist-sample", "mnist", "fashion-mnist")
 # Size of each dataset's training split: a train size above it is an error,
@@ -33,8 +34,8 @@ MAX_SEED = 2**31 - 1
 MAX_LABEL_NOISE = 0.8  # past this, wrong labels outnumber right ones in every class
 
 
-class ConfigError(ValueError):
-    """A user-facing problem with a choice; the message is one readable line."""
+class ConfigError(MessageError, ValueError):
+    """A user-facing problem with a choice; err.message says which (messages.py)."""
 
 
 @dataclass(frozen=True)
@@ -76,20 +77,21 @@ class RunConfig:
         _choice("device", self.device, DEVICES)
         _number("dropout", self.dropout)
         if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+            raise ConfigError(msg("config.fraction", name="dropout", value=self.dropout))
         for name in ("l1", "l2"):
             value = _number(name, getattr(self, name))
             if not 0.0 <= value <= MAX_LAMBDA:
-                raise ConfigError(f"{name} must be between 0 and {MAX_LAMBDA:g}, got {value}")
+                raise ConfigError(msg("config.between", name=name, low=0, high=f"{MAX_LAMBDA:g}", value=value))
         _number("lr", self.lr)
         if not 0.0 < self.lr <= MAX_LR:
-            raise ConfigError(f"lr must be in (0, {MAX_LR:g}], got {self.lr}")
+            raise ConfigError(msg("config.lr", high=f"{MAX_LR:g}", value=self.lr))
         _number("momentum", self.momentum)
         if not 0.0 <= self.momentum < 1.0:
-            raise ConfigError(f"momentum must be in [0, 1), got {self.momentum}")
+            raise ConfigError(msg("config.fraction", name="momentum", value=self.momentum))
         _number("label_noise", self.label_noise)
         if not 0.0 <= self.label_noise <= MAX_LABEL_NOISE:
-            raise ConfigError(f"label_noise must be between 0 and {MAX_LABEL_NOISE:g}, got {self.label_noise}")
+            raise ConfigError(msg("config.between", name="label_noise", low=0, high=f"{MAX_LABEL_NOISE:g}",
+                                   value=self.label_noise))
         _integer("epochs", self.epochs, 1, MAX_EPOCHS)
         _integer("batch_size", self.batch_size, 1, MAX_BATCH)
         _integer("patience", self.patience, 0, MAX_PATIENCE)
@@ -97,14 +99,12 @@ class RunConfig:
         full = DATASET_TRAIN_SIZES[self.dataset]
         _integer("train_size", self.train_size, 0, None)
         if self.train_size > full:
-            raise ConfigError(
-                f"train_size {self.train_size} is larger than the {self.dataset} "
-                f"training split ({full} digits)"
-            )
+            raise ConfigError(msg("config.train_size_too_large", value=self.train_size, dataset=self.dataset,
+                                  count=full))
         if 0 < self.train_size < 10 * 2:
-            raise ConfigError("train_size must be at least 20 (two digits per class)")
+            raise ConfigError(msg("config.train_size_too_small", count=20))
         if not isinstance(self.batchnorm, bool) or not isinstance(self.penalize_all, bool):
-            raise ConfigError("batchnorm and penalize_all must be true or false")
+            raise ConfigError(msg("config.flags"))
         return self
 
     @property
@@ -170,21 +170,22 @@ _LATER_FIELDS = {"label_noise": 0.0}
 
 def _choice(name, value, allowed):
     if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        raise ConfigError(msg("config.choice", name=name, allowed=", ".join(allowed), value=repr(value)))
 
 
 def _number(name, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+        raise ConfigError(msg("config.not_finite", name=name, value=repr(value)))
     return float(value)
 
 
 def _integer(name, value, low, high):
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name} must be a whole number, got {value!r}")
+        raise ConfigError(msg("config.not_whole", name=name, value=repr(value)))
     if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ConfigError(f"{name} must be {bound}, got {value}")
+        if high is None:
+            raise ConfigError(msg("config.at_least", name=name, low=low, value=value))
+        raise ConfigError(msg("config.between", name=name, low=low, high=high, value=value))
 
 
 # --- presets -----------------------------------------------------------------
@@ -216,7 +217,7 @@ ARTICLE_RESULTS = {
 def preset(name: str, **overrides) -> RunConfig:
     """The named preset, with any field overridden (e.g. dataset)."""
     if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+        raise ConfigError(msg("config.unknown_preset", name=repr(name), allowed=", ".join(PRESETS)))
     return RunConfig(**{**PRESETS[name], **overrides})
 
 
@@ -264,13 +265,13 @@ def _format(value) -> str:
     return str(value)
 
 
-def from_query_params(params, base: RunConfig | None = None) -> tuple[RunConfig, list[str]]:
+def from_query_params(params, base: RunConfig | None = None) -> tuple[RunConfig, list[Message]]:
     """Parse URL parameters; each bad or unknown one becomes a warning and the default.
 
     Never raises: a link typed by hand or fuzzed must still open the app.
     """
     base = base or RunConfig()
-    warnings: list[str] = []
+    warnings: list[Message] = []
     values = {}
     # The dataset goes first: train_size is checked against the dataset the
     # same link names, not against the default one.
@@ -279,7 +280,7 @@ def from_query_params(params, base: RunConfig | None = None) -> tuple[RunConfig,
         if name in ("lang", "present", "show", "lock"):
             continue  # the app's own parameters (language, projector, exercise), not part of the run
         if name not in QUERY_FIELDS:
-            warnings.append(f"Unknown URL parameter {_shown(name)} was ignored.")
+            warnings.append(msg("url.unknown_param", name=_shown(name)))
             continue
         attr = QUERY_FIELDS[name]
         raw = params[name]
@@ -288,19 +289,19 @@ def from_query_params(params, base: RunConfig | None = None) -> tuple[RunConfig,
         raw = str(raw)
         try:
             if len(raw) > MAX_QUERY_VALUE:
-                raise ConfigError("value is too long")
+                raise ConfigError(msg("url.too_long"))
             value = _parse(attr, raw, type(getattr(base, attr)))
             replace(base, **{**values, attr: value}).validate()
         except ConfigError as err:
-            warnings.append(f"URL parameter {name}={_shown(raw)} is not valid ({err}); "
-                            f"using {getattr(base, attr)!r}.")
+            warnings.append(msg("url.bad_value", name=name, value=_shown(raw), error=err.message,
+                                default=repr(getattr(base, attr))))
             continue
         values[attr] = value
     config = replace(base, **values)
     try:
         config.validate()
     except ConfigError as err:  # valid alone, invalid together (e.g. train_size vs dataset)
-        warnings.append(f"URL parameters do not fit together ({err}); using the defaults.")
+        warnings.append(msg("url.conflict", error=err.message))
         config = base
     return config, warnings
 
@@ -313,19 +314,19 @@ def _parse(attr, raw, kind):
             return True
         if lowered in ("0", "false", "no", "off"):
             return False
-        raise ConfigError("expected 1 or 0")
+        raise ConfigError(msg("url.expected_flag"))
     if kind is int:
         try:
             return int(raw)
         except ValueError:
-            raise ConfigError("expected a whole number") from None
+            raise ConfigError(msg("url.expected_whole")) from None
     if kind is float:
         try:
             value = float(raw)
         except ValueError:
-            raise ConfigError("expected a number") from None
+            raise ConfigError(msg("url.expected_number")) from None
         if not math.isfinite(value):
-            raise ConfigError("expected a finite number")
+            raise ConfigError(msg("url.expected_finite"))
         return value
     return raw
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import torch
 
 from regdemo import settings
+from regdemo.messages import Message, MessageError, msg
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +103,12 @@ SYSTEM_DIRS = {"fashion-mnist": (pathlib.Path("/usr/share/datasets/fashion-mnist
 
 DOWNLOAD_TIMEOUT = 10  # seconds per socket operation: offline should fail fast, not hang
 
-_OFFLINE_HINT = ("use --dataset mnist-sample, or point --data-dir at a folder with the "
-                 "four IDX files")
+_OFFLINE_HINT = msg("data.offline_hint")
 
 
-class DataError(Exception):
-    """A data problem the user can fix. The message is one readable line naming the file
-    and what to do; callers show it as is, without a traceback."""
+class DataError(MessageError):
+    """A data problem the user can fix. err.message (messages.py) names the file and what
+    to do; callers show it in the reader's language, without a traceback."""
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing tensors with == is not a bool
@@ -140,7 +140,7 @@ def read_idx(path: str | os.PathLike) -> torch.Tensor:
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise DataError(f"{path}: cannot read it ({err.strerror or err})") from None
+        raise DataError(msg("data.unreadable", path=str(path), error=str(err.strerror or err))) from None
     return _parse_idx(data, path)
 
 
@@ -149,30 +149,25 @@ def _parse_idx(data: bytes, path: pathlib.Path) -> torch.Tensor:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as err:
-            raise DataError(f"{path}: damaged or truncated gzip file ({err}); "
-                            "delete it and fetch it again") from None
+            raise DataError(msg("data.bad_gzip", path=str(path), error=str(err))) from None
     if len(data) < 4:
-        raise DataError(f"{path}: {len(data)} bytes, too short to be an IDX file")
+        raise DataError(msg("data.too_short", path=str(path), count=len(data)))
     zero, dtype, ndim = struct.unpack(">HBB", data[:4])
     if zero != 0 or dtype != 0x08 or ndim not in (1, 3):
-        raise DataError(f"{path}: not an MNIST IDX file (magic 0x{data[:4].hex()}, expected "
-                        "0x00000801 for labels or 0x00000803 for images)")
+        raise DataError(msg("data.not_idx", path=str(path), magic=data[:4].hex()))
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise DataError(f"{path}: truncated inside the header ({len(data)} of {header} bytes)")
+        raise DataError(msg("data.truncated_header", path=str(path), size=len(data), count=header))
     dims = struct.unpack(f">{ndim}I", data[4:header])
     if ndim == 3 and dims[1:] != (28, 28):
-        raise DataError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28")
+        raise DataError(msg("data.not_28x28", path=str(path), height=dims[1], width=dims[2]))
     size = 1
     for d in dims:
         size *= d
     if len(data) - header < size:
-        raise DataError(f"{path}: truncated: the header promises {dims[0]:,} items "
-                        f"({header + size:,} bytes uncompressed), the file has {len(data):,}; "
-                        "delete it and fetch it again")
+        raise DataError(msg("data.truncated", path=str(path), count=dims[0], want=header + size, size=len(data)))
     if len(data) - header > size:
-        raise DataError(f"{path}: {len(data) - header - size:,} unexpected bytes after the "
-                        f"{dims[0]:,} items the header promises")
+        raise DataError(msg("data.extra_bytes", path=str(path), count=len(data) - header - size, items=dims[0]))
     if size == 0:
         return torch.zeros(dims, dtype=torch.uint8)
     # bytearray: one copy into memory torch may own and write (frombuffer on bytes warns).
@@ -182,16 +177,15 @@ def _parse_idx(data: bytes, path: pathlib.Path) -> torch.Tensor:
 def _images_and_labels(images: torch.Tensor, images_path, labels: torch.Tensor, labels_path):
     """Check one images/labels pair belongs together; labels as int64."""
     if images.dim() != 3:
-        raise DataError(f"{images_path}: holds labels (magic 0x00000801), expected images")
+        raise DataError(msg("data.labels_not_images", path=str(images_path)))
     if labels.dim() != 1:
-        raise DataError(f"{labels_path}: holds images (magic 0x00000803), expected labels")
+        raise DataError(msg("data.images_not_labels", path=str(labels_path)))
     if len(images) != len(labels):
-        raise DataError(f"{images_path} has {len(images):,} images but {labels_path} has "
-                        f"{len(labels):,} labels: the files do not belong together")
+        raise DataError(msg("data.count_mismatch", images_path=str(images_path), images=len(images),
+                            labels_path=str(labels_path), labels=len(labels)))
     if len(labels) and int(labels.max()) > 9:
         bad = int(torch.nonzero(labels > 9)[0, 0])
-        raise DataError(f"{labels_path}: label {int(labels[bad])} at position {bad} is "
-                        "outside 0..9")
+        raise DataError(msg("data.bad_label", path=str(labels_path), label=int(labels[bad]), position=bad))
     return images, labels.long()
 
 
@@ -203,8 +197,8 @@ def _dataset(name: str, paths: list[pathlib.Path], tensors: list[torch.Tensor]) 
         for found, want, path in ((len(train_y), expected[0], paths[0]),
                                   (len(test_y), expected[1], paths[2])):
             if found != want:
-                raise DataError(f"{path}: {found:,} images, {DISPLAY_NAMES[name]} has {want:,}: "
-                                "an incomplete copy or another dataset's file")
+                raise DataError(msg("data.wrong_count", path=str(path), count=found, dataset=DISPLAY_NAMES[name],
+                                    want=want))
     return Dataset(name, train_x, train_y, test_x, test_y, CLASSES[name])
 
 
@@ -239,7 +233,7 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, downlo
                  instead of the published ones (for a mirror of other files, e.g. in tests).
     """
     if name not in DATASET_NAMES:
-        raise DataError(f"unknown dataset {name!r}: choose one of {', '.join(DATASET_NAMES)}")
+        raise DataError(msg("data.unknown_dataset", name=repr(name), allowed=", ".join(DATASET_NAMES)))
     if name == "mnist-sample":
         return _load_sample(SAMPLE_DIR)
     # Resolve everything the result depends on (environment included) before the cache, so
@@ -270,11 +264,9 @@ def _load_sample(sample_dir: pathlib.Path) -> Dataset:
         try:
             blob = path.read_bytes()
         except OSError as err:
-            raise DataError(f"{path}: the embedded MNIST sample is missing ({err.strerror or err}); "
-                            "reinstall regdemo or run tools/make_mnist_sample.py") from None
+            raise DataError(msg("data.sample_missing", path=str(path), error=str(err.strerror or err))) from None
         if hashlib.sha256(blob).hexdigest() != SAMPLE_SHA256[path.name]:
-            raise DataError(f"{path}: checksum mismatch, the embedded MNIST sample is damaged; "
-                            "reinstall regdemo or run tools/make_mnist_sample.py")
+            raise DataError(msg("data.sample_damaged", path=str(path)))
         paths.append(path)
         tensors.append(_parse_idx(blob, path))
     return _dataset("mnist-sample", paths, tensors)
@@ -294,9 +286,8 @@ def _load_files(name, folder, cache, download, urls, sums) -> Dataset:
         if None not in paths:
             return _dataset(name, paths, [read_idx(p) for p in paths])
     if not download:
-        raise DataError(f"{DISPLAY_NAMES[name]} IDX files not found in "
-                        f"{', '.join(str(c) for c in candidates)} (need {', '.join(FILES)}, raw "
-                        f"or .gz): {_OFFLINE_HINT}")
+        raise DataError(msg("data.not_found", dataset=DISPLAY_NAMES[name], files=", ".join(FILES),
+                            folders=", ".join(str(c) for c in candidates), hint=_OFFLINE_HINT))
     _download_missing(name, target, urls, dict(sums))
     paths = _find_files(target)
     return _dataset(name, paths, [read_idx(p) for p in paths])
@@ -323,7 +314,7 @@ def _download_missing(name: str, target: pathlib.Path, urls, sums: dict[str, str
             continue  # keep what is already there (and was validated or will be)
         filename = f"{base}.gz"
         if filename not in sums:
-            raise DataError(f"no checksum known for {filename}: pass checksums= with one")
+            raise DataError(msg("data.no_checksum", filename=filename))
         reasons = []
         for url in urls:
             log.info("downloading %s", url.rstrip("/") + "/" + filename)
@@ -333,8 +324,8 @@ def _download_missing(name: str, target: pathlib.Path, urls, sums: dict[str, str
             reasons.append(reason)
         else:
             # Give up at the first file no mirror has: offline, the rest would only time out too.
-            raise DataError(f"could not download {DISPLAY_NAMES[name]} (no network?): "
-                            f"{_OFFLINE_HINT} [{'; '.join(reasons)}]")
+            raise DataError(msg("data.download_failed", dataset=DISPLAY_NAMES[name], hint=_OFFLINE_HINT,
+                                reasons="; ".join(reasons)))
 
 
 def _fetch(url: str, dest: pathlib.Path, expected: str) -> str | None:
@@ -399,10 +390,8 @@ def _reason(err: BaseException) -> str:
     return str(err) or type(err).__name__
 
 
-def _unwritable(folder: pathlib.Path, err: OSError) -> str:
-    return (f"cannot write to the data folder {folder} ({err.strerror or err}): it is read-only "
-            "or full; set REGDEMO_DATA_DIR to a writable folder, or point --data-dir at a "
-            "folder with the four IDX files")
+def _unwritable(folder: pathlib.Path, err: OSError) -> Message:
+    return msg("data.unwritable", path=str(folder), error=str(err.strerror or err))
 
 
 # ----------------------------------------------------------------------------- subsets
@@ -444,8 +433,7 @@ def stratified_subset(labels: torch.Tensor, size: int, seed: int) -> torch.Tenso
     """
     n = len(labels)
     if not 1 <= size <= n:
-        raise DataError(f"subset size {size:,} must be between 1 and the {n:,} examples "
-                        "available")
+        raise DataError(msg("data.bad_subset", size=size, count=n))
     generator = torch.Generator().manual_seed(seed)
     classes = torch.unique(labels)
     members = [torch.nonzero(labels == c).flatten() for c in classes.tolist()]

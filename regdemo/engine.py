@@ -50,6 +50,7 @@ from regdemo.events import (
     Progress,
     Started,
 )
+from regdemo.messages import encode, msg
 from regdemo.models import build_model, count_parameters, dropout_layers, penalized_weights
 
 PROGRESS_PER_EPOCH = 8  # progress events (and mask snapshots) per epoch
@@ -116,9 +117,9 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if cuda else "mps" if mps else "cpu")
     if name == "cuda" and not cuda:
-        raise ConfigError("device cuda was requested but no CUDA GPU is available; use --device cpu or auto")
+        raise ConfigError(msg("config.no_cuda"))
     if name == "mps" and not mps:
-        raise ConfigError("device mps was requested but Apple's MPS is not available; use --device cpu or auto")
+        raise ConfigError(msg("config.no_mps"))
     return torch.device(name)
 
 
@@ -228,13 +229,10 @@ def _finite(*values) -> bool:
 
 
 def _diverged_message(step: int, config: RunConfig) -> str:
-    return (
-        f"The loss became NaN or infinite at step {step}: the steps are too large to follow the "
-        f"slope. Lower the learning rate (now {config.lr:g})"
-        + (f" or the L1 strength (now {config.l1:g})" if config.l1 else "")
-        + (f" or the L2 strength (now {config.l2:g})" if config.l2 else "")
-        + " and train again."
-    )
+    # What to lower: the learning rate, and the penalty strengths this run has.
+    lower = "run.lower_lr" + ("_l1" if config.l1 else "") + ("_l2" if config.l2 else "")
+    return encode(msg("run.diverged", step=step, lower=msg(lower, lr=f"{config.lr:g}", l1=f"{config.l1:g}",
+                                                            l2=f"{config.l2:g}")))
 
 
 def fit(
@@ -297,7 +295,7 @@ def fit(
         window_steps, window_seen = 0, 0
         for i in range(steps_per_epoch):
             if stop is not None and stop.is_set():
-                yield Done(STOPPED, epoch - 1, best_epoch, step, "Stopped by the user.",
+                yield Done(STOPPED, epoch - 1, best_epoch, step, encode(msg("run.stopped_by_user")),
                            model=_cpu_eval(model))
                 return
             idx = order[i * bs:(i + 1) * bs]
@@ -388,8 +386,7 @@ def fit(
         )
         if config.patience and since_best >= config.patience:
             status = EARLY_STOPPED
-            message = (f"Held-out loss has not improved for {config.patience} epochs; "
-                       f"stopped after epoch {epoch} and kept the weights of epoch {best_epoch}.")
+            message = encode(msg("run.early_stopped", count=config.patience, epoch=epoch, best=best_epoch))
             break
 
     if best_state is not None and best_epoch != epoch:

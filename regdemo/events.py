@@ -101,7 +101,7 @@ class Done:
     epochs_run: int
     best_epoch: int  # 0 when no epoch completed
     step: int
-    message: str = ""  # advice for diverged / failed, reason for early stop
+    message: str = ""  # advice for diverged / failed, reason for early stop: messages.encode() text
     # Predictions of the kept model (best weights under early stopping) on the
     # test split, in test order: confusion matrix and misclassified digits.
     test_predictions: tuple[int, ...] = ()

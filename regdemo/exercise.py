@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from regdemo.config import QUERY_FIELDS, RunConfig, to_query_params
+from regdemo.messages import Message, msg
 
 CONTROLS = tuple(QUERY_FIELDS)  # dataset, model, dropout, ..., batch
 FREE, LOCKED, HIDDEN = "free", "locked", "hidden"
@@ -52,7 +53,7 @@ class Exercise:
         return out
 
 
-def _names(raw: str, param: str, warnings: list[str]) -> tuple[str, ...]:
+def _names(raw: str, param: str, warnings: list[Message]) -> tuple[str, ...]:
     names = [n.strip().lower() for n in raw.split(",") if n.strip()]
     good = []
     for name in names[:MAX_NAMES]:
@@ -60,17 +61,16 @@ def _names(raw: str, param: str, warnings: list[str]) -> tuple[str, ...]:
             good.append(name)
         elif name != "none":
             shown = "".join(ch if ch.isprintable() else "?" for ch in name)[:30]
-            warnings.append(f"{param}={shown!r} names no control of this app (choose from {', '.join(CONTROLS)}); "
-                            "it was ignored.")
+            warnings.append(msg("url.unknown_control", param=param, value=repr(shown), allowed=", ".join(CONTROLS)))
     return tuple(dict.fromkeys(good))
 
 
-def parse(params) -> tuple[Exercise, list[str]]:
+def parse(params) -> tuple[Exercise, list[Message]]:
     """The exercise a link's `show` / `lock` parameters describe, and a warning per bad name.
 
     Never raises. `show=none` hides every control (a pure demonstration link);
     a `show` naming only unknown controls is ignored, not read as "hide all"."""
-    warnings: list[str] = []
+    warnings: list[Message] = []
     values = {}
     for param in PARAMS:
         raw = params.get(param)

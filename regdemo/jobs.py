@@ -56,6 +56,7 @@ from collections.abc import Callable
 from regdemo import settings
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES, STOPPED
+from regdemo.messages import encode, msg
 from regdemo.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
 from regdemo.store import RunStore
 from regdemo.store_rows import REUSABLE, worth_saving
@@ -70,9 +71,9 @@ KEEP_FINISHED = 64  # finished runs kept in memory; older ones are read back fro
 READ_SECONDS = 0.1  # the reader pulls new events this often while runs are going
 LIVE_PREFIX = "regdemo-live-"
 
-NOBODY_WAITING = "Nobody was waiting for this run any more, so it gave its place in the queue to others."
-NOBODY_WATCHING = "Nobody was watching this run any more, so it was stopped to free the trainer for others."
-SHUT_DOWN = "The server shut down."
+NOBODY_WAITING = encode(msg("run.nobody_waiting"))  # stored messages: see messages.py
+NOBODY_WATCHING = encode(msg("run.nobody_watching"))
+SHUT_DOWN = encode(msg("run.server_shut_down"))
 
 
 def default_workers() -> int:
@@ -201,15 +202,12 @@ class Registry:
                 mine = [r for r in self._by_session.get(session, ()) if not r.finished]
                 self._by_session[session] = mine
                 if len(mine) >= self.session_limit:
-                    raise RunLimitError(
-                        f"You already have {len(mine)} runs training or waiting (the limit is "
-                        f"{self.session_limit}). Wait for one to finish, or stop one, then try again.")
+                    raise RunLimitError(msg("limit.session", count=len(mine), limit=self.session_limit))
             if len(self._queue) >= self.max_queued:
-                raise RunLimitError(f"The server is busy: {len(self._queue)} runs are waiting. "
-                                    "Try again in a few minutes, or pick a run someone already trained.")
+                raise RunLimitError(msg("limit.busy", count=len(self._queue)))
             old = self._runs.get(key)
             if old is not None and not old.wait(0):  # stopped or failed, its worker not done yet
-                raise RunLimitError("This run is still stopping; try again in a moment.")
+                raise RunLimitError(msg("limit.stopping"))
             # Single-flight in the live store too; a leftover row of an earlier attempt goes.
             self.live.delete_live(key)
             self.live.create_live(key, config, session)
@@ -239,13 +237,10 @@ class Registry:
             if session is not None:
                 mine = sum(1 for r in going if r.owner == session)
                 if mine >= self.session_limit:
-                    raise RunLimitError(
-                        f"You already have {mine} runs training or waiting (the limit is "
-                        f"{self.session_limit}). Wait for one to finish, or stop one, then try again.")
+                    raise RunLimitError(msg("limit.session", count=mine, limit=self.session_limit))
             waiting = sum(1 for r in going if r.status == QUEUED)
             if waiting >= self.max_queued:
-                raise RunLimitError(f"The server is busy: {waiting} runs are waiting. "
-                                    "Try again in a few minutes, or pick a run someone already trained.")
+                raise RunLimitError(msg("limit.busy", count=waiting))
             self.live.delete_live(key, finished_only=True)  # a leftover of an earlier attempt
             created = self.live.create_live(key, config, session)
         else:
@@ -549,7 +544,7 @@ class Registry:
             run.take_final(view.status, view.message)
             self._settle(run, saved=True)
         else:
-            run.mark_failed("This run was dropped by another server; press Train to start it again.")
+            run.mark_failed(encode(msg("run.dropped_by_other_server")))
             self._settle(run, saved=False)
 
     def _taken(self, key: str) -> bool:

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES, STOPPED, Done, EpochEnd, MaskSnapshot, Progress, Started
+from regdemo.messages import MessageError, encode, msg
 
 QUEUED, RUNNING = "queued", "running"
 MASKS_KEPT = 6  # latest mask snapshots kept per dropout layer
 
 
-class RunLimitError(RuntimeError):
-    """The server turns a new run down for now; the message is meant for the student."""
+class RunLimitError(MessageError, RuntimeError):
+    """The server turns a new run down for now; err.message is meant for the student."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class Run:
 
     def _finish(self, status: str, message: str) -> None:
         self.status = status
-        self.message = " ".join(part for part in (self.notice, message) if part)
+        self.message = encode(self.notice, message)  # stored messages (messages.py), joined
         self.queue_position = 0
         self.finished_at = time.time()
         if not self.managed:
@@ -150,7 +151,7 @@ class Run:
     def add_notice(self, text: str) -> None:
         """A note shown while the run trains and kept in its final message."""
         with self._lock:
-            self.notice = " ".join(part for part in (self.notice, text) if part)
+            self.notice = encode(self.notice, text)
             if not self.finished:
                 self.message = self.notice
 
@@ -200,7 +201,7 @@ class Run:
             self._stop_reason = reason
             self.stop_event.set()
             if self.status == QUEUED:
-                self._finish(STOPPED, reason or "Stopped before it started.")
+                self._finish(STOPPED, reason or encode(msg("run.stopped_before_start")))
                 self._settled.set()  # no trainer will pick it up: nothing left to save
 
     def settle(self) -> None:

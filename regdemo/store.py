@@ -35,6 +35,7 @@ from contextlib import closing, suppress
 from regdemo import settings
 from regdemo.config import RunConfig
 from regdemo.events import FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
+from regdemo.messages import Message, encode, msg, render
 from regdemo.records import QUEUED, RUNNING
 from regdemo.store_postgres import PostgresStore, check_url
 from regdemo.store_rows import (  # noqa: F401 -- REUSABLE, RunSummary, worth_saving: importable from here too
@@ -229,22 +230,20 @@ class RunStore:
                 if extra.exists():
                     os.replace(extra, aside.with_name(aside.name + suffix))
         except OSError as err:
-            self._warn(f"The run store {self.path} is damaged ({reason}) and could not be moved "
-                       f"aside ({err.strerror or err}).")
+            self._warn(msg("store.damaged_stuck", path=str(self.path), reason=reason,
+                           error=str(err.strerror or err)))
             return False
-        self._warn(f"The run store {self.path} was damaged ({reason}); it was moved to {aside.name} "
-                   "and a fresh, empty one started. Earlier runs are not shown.")
+        self._warn(msg("store.damaged_moved", path=str(self.path), reason=reason, aside=aside.name))
         return True
 
     def _stop_saving(self, reason: str) -> None:
         self.saving = False
-        self._warn(f"Runs are not being saved: {reason}. Training still works; results live "
-                   "until the server restarts.")
+        self._warn(msg("store.not_saving", reason=reason))
 
-    def _warn(self, text: str) -> None:
-        if text not in self.warnings:  # a full disk fails every save: say it once
-            log.warning("%s", text)
-            self.warnings.append(text)
+    def _warn(self, warning: Message) -> None:
+        if warning not in self.warnings:  # a full disk fails every save: say it once
+            log.warning("%s", render(warning))
+            self.warnings.append(warning)
 
     def _run(self, work, default):
         """Run `work(connection)`; a damaged file is moved aside (once) and a storage
@@ -278,7 +277,7 @@ class RunStore:
                 con.close()
             if _is_corruption(err):
                 self._open()
-            self._warn(f"{self.path}: live runs: {err}")
+            self._warn(msg("store.live_failed", path=str(self.path), error=str(err)))
             return default
 
     def close(self) -> None:
@@ -301,7 +300,7 @@ class RunStore:
         try:
             row = _row(view, source)
         except ValueError as err:  # a NaN slipped into an event: refuse it, say so
-            self._warn(f"Run {view.key} was not saved: {err}.")
+            self._warn(msg("store.run_not_saved", run=view.key, error=str(err)))
             return False
 
         def write(con):
@@ -332,7 +331,7 @@ class RunStore:
         try:
             return _view(row)
         except (ValueError, TypeError, KeyError) as err:  # a row this version cannot read
-            self._warn(f"Stored run {key} could not be read ({err}); it is ignored.")
+            self._warn(msg("store.run_unreadable", run=key, error=str(err)))
             return None
 
     def list(self, limit: int = 200) -> list[RunSummary]:
@@ -416,7 +415,7 @@ class RunStore:
 
     def request_stop(self, key: str, reason: str) -> None:
         """Ask the run to stop (its worker polls this); a queued run is stopped at once."""
-        reason = reason or "Stopped by the user."
+        reason = reason or encode(msg("run.stopped_by_user"))
 
         def write(con):
             con.execute("UPDATE live SET stop_reason=? WHERE key=? AND stop_reason=''", (reason, key))

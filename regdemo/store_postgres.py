@@ -33,6 +33,7 @@ from contextlib import contextmanager
 
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
+from regdemo.messages import Message, encode, msg, render
 from regdemo.records import QUEUED, RUNNING
 from regdemo.store_rows import (
     _SUMMARY_COLUMNS,
@@ -198,13 +199,13 @@ class PostgresStore:
             except queue.Empty:
                 return
 
-    def _warn(self, text: str) -> None:
+    def _warn(self, warning: Message) -> None:
         with self._warn_lock:
-            if text not in self.warnings:
-                log.warning("%s", text)
-                self.warnings.append(text)
+            if warning not in self.warnings:
+                log.warning("%s", render(warning))
+                self.warnings.append(warning)
 
-    def _run(self, work, default, what: str):
+    def _run(self, work, default, what: Message):
         """work(connection); a database error becomes a warning and `default` (once retried:
         a pooled connection the server closed meanwhile fails on first use)."""
         for attempt in range(2):
@@ -214,12 +215,10 @@ class PostgresStore:
             except self._psycopg.OperationalError as err:
                 if attempt == 0:
                     continue
-                self._warn(f"The run database at {self.path} did not answer ({_connect_error_text(err)}); "
-                           f"{what}.")
+                self._warn(msg("db.no_answer", path=self.path, error=_connect_error_text(err), what=what))
                 return default
             except self._psycopg.Error as err:
-                self._warn(f"The run database at {self.path} refused a request ({_connect_error_text(err)}); "
-                           f"{what}.")
+                self._warn(msg("db.refused", path=self.path, error=_connect_error_text(err), what=what))
                 return default
         return default
 
@@ -238,7 +237,7 @@ class PostgresStore:
         try:
             row = _row(view, source)
         except ValueError as err:
-            self._warn(f"Run {view.key} was not saved: {err}.")
+            self._warn(msg("store.run_not_saved", run=view.key, error=str(err)))
             return False
         names = ", ".join(row)
         marks = ", ".join("%s" for _ in row)
@@ -252,7 +251,7 @@ class PostgresStore:
         def write(con):
             return con.execute(sql, tuple(row.values())).fetchone() is not None
 
-        written = self._run(write, None, "this run was not saved")
+        written = self._run(write, None, msg("db.not_saved"))
         if written is not None:
             self.saving = True
         else:
@@ -261,35 +260,35 @@ class PostgresStore:
 
     def get(self, key: str):
         rows = self._run(lambda con: self._rows(con, "SELECT * FROM runs WHERE key = %s", (key,)), None,
-                         "a stored run could not be read")
+                         msg("db.run_unread"))
         if not rows:
             return None
         try:
             return _view(rows[0])
         except (ValueError, TypeError, KeyError) as err:
-            self._warn(f"Stored run {key} could not be read ({err}); it is ignored.")
+            self._warn(msg("store.run_unreadable", run=key, error=str(err)))
             return None
 
     def list(self, limit: int = 200) -> list[RunSummary]:
         sql = f"SELECT {', '.join(_SUMMARY_COLUMNS)} FROM runs ORDER BY saved_at DESC LIMIT %s"
         rows = self._run(lambda con: self._rows(con, sql, (max(0, int(limit)),)), [],
-                         "the stored runs could not be listed")
+                         msg("db.runs_unlisted"))
         return summaries(rows, self._warn)
 
     def delete(self, key: str) -> bool:
         return self._run(lambda con: con.execute("DELETE FROM runs WHERE key = %s", (key,)).rowcount > 0,
-                         False, "the run was not deleted")
+                         False, msg("db.not_deleted"))
 
     def __len__(self) -> int:
         return self._run(lambda con: con.execute("SELECT count(*) FROM runs").fetchone()[0], 0,
-                         "the stored runs could not be counted")
+                         msg("db.runs_uncounted"))
 
     # -- live runs (BOUNDARY.md: workers write, app servers read) ----------------------------
     # Times are the database's (NOW): one clock for every machine of the cluster.
     def now(self) -> float:
         """The database server's clock, the one heartbeat_at and created_at are on."""
         return self._run(lambda con: con.execute(f"SELECT {NOW}").fetchone()[0], time.time(),
-                         "its clock could not be read")
+                         msg("db.clock_unread"))
 
     def create_live(self, key: str, config: RunConfig, owner: str | None = None) -> bool:
         """A queued row for `key`; True only for the one caller (of any server) that created it."""
@@ -299,19 +298,19 @@ class PostgresStore:
                 f"VALUES (%s, %s, %s, '', %s, '', {NOW}) ON CONFLICT (key) DO NOTHING",
                 (key, _dumps(config.to_dict()), QUEUED, owner)).rowcount > 0
 
-        return bool(self._run(write, False, "the run could not be queued"))
+        return bool(self._run(write, False, msg("db.not_queued")))
 
     def live(self, key: str):
         rows = self._run(lambda con: con.execute(
             f"SELECT {', '.join(_LIVE_COLUMNS)} FROM live WHERE key = %s", (key,)).fetchall(), [],
-            "a live run could not be read")
+            msg("db.live_unread"))
         return _live_row(rows[0]) if rows else None
 
     def live_keys(self, statuses=(QUEUED, RUNNING)) -> list:
         """Rows with these statuses, oldest first (the queue's order, across servers)."""
         rows = self._run(lambda con: con.execute(
             f"SELECT {', '.join(_LIVE_COLUMNS)} FROM live WHERE status = ANY(%s) ORDER BY created_at, key",
-            (list(statuses),)).fetchall(), [], "the live runs could not be read")
+            (list(statuses),)).fetchall(), [], msg("db.lives_unread"))
         return [_live_row(row) for row in rows]
 
     def mark_started(self, key: str, worker: str) -> bool:
@@ -319,7 +318,7 @@ class PostgresStore:
         return bool(self._run(lambda con: con.execute(
             f"UPDATE live SET status = %s, worker = %s, started_at = {NOW}, heartbeat_at = {NOW} "
             "WHERE key = %s AND status = %s AND stop_reason = ''", (RUNNING, worker, key, QUEUED)).rowcount > 0,
-            False, "the run could not be marked as started"))
+            False, msg("db.not_started")))
 
     def append_events(self, key: str, events: list) -> None:
         """The run's next events, numbered on from the last; one transaction per batch."""
@@ -335,22 +334,22 @@ class PostgresStore:
                     cur.executemany("INSERT INTO live_events (key, seq, event) VALUES (%s, %s, %s)",
                                     [(key, last + i, text) for i, text in enumerate(texts, 1)])
 
-        self._run(write, None, "a run's progress was not written")
+        self._run(write, None, msg("db.progress_unwritten"))
 
     def events_since(self, key: str, after_seq: int) -> list[tuple[int, object]]:
         rows = self._run(lambda con: con.execute(
             "SELECT seq, event FROM live_events WHERE key = %s AND seq > %s ORDER BY seq",
-            (key, after_seq)).fetchall(), [], "a run's progress could not be read")
+            (key, after_seq)).fetchall(), [], msg("db.progress_unread"))
         return [(seq, from_json_dict(json.loads(text))) for seq, text in rows]
 
     def set_status(self, key: str, status: str, message: str = "") -> None:
         if status not in FINAL_STATUSES + (RUNNING,):
             raise ValueError(f"status must be running or final, got {status!r}")
         self._run(lambda con: con.execute("UPDATE live SET status = %s, message = %s WHERE key = %s",
-                                          (status, message, key)), None, "a run's status was not written")
+                                          (status, message, key)), None, msg("db.status_unwritten"))
 
     def request_stop(self, key: str, reason: str) -> None:
-        reason = reason or "Stopped by the user."
+        reason = reason or encode(msg("run.stopped_by_user"))
 
         def write(con):
             with con.transaction():
@@ -358,15 +357,15 @@ class PostgresStore:
                 con.execute("UPDATE live SET status = %s, message = %s WHERE key = %s AND status = %s",
                             (STOPPED, reason, key, QUEUED))
 
-        self._run(write, None, "the stop request was not written")
+        self._run(write, None, msg("db.stop_unwritten"))
 
     def heartbeat(self, key: str) -> None:
         self._run(lambda con: con.execute(f"UPDATE live SET heartbeat_at = {NOW} WHERE key = %s", (key,)),
-                  None, "a heartbeat was not written")
+                  None, msg("db.heartbeat_unwritten"))
 
     def touch_live(self, key: str) -> None:
         self._run(lambda con: con.execute(f"UPDATE live SET watched_at = {NOW} WHERE key = %s", (key,)),
-                  None, "a viewer's visit was not written")
+                  None, msg("db.visit_unwritten"))
 
     def delete_live(self, key: str, finished_only: bool = False) -> None:
         """Drop the run's live row and events; `finished_only`: only if its status is final."""
@@ -381,7 +380,7 @@ class PostgresStore:
                     con.execute("DELETE FROM live WHERE key = %s", (key,))
                 con.execute("DELETE FROM live_events WHERE key = %s", (key,))
 
-        self._run(write, None, "a live run was not deleted")
+        self._run(write, None, msg("db.live_not_deleted"))
 
     def fail_stale(self, seconds: float, message: str) -> list[str]:
         """Runs marked running whose heartbeat is older than `seconds` (their worker was killed or
@@ -390,7 +389,7 @@ class PostgresStore:
         rows = self._run(lambda con: con.execute(
             "UPDATE live SET status = %s, message = %s "
             f"WHERE status = %s AND coalesce(heartbeat_at, started_at, created_at) < {NOW} - %s RETURNING key",
-            (FAILED, message, RUNNING, float(seconds))).fetchall(), [], "stale runs could not be checked")
+            (FAILED, message, RUNNING, float(seconds))).fetchall(), [], msg("db.stale_unchecked"))
         return [row[0] for row in rows]
 
 

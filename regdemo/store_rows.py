@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
+from regdemo.messages import msg
 from regdemo.records import RunView
 
 # Final answers for their config: the registry reuses them instead of training again.
@@ -153,7 +154,7 @@ def summaries(rows, warn) -> list[RunSummary]:
         try:
             out.append(_summary(row))
         except (ValueError, TypeError) as err:
-            warn(f"Stored run {row['key']} could not be read ({err}); it is ignored.")
+            warn(msg("store.run_unreadable", run=row["key"], error=str(err)))
     return out
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from regdemo.config import AUGMENT_LEVELS, ConfigError, RunConfig
 from regdemo.events import EARLY_STOPPED, FINISHED, STOPPED
+from regdemo.messages import msg
 from regdemo.runsets import start_within_limit
 
 # The strengths a sweep can vary and how a value is read from the command line.
@@ -45,12 +46,12 @@ DEFAULT_VALUES: dict[str, tuple] = {
 def parse_values(param: str, text: str) -> tuple:
     """'0,1e-4,1e-3' -> (0.0, 0.0001, 0.001) for a numeric param; raises ConfigError."""
     if param not in PARAMS:
-        raise ConfigError(f"--param must be one of {', '.join(PARAMS)}; got {param!r}")
+        raise ConfigError(msg("sweep.unknown_param", allowed=", ".join(PARAMS), value=repr(param)))
     items = [item.strip() for item in text.split(",") if item.strip()]
     if not items:
-        raise ConfigError("--values needs at least one value, e.g. --values 0,1e-3,1e-2")
+        raise ConfigError(msg("sweep.no_values"))
     if len(items) > MAX_VALUES:
-        raise ConfigError(f"--values takes at most {MAX_VALUES} values, got {len(items)}")
+        raise ConfigError(msg("sweep.too_many_values", most=MAX_VALUES, count=len(items)))
     values = []
     for item in items:
         if param == "augment":
@@ -59,16 +60,16 @@ def parse_values(param: str, text: str) -> tuple:
             try:
                 value = int(item)
             except ValueError:
-                raise ConfigError(f"train_size values must be whole numbers, got {item!r}") from None
+                raise ConfigError(msg("sweep.not_whole", name="train_size", value=repr(item))) from None
         else:
             try:
                 value = float(item)
             except ValueError:
-                raise ConfigError(f"{param} values must be numbers, got {item!r}") from None
+                raise ConfigError(msg("sweep.not_number", name=param, value=repr(item))) from None
             if not math.isfinite(value):
-                raise ConfigError(f"{param} values must be finite, got {item!r}")
+                raise ConfigError(msg("sweep.not_finite", name=param, value=repr(item)))
         if value in values:
-            raise ConfigError(f"value {item} is given twice")
+            raise ConfigError(msg("sweep.twice", value=item))
         values.append(value)
     return tuple(values)
 
@@ -88,16 +89,16 @@ def sweep_configs(base: RunConfig, param: str, values: Sequence, seeds: int) -> 
     Each config is validated here, so a bad value fails before anything trains.
     """
     if param not in PARAMS:
-        raise ConfigError(f"param must be one of {', '.join(PARAMS)}; got {param!r}")
+        raise ConfigError(msg("config.choice", name="param", allowed=", ".join(PARAMS), value=repr(param)))
     if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
-        raise ConfigError(f"seeds must be between 1 and {MAX_SEEDS}, got {seeds!r}")
+        raise ConfigError(msg("config.between", name="seeds", low=1, high=MAX_SEEDS, value=repr(seeds)))
     specs = []
     for value in values:
         for seed in range(base.seed, base.seed + seeds):
             try:
                 config = base.replace(**{param: value, "seed": seed}).validate()
             except ConfigError as err:
-                raise ConfigError(f"{param}={value}: {err}") from None
+                raise ConfigError(msg("sweep.bad_point", name=param, value=value, error=err.message)) from None
             specs.append(SweepSpec(value, seed, config))
     return specs
 

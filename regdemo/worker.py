@@ -51,6 +51,7 @@ from regdemo import engine
 from regdemo.config import ConfigError, RunConfig
 from regdemo.data import DataError, load_dataset
 from regdemo.events import FAILED, FINAL_STATUSES, Done, EpochEnd, Started
+from regdemo.messages import encode, msg
 from regdemo.records import RUNNING, Run
 from regdemo.store import RunStore, open_store
 
@@ -130,7 +131,7 @@ class _Watcher(threading.Thread):
                 self.batcher.flush()
                 row = self.store.live(self.key)
                 if row is None:
-                    self.record.stop("This run was dropped.")
+                    self.record.stop(encode(msg("run.dropped")))
                 elif row.stop_reason:
                     self.record.stop(row.stop_reason)
                 if time.monotonic() - beat >= HEARTBEAT_SECONDS:
@@ -173,7 +174,7 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
     finally:
         watcher.halt()
         if not record.finished:
-            record.mark_failed("Training ended without a final status.")
+            record.mark_failed(encode(msg("run.no_final_status")))
         batcher.flush()
         view = record.view()
         target = store if results is None else results
@@ -193,20 +194,19 @@ def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, k
         engine.resolve_device(config.device)
     except ConfigError:
         config = config.replace(device="cpu")
-        _notice(record, store, key, f"The {record.config.device} device is not available here, "
-                "so this run trained on the CPU.")
+        _notice(record, store, key, encode(msg("run.device_missing", device=record.config.device)))
     try:
         _consume(record, config, train, batcher)
     except torch.OutOfMemoryError:
         used = record.started.device if record.started else config.device
         if used == "cpu":
-            record.mark_failed("Out of memory on the CPU: try a smaller train size or batch size.")
+            record.mark_failed(encode(msg("run.cpu_out_of_memory")))
             return
         log.warning("run %s: out of memory on %s, training again on the CPU", key, used)
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         record.restart()  # the next Started tells the readers to forget this attempt too
-        _notice(record, store, key, f"The GPU ({used}) ran out of memory, so this run trained on the CPU.")
+        _notice(record, store, key, encode(msg("run.gpu_out_of_memory", device=used)))
         try:
             _consume(record, config.replace(device="cpu"), train, batcher)
         except Exception as err:  # noqa: BLE001 -- any failure becomes the run's status
@@ -231,22 +231,21 @@ def _consume(record: Run, config: RunConfig, train, batcher: _Batcher) -> None:
 
 def _failure_message(key: str, err: BaseException) -> str:
     if isinstance(err, (DataError, ConfigError)):
-        return str(err)  # written for the user already
+        return encode(err.message)  # written for the user already
     log.error("run %s failed", key, exc_info=err)  # the traceback goes to the log only
-    return f"Training failed: {type(err).__name__}: {err}"
+    return encode(msg("run.training_failed", error=f"{type(err).__name__}: {err}"))
 
 
 def death_message(returncode: int) -> str:
     """What a run says when the process training it died."""
     if returncode < 0:
         try:
-            how = f"killed by {signal.Signals(-returncode).name}"
+            how = msg("run.killed_by", signal=signal.Signals(-returncode).name)
         except ValueError:
-            how = f"killed by signal {-returncode}"
+            how = msg("run.killed_by", signal=-returncode)
     else:
-        how = f"exit code {returncode}"
-    return (f"The worker process training this run stopped unexpectedly ({how}; out of memory, or "
-            "stopped by the system). Press Train to try again.")
+        how = msg("run.exit_code", code=returncode)
+    return encode(msg("run.worker_died", how=how))
 
 
 # -- pools: hand runs to workers ---------------------------------------------------------------
@@ -275,7 +274,7 @@ class _Pool:
             self._cond.notify()
 
     def available(self) -> str:
-        return "the worker pool is closed" if self._closed else ""
+        return encode(msg("queue.closed")) if self._closed else ""
 
     on_take: Callable[[str], bool] | None = None  # the registry: is the run still wanted?
 
@@ -318,7 +317,7 @@ class InProcessPool(_Pool):
                           train=self.train)
             except Exception:  # noqa: BLE001 -- a broken worker call must not kill the slot
                 log.exception("run %s: worker", key)
-                self.store.set_status(key, FAILED, "Training failed inside the worker; see the server log.")
+                self.store.set_status(key, FAILED, encode(msg("run.worker_failed")))
 
     def close(self, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout

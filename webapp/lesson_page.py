@@ -18,7 +18,17 @@ from webapp import sidebar
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
-from webapp.state import current_config, current_run, lang, presentation, registry, session_id, start_current, t
+from webapp.state import (
+    current_config,
+    current_run,
+    lang,
+    presentation,
+    registry,
+    render_message,
+    session_id,
+    start_current,
+    t,
+)
 
 
 def header(title_key: str, topic: str) -> None:
@@ -55,7 +65,7 @@ def train_config(config: RunConfig) -> None:
     try:
         st.session_state.run_key = registry().get_or_start(config, session=session_id()).key
     except (RunLimitError, ConfigError) as err:
-        st.session_state.lesson_error = str(err)
+        st.session_state.lesson_error = render_message(err)
 
 
 def run_buttons(prefix: str, try_label: str, try_changes: dict, widths: list[int]) -> Run | None:
@@ -68,7 +78,7 @@ def run_buttons(prefix: str, try_label: str, try_changes: dict, widths: list[int
         try:
             run = start_current()
         except (RunLimitError, ConfigError) as err:
-            st.error(str(err))
+            st.error(render_message(err))
     if middle.button(t("button.stop"), disabled=run is None or run.finished, key=f"{prefix}_stop"):
         registry().stop(run.key)
     right.button(try_label, key=f"{prefix}_try", on_click=train_with, kwargs=try_changes)
@@ -99,7 +109,7 @@ class RunSet:
         wanted = st.session_state.get(self.state_key, [])
         _, refused = runsets.start_within_limit(registry(), [c for c in self.configs if c.key() in wanted],
                                                 session_id())
-        return str(refused) if refused else ""
+        return render_message(refused) if refused else ""
 
 
 # --- the lesson's preset pair: baseline vs the same setup with the regularizer -------------

@@ -23,7 +23,7 @@ from typing import TypeVar
 import streamlit as st
 
 from regdemo.records import QUEUED, RUNNING, RunView
-from webapp.state import registry, session_id, t
+from webapp.state import registry, render_message, session_id, t
 
 REFRESH_SECONDS = 0.4
 # When runs are waiting for a worker the server is saturated: every redraw
@@ -92,8 +92,10 @@ def status_text(view: RunView | None) -> str:
         best = view.done.best_epoch if view.done else 0
         return t("status.early_stopped", epoch=view.epochs_done, best=best)
     if view.status == "finished":
-        return t("status.finished", epochs=view.epochs_done)
-    return t(f"status.{view.status}", message=view.message)
+        return t("status.finished", epochs=view.epochs_done, count=view.epochs_done)
+    if view.status == "stopped" and view.message:  # why: the user, nobody watching, the server
+        return t("status.stopped_reason", message=render_message(view.message))
+    return t(f"status.{view.status}", message=render_message(view.message))
 
 
 def show_status(view: RunView | None) -> None:

@@ -25,7 +25,8 @@ from regdemo.config import (
     to_query_params,
 )
 from regdemo.i18n import LANGUAGES
-from webapp.state import t
+from regdemo.messages import msg
+from webapp.state import render_message, t
 
 # Log-scale choices for the penalty strengths (0 = off).
 L1_CHOICES = [0.0, 1e-6, 3e-6, 1e-5, 3e-5, 5e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
@@ -58,7 +59,7 @@ def init_from_url() -> None:
     config, warnings = from_query_params(params)
     lang = (params.get("lang") or ["en"])[-1]
     if lang not in LANGUAGES:
-        warnings.append(f"lang={lang[:20]!r} is not a language of this app; using English.")
+        warnings.append(msg("url.unknown_lang", value=repr(lang[:20])))
         lang = "en"
     present = (params.get("present") or ["0"])[-1]
     task, task_warnings = exercise.parse(params)
@@ -320,4 +321,4 @@ def _write_url(config: RunConfig) -> None:
 def show_url_warnings() -> None:
     """Each ignored link parameter, shown once per session."""
     for warning in st.session_state.pop("url_warnings", []):
-        st.warning(t("url.warning", detail=warning), icon="⚠️")
+        st.warning(t("url.warning", detail=render_message(warning)), icon="⚠️")

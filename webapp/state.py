@@ -15,6 +15,7 @@ from regdemo.cluster import registry_from_environment
 from regdemo.config import RunConfig
 from regdemo.i18n import LANGUAGES, translate
 from regdemo.jobs import Registry
+from regdemo.messages import render
 from regdemo.records import Run
 from regdemo.store import StoreUnavailable
 
@@ -43,7 +44,7 @@ def registry() -> Registry:
     try:
         return _registry()
     except StoreUnavailable as err:
-        st.error(t("app.unavailable", detail=str(err)))
+        st.error(t("app.unavailable", detail=render_message(err)))
         st.stop()
 
 
@@ -64,6 +65,12 @@ def lang() -> str:
 def t(key: str, **values) -> str:
     """The UI string `key` in the session's language."""
     return translate(key, lang(), **values)
+
+
+def render_message(item) -> str:
+    """A library message (a Message, an error carrying one, a run's stored message) in the
+    session's language; free text from before messages had codes is shown as it is."""
+    return render(item, lang())
 
 
 def current_config() -> RunConfig:

@@ -28,6 +28,7 @@ from regdemo.cli_output import epoch_json
 from regdemo.config import RunConfig
 from regdemo.engine import fit
 from regdemo.lessons.catalog import LOSS, MEASURED_PATH, SPARSITY, Lesson, train_args
+from regdemo.messages import render
 from regdemo.sweep import Stats, stats
 
 # The claims' bars (issue 10): an accuracy lesson wins by this many points on average and in
@@ -108,7 +109,7 @@ def run_in_process(config: RunConfig, dataset=None) -> RunResult:
         if event.kind == "epoch":
             lines.append(epoch_json(event))
         elif event.kind == "done":
-            lines.append({"status": event.status, "best_epoch": event.best_epoch, "message": event.message})
+            lines.append({"status": event.status, "best_epoch": event.best_epoch, "message": render(event.message)})
     return result_from_lines(lines, time.perf_counter() - started)
 
 

@@ -20,6 +20,7 @@ from support import make_run
 from regdemo import cluster
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINISHED
+from regdemo.messages import render
 from regdemo.records import RUNNING, RunLimitError
 from regdemo.store import StoreUnavailable, open_store
 
@@ -162,7 +163,7 @@ def test_a_worker_killed_mid_run_fails_the_run_readably(env, workers):
         pid = int(row.worker.split(":")[1])  # the horse training it (host:pid:thread)
         os.kill(pid, signal.SIGKILL)
         assert run.wait(60), "the run stayed running after its worker was killed"
-        assert run.status == FAILED and "stopped unexpectedly" in run.view().message
+        assert run.status == FAILED and "stopped unexpectedly" in render(run.view().message)
         # the worker lives on and trains the next run
         nxt = reg.get_or_start(RunConfig(seed=21, train_size=200, epochs=1), session="s")
         assert nxt.wait(TIMEOUT) and nxt.status == FINISHED

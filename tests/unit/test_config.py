@@ -13,6 +13,7 @@ from regdemo.config import (
     preset,
     to_query_params,
 )
+from regdemo.messages import render
 
 
 def test_defaults_are_valid_and_key_is_stable():
@@ -93,7 +94,7 @@ def test_every_query_param_survives_garbage(name):
         config.validate()  # never an invalid config, never an exception
         if warnings:
             assert getattr(config, QUERY_FIELDS[name]) == default, (name, raw)
-        for warning in warnings:
+        for warning in [render(w, lang) for w in warnings for lang in ("en", "zh")]:
             assert len(warning) < 300 and "\x00" not in warning and "\x1b" not in warning
     for raw in ("abc", "nan", "../../etc/passwd", "9" * 400, "\x00"):
         config, warnings = from_query_params({name: raw})
@@ -103,7 +104,7 @@ def test_every_query_param_survives_garbage(name):
 def test_unknown_and_conflicting_params_warn():
     config, warnings = from_query_params({"evil": "1", "lang": "zh"})
     assert config == RunConfig()
-    assert len(warnings) == 1 and "evil" in warnings[0]
+    assert len(warnings) == 1 and "evil" in render(warnings[0])
     # Valid alone, invalid together: 60000 digits exist in mnist, not in the sample.
     config, warnings = from_query_params({"train_size": "60000"})
     assert config.train_size == 0 and warnings

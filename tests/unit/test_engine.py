@@ -9,6 +9,7 @@ from regdemo.config import ConfigError, RunConfig
 from regdemo.data import load_dataset
 from regdemo.engine import evaluate, fit, prepare_data, resolve_device, to_float
 from regdemo.events import Done, EpochEnd, MaskSnapshot, Progress, Started
+from regdemo.messages import render
 
 SMALL = RunConfig(train_size=300, epochs=2, batch_size=50, device="cpu")
 # The embedded sample with a 300-digit test split: evaluation dominates tiny runs.
@@ -68,8 +69,8 @@ def test_nan_loss_ends_as_diverged_with_the_step_and_no_nan_metric():
     events = run(SMALL.replace(l1=10.0, lr=10.0, epochs=3))
     done = events[-1]
     assert done.status == "diverged"
-    assert 1 <= done.step <= 18 and f"step {done.step}" in done.message
-    assert "learning rate" in done.message
+    assert 1 <= done.step <= 18 and f"step {done.step}" in render(done.message)
+    assert "learning rate" in render(done.message)
     for e in of(events, Progress) + of(events, EpochEnd):
         assert all(math.isfinite(v) for v in (e.train_loss, e.train_acc) if v is not None)
 

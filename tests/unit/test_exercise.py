@@ -5,6 +5,7 @@ from __future__ import annotations
 from regdemo import exercise
 from regdemo.config import RunConfig, from_query_params
 from regdemo.exercise import FREE, HIDDEN, LOCKED, Exercise
+from regdemo.messages import render
 
 
 def test_no_parameters_is_no_exercise():
@@ -34,6 +35,7 @@ def test_a_name_in_show_and_lock_is_locked():
 def test_bad_names_warn_and_are_ignored():
     task, warnings = exercise.parse({"show": "dropout,colour", "lock": "\x00evil"})
     assert task.show == ("dropout",) and task.lock == ()
+    warnings = [render(w) for w in warnings]
     assert len(warnings) == 2 and "colour" in warnings[0] and "\x00" not in warnings[1]
 
 

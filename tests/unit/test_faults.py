@@ -39,6 +39,7 @@ import torch
 from regdemo import cli, data, engine
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, FAILED, FINISHED, STOPPED, Progress
+from regdemo.messages import render
 from regdemo.store import RunStore
 
 TINY = dict(model="article", train_size=200, epochs=1)
@@ -117,8 +118,9 @@ def test_divergence_is_a_status_with_advice_and_no_nan(make_registry, tmp_path):
     assert run.wait(120)
     view = run.view()
     assert view.status == DIVERGED
-    assert f"at step {view.done.step}" in view.message and view.done.step >= 1
-    assert "Lower the learning rate (now 10) or the L1 strength (now 10)" in view.message
+    assert f"at step {view.done.step}" in render(view.message) and view.done.step >= 1
+    assert "Lower the learning rate (now 10) or the L1 strength (now 10)" in render(view.message)
+    assert "学习率（现在是 10）或 L1 强度（现在是 10）" in render(view.message, "zh")  # stored as a code
     assert finite_numbers(view)  # the curves stop before the NaN
     assert all(isinstance(p, Progress) and p.step < view.done.step for p in view.progress)
     stored = store.get(run.key)
@@ -152,7 +154,7 @@ def test_a_thread_that_raises_fails_its_run_and_nothing_else(make_registry, tmp_
     good = registry.get_or_start(RunConfig(seed=1, **TINY), session="b")
     assert bad.wait(120) and good.wait(120)
     assert bad.status == FAILED
-    assert bad.message == "Training failed: RuntimeError: simulated bug in the training loop"
+    assert render(bad.message) == "Training failed: RuntimeError: simulated bug in the training loop"
     assert "Traceback" not in bad.message and bad.view().progress  # what it drew stays
     assert good.status == FINISHED and store.get(good.key).status == FINISHED
     assert store.get(bad.key) is None  # a failure is retried, not stored
@@ -165,9 +167,10 @@ def test_missing_data_without_network_fails_the_run_with_the_reason(make_registr
     registry = make_registry(store=None)
     run = registry.get_or_start(RunConfig(dataset="mnist", train_size=200, epochs=1))
     assert run.wait(60) and run.status == FAILED
-    assert run.message.startswith("could not download MNIST (no network?)")
-    assert "mnist-sample" in run.message and "Connection refused" in run.message
-    assert "Traceback" not in run.message and "Error:" not in run.message
+    text = render(run.message)
+    assert text.startswith("could not download MNIST (no network?)")
+    assert "mnist-sample" in text and "Connection refused" in text
+    assert "Traceback" not in text and "Error:" not in text
 
 
 def test_no_network_is_a_data_error_naming_the_mirror(tmp_path):
@@ -189,7 +192,7 @@ def test_damaged_data_files_fail_the_run_with_the_file_named(make_registry, tmp_
     registry = make_registry(store=None, in_process=True)  # EXPECTED_COUNTS is patched here only
     run = registry.get_or_start(RunConfig(dataset="mnist", data_dir=str(folder), epochs=1))
     assert run.wait(60) and run.status == FAILED
-    assert expected in run.message and "train-images-idx3-ubyte.gz" in run.message
+    assert expected in render(run.message) and "train-images-idx3-ubyte.gz" in render(run.message)
     assert "Traceback" not in run.message
 
 
@@ -211,13 +214,13 @@ def test_read_only_home_still_trains_and_says_runs_are_not_saved(make_registry, 
     blocker.write_text("not a folder")
     monkeypatch.setenv("REGDEMO_HOME", str(blocker / "home"))
     registry = make_registry()  # the default store, under REGDEMO_HOME
-    assert any("not being saved" in w and "Training still works" in w for w in registry.warnings)
+    assert any("not being saved" in render(w) and "Training still works" in render(w) for w in registry.warnings)
     needs_download = registry.get_or_start(RunConfig(dataset="mnist", train_size=200, epochs=1))
     trains = registry.get_or_start(RunConfig(**TINY))
     assert needs_download.wait(60) and trains.wait(120)
     assert needs_download.status == FAILED
-    assert needs_download.message.startswith("cannot write to the data folder")
-    assert "read-only or full" in needs_download.message
+    assert render(needs_download.message).startswith("cannot write to the data folder")
+    assert "read-only or full" in render(needs_download.message)
     assert trains.status == FINISHED and not trains.saved
     assert registry.get(trains.key) is trains  # kept in memory: nothing lost while the server runs
 
@@ -238,7 +241,7 @@ def test_full_store_disk_keeps_the_run_and_warns(make_registry, tmp_path, monkey
     monkeypatch.setattr(store, "_connect", full)
     run = registry.get_or_start(RunConfig(seed=2, **TINY))
     assert run.wait(120) and run.status == FINISHED
-    assert not run.saved and any("full" in w for w in registry.warnings)
+    assert not run.saved and any("full" in render(w) for w in registry.warnings)
     assert registry.get(run.key) is run  # still served from memory
     assert [r.key for r in store.list()] == [first.key]  # the earlier run is intact
 
@@ -248,7 +251,7 @@ def test_a_damaged_store_is_moved_aside_and_the_app_goes_on(make_registry, tmp_p
     home.mkdir()
     (home / "runs.sqlite3").write_bytes(b"\x00not sqlite\x00" * 200)
     registry = make_registry()
-    [warning] = registry.warnings
+    [warning] = map(render, registry.warnings)
     assert "was damaged" in warning and "moved to runs.sqlite3.corrupt-" in warning
     assert list(home.glob("runs.sqlite3.corrupt-*"))
     run = registry.get_or_start(RunConfig(**TINY))
@@ -279,7 +282,8 @@ def test_a_worker_killed_mid_run_fails_its_run_and_is_replaced(make_registry, tm
     os.kill(pid, signal.SIGKILL)
     assert doomed.wait(60)
     view = doomed.view()
-    assert view.status == FAILED and "killed by SIGKILL" in view.message and "Press Train" in view.message
+    assert view.status == FAILED and "killed by SIGKILL" in render(view.message)
+    assert "Press Train" in render(view.message)
     assert view.progress  # what it drew stays visible
     assert other.wait(120) and other.status == FINISHED and store.get(other.key).status == FINISHED
     wait_until(lambda: registry.pool.replaced == 1 and len(registry.pool.pids()) == 2)

@@ -37,6 +37,10 @@ def test_plural_forms():
     assert translate("sweep.waiting", "en", count=3).startswith("3 points wait")
     assert translate("sweep.waiting", "en", count=0).startswith("0 points wait")
     assert "3" in translate("sweep.waiting", "zh", count=3)
+    # A count that is not the number shown: the table picks the form, the text keeps its name.
+    assert translate("status.finished", "en", epochs=1, count=1) == "Finished: 1 epoch."
+    assert translate("status.finished", "en", epochs=2, count=2) == "Finished: 2 epochs."
+    assert translate("sweep.finished", "en", total=1, count=1) == "The 1 point is done."
 
 
 def test_no_empty_strings_and_chinese_is_chinese():

@@ -23,6 +23,7 @@ from regdemo import jobs, worker
 from regdemo.config import RunConfig
 from regdemo.data import DataError
 from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
+from regdemo.messages import render
 from regdemo.records import QUEUED, RUNNING, Run, RunLimitError
 from regdemo.settings import SettingError
 from regdemo.store import RunStore
@@ -224,7 +225,7 @@ def test_a_raising_thread_fails_its_run_only(make_registry):
     assert bad.wait(20)
     view = bad.view()
     assert view.status == FAILED
-    assert "boom in the training thread" in view.message and "Traceback" not in view.message
+    assert "boom in the training thread" in render(view.message) and "Traceback" not in view.message
     assert len(view.progress) == 2  # what it drew before it failed stays visible
     registry.pool.train = FakeTrain()  # the pool still works: the next run finishes
     good = registry.get_or_start(B)
@@ -251,7 +252,7 @@ def test_missing_device_falls_back_to_cpu_with_a_notice(make_registry):
     run = registry.get_or_start(A.replace(device="mps"))  # never available on Linux / CI
     assert run.wait(20) and run.status == FINISHED
     assert train.calls[0].device == "cpu"
-    assert "mps device is not available" in run.message and "CPU" in run.message
+    assert "mps device is not available" in render(run.message) and "CPU" in render(run.message)
     assert run.config.device == "mps"  # the run is still the one the student asked for
 
 
@@ -264,14 +265,14 @@ def test_gpu_out_of_memory_trains_again_on_cpu(make_registry):
     assert view.status == FINISHED
     assert [c.device for c in train.calls] == ["auto", "cpu"]
     assert view.started.device == "cpu" and len(view.progress) == 2  # only the CPU attempt
-    assert "ran out of memory" in view.message and "CPU" in view.message
+    assert "ran out of memory" in render(view.message) and "CPU" in render(view.message)
 
 
 def test_cpu_out_of_memory_is_a_clear_failure(make_registry):
     registry = make_registry(train=FakeTrain(oom_on=("cpu",)))
     run = registry.get_or_start(A)
     assert run.wait(20) and run.status == FAILED
-    assert "Out of memory" in run.message and "smaller train size" in run.message
+    assert "Out of memory" in render(run.message) and "smaller train size" in render(run.message)
 
 
 # ----------------------------------------------------------------------------- viewers
@@ -422,7 +423,7 @@ def test_without_a_working_store_nothing_leaves_memory(make_registry, tmp_path):
         assert run.wait(20) and run.status == FINISHED  # training still works
     wait_for(lambda: all(not r.saved and r.finished for r in registry.runs()))
     assert len(registry.runs()) == 3
-    assert any("not being saved" in w for w in registry.warnings)
+    assert any("not being saved" in render(w) for w in registry.warnings)
 
 
 def test_run_from_view_round_trips():
@@ -453,7 +454,7 @@ def test_shutdown_stops_runs_and_joins_every_thread(make_registry, tmp_path):
     for run in (running, other, queued):
         assert run.status == STOPPED
     wait_for(lambda: sum(r.saved for r in (running, other)) == sum(bool(r.view().progress) for r in (running, other)))
-    assert queued.status == STOPPED and queued.message == "The server shut down."
+    assert queued.status == STOPPED and render(queued.message) == "The server shut down."
     with pytest.raises(RuntimeError, match="shut down"):
         registry.get_or_start(D)
     registry.shutdown()  # twice is harmless (on_release may run after a manual shutdown)

@@ -17,6 +17,7 @@ from support import epoch, make_run
 from regdemo import cli, store
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, Progress, Started
+from regdemo.messages import render
 from regdemo.records import Run
 from regdemo.store import RunStore
 
@@ -120,7 +121,7 @@ def test_a_nan_is_refused_not_written(tmp_path):
     s = RunStore(tmp_path / "runs.sqlite3")
     run = make_run(epochs=(float("nan"),))
     assert not s.save(run.view())
-    assert "not saved" in s.warnings[-1] and s.list() == []
+    assert "not saved" in render(s.warnings[-1]) and s.list() == []
 
 
 def test_many_threads_save_at_once(tmp_path):
@@ -149,7 +150,7 @@ def test_a_corrupt_file_is_moved_aside_and_a_fresh_one_started(tmp_path):
     s = RunStore(path)
     [aside] = tmp_path.glob("runs.sqlite3.corrupt-*")
     assert aside.read_bytes() == b"this is not a database" * 100  # kept for inspection
-    assert len(s.warnings) == 1 and "moved to" in s.warnings[0] and aside.name in s.warnings[0]
+    assert len(s.warnings) == 1 and "moved to" in render(s.warnings[0]) and aside.name in render(s.warnings[0])
     assert s.saving and s.save(make_run().view()) and len(s) == 1
 
 
@@ -162,7 +163,7 @@ def test_a_truncated_file_is_moved_aside(tmp_path):
     with open(path, "r+b") as f:
         f.truncate(size // 2)
     fresh = RunStore(path)
-    assert "damaged" in fresh.warnings[0] and len(list(tmp_path.glob("runs.sqlite3.corrupt-*[0-9]"))) == 1
+    assert "damaged" in render(fresh.warnings[0]) and len(list(tmp_path.glob("runs.sqlite3.corrupt-*[0-9]"))) == 1
     assert fresh.list() == [] and fresh.save(make_run().view())
 
 
@@ -174,7 +175,7 @@ def test_damage_found_while_running_is_handled_too(tmp_path):
     for extra in ("-wal", "-shm"):
         path.with_name(path.name + extra).unlink(missing_ok=True)
     assert s.list() == []  # no exception
-    assert any("moved to" in w for w in s.warnings)
+    assert any("moved to" in render(w) for w in s.warnings)
     assert s.save(make_run(RunConfig(seed=9, epochs=2)).view()) and len(s) == 1
 
 
@@ -192,7 +193,8 @@ def test_an_uncreatable_folder_means_not_saving_never_a_crash(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the folder should be")
     s = RunStore(blocker / "home" / "runs.sqlite3")
-    assert not s.saving and "not being saved" in s.warnings[0] and "Training still works" in s.warnings[0]
+    assert not s.saving and "not being saved" in render(s.warnings[0])
+    assert "Training still works" in render(s.warnings[0])
     assert not s.save(make_run().view())
     assert s.list() == [] and s.get("x") is None and not s.delete("x") and len(s) == 0
 
@@ -219,7 +221,8 @@ def test_a_read_only_database_means_not_saving_also_for_root(tmp_path, monkeypat
         f"file:{self.path}?mode=ro", uri=True, isolation_level=None))
     ro = RunStore(path)
     assert not ro.save(make_run(RunConfig(seed=1, epochs=2)).view())
-    assert not ro.saving and "not being saved" in ro.warnings[0] and "Training still works" in ro.warnings[0]
+    assert not ro.saving and "not being saved" in render(ro.warnings[0])
+    assert "Training still works" in render(ro.warnings[0])
     monkeypatch.undo()
     assert [r.key for r in RunStore(path).list()] == [kept.config.key()]  # nothing lost
 
@@ -243,7 +246,7 @@ def test_a_full_disk_is_a_warning_and_saving_resumes_when_there_is_room(tmp_path
     monkeypatch.setattr(RunStore, "_connect", connect_to_a_full_disk)
     big = make_run(RunConfig(seed=1, epochs=30), epochs=tuple(0.5 for _ in range(30)))
     assert not s.save(big.view())
-    assert not s.saving and "full" in s.warnings[-1]
+    assert not s.saving and "full" in render(s.warnings[-1])
     assert [r.key for r in s.list()] == [RunConfig(seed=0, epochs=2).key()]  # reading still works
     full[0] = False
     assert s.save(big.view()) and s.saving and len(s) == 2
@@ -345,7 +348,7 @@ def test_stop_requests_heartbeats_and_queue_order(tmp_path):
     assert s.mark_started(first, "w")
     s.request_stop(first, "")
     row = s.live(first)
-    assert row.status == "running" and row.stop_reason == "Stopped by the user."  # the worker ends it
+    assert row.status == "running" and render(row.stop_reason) == "Stopped by the user."  # the worker ends it
     before = row.heartbeat_at
     s.heartbeat(first)
     s.touch_live(first)

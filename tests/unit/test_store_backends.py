@@ -16,6 +16,7 @@ from support import epoch, make_run
 from regdemo import store
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED
+from regdemo.messages import render
 from regdemo.store import RunStore, StoreUnavailable, open_store
 
 
@@ -87,7 +88,7 @@ def test_delete(backend):
 
 def test_a_nan_is_refused_not_written(backend):
     assert not backend.save(make_run(epochs=(float("nan"),)).view())
-    assert "not saved" in backend.warnings[-1] and backend.list() == []
+    assert "not saved" in render(backend.warnings[-1]) and backend.list() == []
 
 
 def test_many_threads_save_at_once(backend):
@@ -149,7 +150,7 @@ def test_a_database_that_goes_away_later_gives_warnings_not_exceptions(postgres_
         own.stop()
     assert s.get(run.key) is None and s.list() == [] and len(s) == 0
     assert not s.save(make_run(RunConfig(seed=5)).view())
-    assert s.warnings and all("did not answer" in w for w in s.warnings)
+    assert s.warnings and all("did not answer" in render(w) for w in s.warnings)
 
 
 # ----------------------------------------------------------------------- live runs (BOUNDARY.md)
