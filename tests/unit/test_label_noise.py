@@ -12,6 +12,7 @@ import torch
 from regdemo.config import ConfigError, RunConfig, from_query_params, to_query_params
 from regdemo.data import load_dataset, noisy_labels
 from regdemo.engine import VAL_FRACTION, prepare_data
+from regdemo.messages import render
 
 CPU = torch.device("cpu")
 # RunConfig().key() and RunConfig(dropout=0.5, train_size=2000, epochs=20).key() computed on
@@ -130,7 +131,7 @@ def test_url_round_trip():
     assert back == config and warnings == []
     assert "noise" not in to_query_params(RunConfig())
     bad, warnings = from_query_params({"noise": "0.95"})
-    assert bad.label_noise == 0.0 and "noise" in warnings[0]
+    assert bad.label_noise == 0.0 and "noise" in render(warnings[0])
 
 
 def test_noise_free_keys_are_those_of_before_the_field():
