@@ -40,7 +40,7 @@ from regdemo import settings
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES
 from regdemo.jobs import Registry
-from regdemo.messages import encode, msg
+from regdemo.messages import MessageError, encode, msg
 from regdemo.records import RUNNING
 from regdemo.store import StoreUnavailable, open_store
 from regdemo.worker import death_message, train_run
@@ -304,8 +304,8 @@ def registry_from_environment(**kwargs):
     line (naming the variable) for a malformed URL or a database that does not answer."""
     try:
         url = broker_url()
-    except ValueError as err:
-        raise StoreUnavailable(str(err)) from None
+    except ValueError as err:  # a bad REGDEMO_* value (SettingError, with its code) or a malformed URL
+        raise StoreUnavailable(err.message if isinstance(err, MessageError) else str(err)) from None
     store = open_store()
     if not url:
         return Registry(store=store, **kwargs)

@@ -20,18 +20,18 @@ import os
 import pathlib
 from dataclasses import dataclass
 
+from regdemo.messages import Message, MessageError, msg
+
 PREFIX = "REGDEMO_"
 
 
-class SettingError(ValueError):
-    """A REGDEMO_* variable holds a value it cannot take. `code` and `params` let a page
-    say it in the reader's language; str() is the English sentence."""
+class SettingError(MessageError, ValueError):
+    """A REGDEMO_* variable holds a value it cannot take: a message (messages.py) naming
+    the variable, the value and what it accepts, so a page says it in the reader's
+    language; str() is the English sentence."""
 
-    code = "setting.invalid"
-
-    def __init__(self, name: str, value: str, expected: str):
-        self.params = {"name": name, "value": value, "expected": expected}
-        super().__init__(f"{name} must be {expected}, got {value!r}")
+    def __init__(self, name: str, value: str, expected: Message):
+        super().__init__(msg("setting.invalid", name=name, value=repr(value), expected=expected))
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,7 @@ def _number(env, name: str, default, kind, low):
     text = _text(env, name)
     if not text:
         return default
-    expected = (f"a whole number of at least {low}" if kind is int
-                else f"a number of seconds above {low:g}")
+    expected = msg("setting.whole_number", low=low) if kind is int else msg("setting.seconds", low=f"{low:g}")
     try:
         value = kind(text)
     except ValueError:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 
 from regdemo.config import RunConfig
 from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
-from regdemo.messages import msg
+from regdemo.messages import MessageError, msg
 from regdemo.records import RunView
 
 # Final answers for their config: the registry reuses them instead of training again.
@@ -77,9 +77,11 @@ class LiveRow:
     watched_at: float | None
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(MessageError, RuntimeError):
     """The configured store cannot be used at start; the message is one readable line that
-    names the variable to fix (the app shows it instead of a traceback, the CLI prints it)."""
+    names the variable to fix (the app shows it instead of a traceback, the CLI prints it).
+    A bad REGDEMO_* value keeps its code (settings.SettingError); a malformed URL's words
+    come from the URL check and stay English."""
 
 
 # -- rows <-> RunViews -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pathlib
 import pytest
 
 from regdemo import cli, cluster, settings
+from regdemo.messages import render
 from regdemo.settings import SettingError
 from regdemo.store import StoreUnavailable
 
@@ -52,8 +53,10 @@ def test_a_bad_value_names_the_variable_and_the_range(name, value, expected):
         settings.read({name: value})
     err = info.value
     assert str(err) == f"{name} must be {expected}, got {value!r}"
-    assert err.code == "setting.invalid" and err.params == {"name": name, "value": value, "expected": expected}
+    assert err.message.code == "setting.invalid" and err.message.values()["name"] == name
     assert isinstance(err, ValueError)
+    chinese = render(err, "zh")  # a Chinese page says it in Chinese, naming the variable and the value
+    assert name in chinese and repr(value) in chinese and "must be" not in chinese and "应为" in chinese
 
 
 def test_read_looks_at_the_environment_each_time(monkeypatch):

@@ -26,7 +26,7 @@ from regdemo.messages import TEXT, Message, MessageError, decode, encode, msg, r
 from regdemo.records import RunLimitError
 from regdemo.store import RunStore
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 CODES = sorted(key.removeprefix("msg.") for key in STRINGS["en"] if key.startswith("msg."))
 # Codes put together at run time, not written out as msg("...") in the source.
 BUILT = {"run.lower_lr", "run.lower_lr_l1", "run.lower_lr_l2", "run.lower_lr_l1_l2"}
@@ -167,7 +167,7 @@ def test_a_chinese_page_shows_a_bad_links_warnings_in_chinese(tmp_path, monkeypa
     monkeypatch.setattr(webapp.state, "registry", lambda: reg)
     monkeypatch.setattr(webapp.live, "registry", lambda: reg)
     try:
-        at = AppTest.from_file("../streamlit_app.py", default_timeout=120)
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
         for name, value in {"lang": "zh", "lr": "abc", "colour": "red", "show": "nothing"}.items():
             at.query_params[name] = value
         at.run()
