@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import streamlit as st
 
+from regdemo.messages import encode, msg
 from regdemo.records import QUEUED, RUNNING, RunView
 from webapp.state import registry, render_message, session_id, t
 
@@ -80,6 +81,10 @@ def cached_chart(view: RunView, name: str, build: Callable[[], T], *options) -> 
     return chart
 
 
+# A run its user stopped just says "Stopped." (as stored now, and as stored before messages had codes).
+_STOPPED_BY_USER = ("", encode(msg("run.stopped_by_user")), "Stopped by the user.")
+
+
 def status_text(view: RunView | None) -> str:
     if view is None:
         return t("status.none")
@@ -93,7 +98,7 @@ def status_text(view: RunView | None) -> str:
         return t("status.early_stopped", epoch=view.epochs_done, best=best)
     if view.status == "finished":
         return t("status.finished", epochs=view.epochs_done, count=view.epochs_done)
-    if view.status == "stopped" and view.message:  # why: the user, nobody watching, the server
+    if view.status == "stopped" and view.message not in _STOPPED_BY_USER:  # why: nobody watched, the server...
         return t("status.stopped_reason", message=render_message(view.message))
     return t(f"status.{view.status}", message=render_message(view.message))
 
