@@ -26,6 +26,11 @@ __main__ while it runs). Each process trains one run at a time with torch thread
 set to its share of the cores, takes tasks over a pipe, and exits by itself when
 its server goes away. A process that dies mid-run (killed by a signal, out of
 memory) fails its run with a message, and the pool starts another in its place.
+
+Kept in one file (~500 lines) because a run's whole path through a worker -- the
+batcher, the watcher, the pool that feeds it and the process entry that serves it --
+reads best top to bottom. The one argparse outside cli.py is `serve`'s: an internal
+entry the pool starts, not a command a person types.
 """
 
 from __future__ import annotations

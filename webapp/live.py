@@ -16,6 +16,7 @@ grows with the number of sessions watching runs (`refresh_seconds`).
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
@@ -37,6 +38,7 @@ BUSY_REFRESH_SECONDS = 2.0
 WATCHERS_REFRESH = ((6, REFRESH_SECONDS), (15, 0.8))
 CROWD_REFRESH_SECONDS = 1.6
 INTERVALS = (REFRESH_SECONDS, 0.8, CROWD_REFRESH_SECONDS, BUSY_REFRESH_SECONDS)
+JUST_QUEUED_SECONDS = 1.0  # a run queued this recently redraws at the normal pace
 CHARTS_KEPT = 256  # built charts kept for all sessions together
 
 T = TypeVar("T")
@@ -45,6 +47,13 @@ _charts_lock = threading.Lock()
 
 
 def _busy(views) -> bool:
+    now = time.time()
+    if any(v is not None and v.status == QUEUED and now - v.created_at < JUST_QUEUED_SECONDS for v in views):
+        # Pressed Train a moment ago: a free worker takes a run within a fraction of a
+        # second, and at the busy pace its first points would wait for the 2 s tick
+        # (measured: the first point came 2.1-2.8 s after the click). If it is still
+        # waiting after JUST_QUEUED_SECONDS, the next redraw switches to the busy pace.
+        return False
     return registry().queue_length() > 0 or any(v.status == QUEUED for v in views if v is not None)
 
 

@@ -52,3 +52,19 @@ def test_redraws_get_rarer_as_more_sessions_watch(monkeypatch, sessions, seconds
     monkeypatch.setattr(state, "override", Watching(sessions))
     assert live.refresh_seconds([]) == seconds
     assert seconds in live.INTERVALS
+
+
+class Queue(Watching):
+    def queue_length(self):
+        return 1
+
+
+def test_a_run_queued_a_moment_ago_redraws_at_the_normal_pace(monkeypatch):
+    # Just after Train a run is queued for a fraction of a second until a worker takes it;
+    # at the busy pace (2 s) its first points would wait for the next tick.
+    monkeypatch.setattr(state, "override", Queue(1))
+    run = Run(RunConfig(seed=5))
+    assert live.refresh_seconds([run.view()]) == live.REFRESH_SECONDS
+    run.created_at -= live.JUST_QUEUED_SECONDS + 1  # still waiting: the queue is really busy
+    assert live.refresh_seconds([run.view()]) == live.BUSY_REFRESH_SECONDS
+    assert live.refresh_seconds([]) == live.BUSY_REFRESH_SECONDS  # others wait in the queue
