@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field
 from tools.appserver import chromium, chromium_missing, start_server, wait_rendered
 from tools.procmem import Sampler, tree_memory
 
-STATUS = re.compile(r"^(Queued: position \d+|Training: epoch \d+ of \d+|Finished: \d+ epochs)")
+STATUS = re.compile(r"^(Queued: position \d+|Training: epoch \d+ of \d+|Finished: \d+ epochs?)")
 POLL_SECONDS = 1.0
 
 

@@ -150,7 +150,7 @@ def run_in_app(page, url: str, query: str, shots: str | None = None) -> dict:
     first = time.monotonic() - clicked
     if shots:
         page.screenshot(path=f"{shots}-first-point.png")
-    done = main.get_by_text(re.compile(r"^Finished: \d+ epochs"))
+    done = main.get_by_text(re.compile(r"^Finished: \d+ epochs?"))
     expect(done.first).to_be_visible(timeout=RUN_TIMEOUT_MS)
     finished = time.monotonic() - clicked
     if shots:
@@ -230,7 +230,7 @@ def measure_sessions(browser, server, sessions: int, cpu: int, log) -> dict:
     drain = time.monotonic() - clicked
     training_cpu = cpu_seconds(server.pid) - cpu_before
     for page in pages:  # every page drawn in its final state
-        expect(page.get_by_text(re.compile(r"^Finished: \d+ epochs")).first).to_be_visible(timeout=60_000)
+        expect(page.get_by_text(re.compile(r"^Finished: \d+ epochs?")).first).to_be_visible(timeout=60_000)
     time.sleep(3)
     before, began = cpu_seconds(server.pid), time.monotonic()
     time.sleep(30)
