@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pytest
 from support import app, charts, open_page, replay, texts
 
+import regdemo.lessons  # noqa: F401 -- imported with the real catalog before any test stands in its own
 from regdemo import lesson_effect
 from regdemo.config import RunConfig
 
