@@ -42,7 +42,11 @@ def registry() -> Registry:
     if override is not None:
         return override
     try:
-        return _registry()
+        reg = _registry()
+        if reg.closed:  # shut down while still cached (released, a test's teardown): make a new one
+            _registry.clear()
+            reg = _registry()
+        return reg
     except StoreUnavailable as err:
         st.error(t("app.unavailable", detail=render_message(err)))
         st.stop()
