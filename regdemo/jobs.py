@@ -365,11 +365,6 @@ class Registry:
         return self.pool.alive() + self._reader.is_alive()
 
     # -- bookkeeping (call with self._cond held) ------------------------------
-    @property
-    def closed(self) -> bool:
-        """True once shutdown() ran: the server must make a new registry."""
-        return self._closed
-
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("the registry is shut down")

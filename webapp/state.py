@@ -42,11 +42,7 @@ def registry() -> Registry:
     if override is not None:
         return override
     try:
-        reg = _registry()
-        if reg.closed:  # shut down while still cached (released, a test's teardown): make a new one
-            _registry.clear()
-            reg = _registry()
-        return reg
+        return _registry()
     except StoreUnavailable as err:
         st.error(t("app.unavailable", detail=render_message(err)))
         st.stop()

@@ -14,17 +14,16 @@ import string
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from support import use_registry
 
-import webapp.live
-import webapp.state
-from regdemo import data, engine, worker
+from regdemo import cluster, data, engine, worker
 from regdemo.config import ConfigError, RunConfig, from_query_params
 from regdemo.events import STOPPED, Done
 from regdemo.i18n import STRINGS
 from regdemo.jobs import NOBODY_WATCHING, Registry
 from regdemo.messages import TEXT, Message, MessageError, decode, encode, msg, render
 from regdemo.records import RunLimitError
-from regdemo.store import RunStore
+from regdemo.store import RunStore, StoreUnavailable
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CODES = sorted(key.removeprefix("msg.") for key in STRINGS["en"] if key.startswith("msg."))
@@ -138,6 +137,22 @@ def test_url_warnings_are_messages_in_either_language():
     assert "链接参数 lr='abc' 无效（应为数字），改用 0.02。" in zh
 
 
+@pytest.mark.parametrize("variable, url", [
+    ("REGDEMO_DATABASE_URL", "mysql://u:s3cret@h/db"), ("REGDEMO_DATABASE_URL", "postgresql://u@h:port/db"),
+    ("REGDEMO_DATABASE_URL", "postgresql:///db"), ("REGDEMO_BROKER_URL", "http://queue:6379"),
+    ("REGDEMO_BROKER_URL", "redis://:6379/0"), ("REGDEMO_BROKER_URL", "redis://queue:6379/zero"),
+])
+def test_a_malformed_cluster_url_reads_in_chinese(tmp_path, monkeypatch, variable, url):
+    # What a zh page shows in place of the app when the operator mistyped a URL.
+    monkeypatch.setenv("REGDEMO_HOME", str(tmp_path))
+    monkeypatch.setenv(variable, url)
+    with pytest.raises(StoreUnavailable) as info:
+        cluster.registry_from_environment()
+    zh = render(info.value.message, "zh")
+    assert variable in zh and HAN.search(zh) and not english_left(zh), zh
+    assert "s3cret" not in zh and "s3cret" not in str(info.value)
+
+
 def test_real_divergence_and_worker_death_read_in_chinese():
     config = RunConfig(lr=10, l1=10, train_size=100, epochs=1)
     done = [e for e in engine.fit(config) if isinstance(e, Done)][0]
@@ -164,8 +179,8 @@ def test_a_chinese_page_shows_a_bad_links_warnings_in_chinese(tmp_path, monkeypa
     # Chinese is checked above and in docs/screenshots/zh/errors-refused.png.
     monkeypatch.setenv("REGDEMO_HOME", str(tmp_path))
     reg = Registry(workers=1, store=RunStore(tmp_path / "runs.sqlite3"))
-    monkeypatch.setattr(webapp.state, "registry", lambda: reg)
-    monkeypatch.setattr(webapp.live, "registry", lambda: reg)
+    use_registry(monkeypatch, reg)  # the one seam: patching webapp.state.registry itself would
+    # leave the lambda bound in every page module first imported during this test
     try:
         at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
         for name, value in {"lang": "zh", "lr": "abc", "colour": "red", "show": "nothing"}.items():
