@@ -40,8 +40,9 @@ from regdemo import settings
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES
 from regdemo.jobs import Registry
-from regdemo.messages import MessageError, encode, msg
+from regdemo.messages import encode, msg
 from regdemo.records import RUNNING
+from regdemo.settings import SettingError, UrlError, redact_url
 from regdemo.store import StoreUnavailable, open_store
 from regdemo.worker import death_message, train_run
 
@@ -58,31 +59,22 @@ LOST_WORKER = encode(msg("run.worker_lost"))  # a stored message: see messages.p
 
 
 def check_broker_url(url: str, variable: str = BROKER_VARIABLE) -> str:
-    """A redis://, rediss:// or unix:// URL, else ValueError naming the variable."""
+    """A redis://, rediss:// or unix:// URL, else settings.UrlError naming the variable."""
     url = url.strip()
     parsed = urllib.parse.urlsplit(url)
+    shown = repr(redact_url(url))
     if parsed.scheme not in ("redis", "rediss", "unix"):
-        raise ValueError(f"{variable} must be a Redis URL such as redis://host:6379/0 (got {_redact(url)!r})")
+        raise UrlError(msg("url.not_redis", variable=variable, url=shown))
     try:
         parsed.port  # noqa: B018 -- raises ValueError for a port that is not a number
     except ValueError:
-        raise ValueError(f"{variable} has a port that is not a number: {_redact(url)!r}") from None
+        raise UrlError(msg("url.bad_port", variable=variable, url=shown)) from None
     if parsed.scheme != "unix" and not parsed.hostname:
-        raise ValueError(f"{variable} names no host: {_redact(url)!r} (e.g. redis://queue.example.org:6379/0)")
+        raise UrlError(msg("url.no_redis_host", variable=variable, url=shown))
     path = parsed.path.strip("/")
     if parsed.scheme != "unix" and path and not path.isdigit():
-        raise ValueError(f"{variable}: the database after the host must be a number, got {path!r}")
+        raise UrlError(msg("url.redis_db", variable=variable, db=repr(path)))
     return url
-
-
-def _redact(url: str) -> str:
-    try:
-        parsed = urllib.parse.urlsplit(url)
-        if parsed.password is None:
-            return url
-        return urllib.parse.urlunsplit(parsed._replace(netloc=parsed.netloc.replace(parsed.password, "***")))
-    except ValueError:
-        return "<unparseable URL>"
 
 
 def broker_url() -> str:
@@ -176,7 +168,7 @@ class RQDispatcher:
             return self._reason
 
     def _unavailable(self, err) -> str:
-        return encode(msg("queue.unavailable", url=_redact(self.url), error=type(err).__name__))
+        return encode(msg("queue.unavailable", url=redact_url(self.url), error=type(err).__name__))
 
     def check_stale(self) -> list[str]:
         """Fail runs whose worker was lost, and drop finished live rows nobody needs any
@@ -257,7 +249,7 @@ def work(url: str, threads: int) -> int:
     worker = _worker_class()([Queue(QUEUE_NAME, connection=connection)], connection=connection,
                              name=f"regdemo-{socket.gethostname()}-{os.getpid()}")
     worker.log_job_description = False
-    print(f"{time.strftime('%H:%M:%S')} worker {worker.name} waiting for runs on {_redact(url)} "
+    print(f"{time.strftime('%H:%M:%S')} worker {worker.name} waiting for runs on {redact_url(url)} "
           f"(queue {QUEUE_NAME}, {threads} torch threads)", flush=True)
     # SIGTERM: RQ's warm shutdown finishes the current run, then exits; a second one stops it.
     worker.work(logging_level="WARNING", with_scheduler=False)
@@ -304,8 +296,8 @@ def registry_from_environment(**kwargs):
     line (naming the variable) for a malformed URL or a database that does not answer."""
     try:
         url = broker_url()
-    except ValueError as err:  # a bad REGDEMO_* value (SettingError, with its code) or a malformed URL
-        raise StoreUnavailable(err.message if isinstance(err, MessageError) else str(err)) from None
+    except (SettingError, UrlError) as err:  # both coded: a zh page says them in Chinese
+        raise StoreUnavailable(err.message) from None
     store = open_store()
     if not url:
         return Registry(store=store, **kwargs)

@@ -10,7 +10,8 @@ an unset or empty variable means the default. README.md ("Settings") lists them 
 
 The two URLs of a cluster are checked where they are used, by the code that knows the
 scheme (cluster.check_broker_url, store_postgres.check_url), so a malformed one becomes
-the store's one-line "cannot be used" message in the app and the CLI.
+the store's one-line "cannot be used" message in the app and the CLI; they raise UrlError,
+coded like SettingError, and show a URL only through redact_url().
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import pathlib
+import urllib.parse
 from dataclasses import dataclass
 
 from regdemo.messages import Message, MessageError, msg
@@ -32,6 +34,23 @@ class SettingError(MessageError, ValueError):
 
     def __init__(self, name: str, value: str, expected: Message):
         super().__init__(msg("setting.invalid", name=name, value=repr(value), expected=expected))
+
+
+class UrlError(MessageError, ValueError):
+    """REGDEMO_DATABASE_URL or REGDEMO_BROKER_URL is malformed: a message naming the
+    variable (its password redacted), in the reader's language; str() is English."""
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.password is None:
+            return url
+        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
+        return urllib.parse.urlunsplit(parsed._replace(netloc=netloc))
+    except ValueError:
+        return "<unparseable URL>"
 
 
 @dataclass(frozen=True)

@@ -37,19 +37,20 @@ from regdemo.config import RunConfig
 from regdemo.events import FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
 from regdemo.messages import Message, encode, msg, render
 from regdemo.records import QUEUED, RUNNING
+from regdemo.settings import UrlError
 from regdemo.store_postgres import PostgresStore, check_url
 from regdemo.store_rows import (  # noqa: F401 -- REUSABLE, RunSummary, worth_saving: importable from here too
-    _SUMMARY_COLUMNS,
     REUSABLE,
     SOURCES,
+    SUMMARY_COLUMNS,
     LiveRow,
     RunSummary,
     StoreUnavailable,
-    _config,
-    _dumps,
-    _row,
-    _view,
+    dumps,
+    from_row,
+    parse_config,
     summaries,
+    to_row,
     worth_saving,
 )
 
@@ -130,7 +131,7 @@ _LIVE_COLUMNS = ("key", "config", "status", "message", "owner", "worker", "stop_
 
 def _live_row(row) -> LiveRow:
     data = dict(zip(_LIVE_COLUMNS, row, strict=True))
-    data["config"] = _config(data["config"])
+    data["config"] = parse_config(data["config"])
     return LiveRow(**data)
 
 
@@ -298,7 +299,7 @@ class RunStore:
         if not worth_saving(view):
             return False
         try:
-            row = _row(view, source)
+            row = to_row(view, source)
         except ValueError as err:  # a NaN slipped into an event: refuse it, say so
             self._warn(msg("store.run_not_saved", run=view.key, error=str(err)))
             return False
@@ -329,7 +330,7 @@ class RunStore:
         if row is None:
             return None
         try:
-            return _view(row)
+            return from_row(row)
         except (ValueError, TypeError, KeyError) as err:  # a row this version cannot read
             self._warn(msg("store.run_unreadable", run=key, error=str(err)))
             return None
@@ -338,7 +339,7 @@ class RunStore:
         """The newest `limit` stored runs, newest first, without curves."""
         def read(con):
             con.row_factory = sqlite3.Row
-            return con.execute(f"SELECT {', '.join(_SUMMARY_COLUMNS)} FROM runs "
+            return con.execute(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM runs "
                                "ORDER BY saved_at DESC LIMIT ?", (max(0, int(limit)),)).fetchall()
 
         return summaries(self._run(read, []), self._warn)
@@ -359,7 +360,7 @@ class RunStore:
             return con.execute(
                 "INSERT INTO live (key, config, status, message, owner, stop_reason, created_at) "
                 "VALUES (?, ?, ?, '', ?, '', ?) ON CONFLICT (key) DO NOTHING",
-                (key, _dumps(config.to_dict()), QUEUED, owner, time.time())).rowcount > 0
+                (key, dumps(config.to_dict()), QUEUED, owner, time.time())).rowcount > 0
 
         return bool(self._live(lambda con: _write(con, write), False))
 
@@ -391,7 +392,7 @@ class RunStore:
         """The run's next events, numbered on from the last: one transaction per batch."""
         if not events:
             return
-        texts = [_dumps(to_json_dict(event, compact=True)) for event in events]
+        texts = [dumps(to_json_dict(event, compact=True)) for event in events]
 
         def write(con):
             last = con.execute("SELECT coalesce(max(seq), 0) FROM live_events WHERE key=?", (key,)).fetchone()[0]
@@ -472,10 +473,9 @@ def open_store(path: str | os.PathLike | None = None):
         return RunStore(path)
     try:
         check_url(url, DATABASE_VARIABLE)
-    except ValueError as err:
-        raise StoreUnavailable(str(err)) from None
+    except UrlError as err:
+        raise StoreUnavailable(err.message) from None
     try:
         return PostgresStore(url)
     except ImportError as err:  # PostgresStore imports psycopg, which only a cluster installs
-        raise StoreUnavailable(f"{DATABASE_VARIABLE} is set but the PostgreSQL driver is missing ({err}): "
-                               "pip install 'psycopg[binary]'") from None
+        raise StoreUnavailable(msg("store.no_driver", variable=DATABASE_VARIABLE, error=str(err))) from None

@@ -31,22 +31,12 @@ import time
 import urllib.parse
 from contextlib import contextmanager
 
+from regdemo import store_rows
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
 from regdemo.messages import Message, encode, msg, render
 from regdemo.records import QUEUED, RUNNING
-from regdemo.store_rows import (
-    _SUMMARY_COLUMNS,
-    REUSABLE,
-    SOURCES,
-    LiveRow,
-    RunSummary,
-    StoreUnavailable,
-    _row,
-    _view,
-    summaries,
-    worth_saving,
-)
+from regdemo.settings import UrlError, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -112,31 +102,18 @@ NOW = "extract(epoch from clock_timestamp())::float8"
 
 
 def check_url(url: str, variable: str = "REGDEMO_DATABASE_URL") -> str:
-    """A postgresql:// URL with a host or a socket, else ValueError naming the variable."""
+    """A postgresql:// URL with a host or a socket, else settings.UrlError naming the variable."""
     parsed = urllib.parse.urlsplit(url.strip())
+    shown = repr(redact_url(url))
     if parsed.scheme not in ("postgresql", "postgres"):
-        raise ValueError(f"{variable} must be a PostgreSQL URL such as postgresql://user@host:5432/regdemo "
-                         f"(got {redact(url)!r})")
+        raise UrlError(msg("url.not_postgres", variable=variable, url=shown))
     try:
         parsed.port  # noqa: B018 -- raises ValueError for a port that is not a number
     except ValueError:
-        raise ValueError(f"{variable} has a port that is not a number: {redact(url)!r}") from None
+        raise UrlError(msg("url.bad_port", variable=variable, url=shown)) from None
     if not parsed.hostname and "host=" not in parsed.query:
-        raise ValueError(f"{variable} names no database host: {redact(url)!r} "
-                         "(e.g. postgresql://user@db.example.org/regdemo)")
+        raise UrlError(msg("url.no_postgres_host", variable=variable, url=shown))
     return url.strip()
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    try:
-        parsed = urllib.parse.urlsplit(url)
-        if parsed.password is None:
-            return url
-        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
-        return urllib.parse.urlunsplit(parsed._replace(netloc=netloc))
-    except ValueError:
-        return "<unparseable URL>"
 
 
 def _connect_error_text(err: Exception) -> str:
@@ -153,7 +130,7 @@ class PostgresStore:
 
         self._psycopg = psycopg
         self.url = check_url(url)
-        self.path = redact(self.url)  # what the CLI prints as "stored in ..."
+        self.path = redact_url(self.url)  # what the CLI prints as "stored in ..."
         self.warnings: list[str] = []
         self.saving = True
         self._pool: queue.LifoQueue = queue.LifoQueue()
@@ -168,9 +145,8 @@ class PostgresStore:
                             con.execute(statement)
         except psycopg.Error as err:
             self.close()
-            raise StoreUnavailable(f"The run database at {self.path} cannot be used: "
-                                   f"{_connect_error_text(err)}. Check REGDEMO_DATABASE_URL and that "
-                                   "PostgreSQL is running.") from None
+            raise store_rows.StoreUnavailable(msg("store.unreachable", url=self.path,
+                                                  reason=_connect_error_text(err))) from None
 
     # -- connections -----------------------------------------------------------------------
     @contextmanager
@@ -230,19 +206,19 @@ class PostgresStore:
 
     # -- finished runs (store.RunStore's API) ------------------------------------------------
     def save(self, view, source: str = "app") -> bool:
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-        if not worth_saving(view):
+        if source not in store_rows.SOURCES:
+            raise ValueError(f"source must be one of {store_rows.SOURCES}, got {source!r}")
+        if not store_rows.worth_saving(view):
             return False
         try:
-            row = _row(view, source)
+            row = store_rows.to_row(view, source)
         except ValueError as err:
             self._warn(msg("store.run_not_saved", run=view.key, error=str(err)))
             return False
         names = ", ".join(row)
         marks = ", ".join("%s" for _ in row)
         updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in row if name != "key")
-        reusable = ", ".join(f"'{status}'" for status in REUSABLE)
+        reusable = ", ".join(f"'{status}'" for status in store_rows.REUSABLE)
         # One statement: a stopped run never replaces a final answer, even when two
         # servers save the same key at the same moment.
         sql = (f"INSERT INTO runs ({names}) VALUES ({marks}) ON CONFLICT (key) DO UPDATE SET {updates} "
@@ -264,16 +240,16 @@ class PostgresStore:
         if not rows:
             return None
         try:
-            return _view(rows[0])
+            return store_rows.from_row(rows[0])
         except (ValueError, TypeError, KeyError) as err:
             self._warn(msg("store.run_unreadable", run=key, error=str(err)))
             return None
 
-    def list(self, limit: int = 200) -> list[RunSummary]:
-        sql = f"SELECT {', '.join(_SUMMARY_COLUMNS)} FROM runs ORDER BY saved_at DESC LIMIT %s"
+    def list(self, limit: int = 200) -> list[store_rows.RunSummary]:
+        sql = f"SELECT {', '.join(store_rows.SUMMARY_COLUMNS)} FROM runs ORDER BY saved_at DESC LIMIT %s"
         rows = self._run(lambda con: self._rows(con, sql, (max(0, int(limit)),)), [],
                          msg("db.runs_unlisted"))
-        return summaries(rows, self._warn)
+        return store_rows.summaries(rows, self._warn)
 
     def delete(self, key: str) -> bool:
         return self._run(lambda con: con.execute("DELETE FROM runs WHERE key = %s", (key,)).rowcount > 0,
@@ -296,7 +272,7 @@ class PostgresStore:
             return con.execute(
                 "INSERT INTO live (key, config, status, message, owner, stop_reason, created_at) "
                 f"VALUES (%s, %s, %s, '', %s, '', {NOW}) ON CONFLICT (key) DO NOTHING",
-                (key, _dumps(config.to_dict()), QUEUED, owner)).rowcount > 0
+                (key, store_rows.dumps(config.to_dict()), QUEUED, owner)).rowcount > 0
 
         return bool(self._run(write, False, msg("db.not_queued")))
 
@@ -324,7 +300,7 @@ class PostgresStore:
         """The run's next events, numbered on from the last; one transaction per batch."""
         if not events:
             return
-        texts = [_dumps(to_json_dict(event, compact=True)) for event in events]  # masks packed, as in SQLite
+        texts = [store_rows.dumps(to_json_dict(event, compact=True)) for event in events]  # masks packed, as in SQLite
 
         def write(con):
             with con.transaction():
@@ -396,10 +372,4 @@ class PostgresStore:
 def _live_row(row):
     data = dict(zip(_LIVE_COLUMNS, row, strict=True))
     data["config"] = RunConfig.from_dict(json.loads(data["config"]))
-    return LiveRow(**data)
-
-
-def _dumps(value) -> str:
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
-
-
+    return store_rows.LiveRow(**data)

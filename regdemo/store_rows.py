@@ -18,7 +18,7 @@ from regdemo.records import RunView
 REUSABLE = (FINISHED, EARLY_STOPPED, DIVERGED)
 SOURCES = ("app", "cli", "sweep")
 
-_SUMMARY_COLUMNS = ("key", "label", "config", "status", "message", "source", "dataset", "model",
+SUMMARY_COLUMNS = ("key", "label", "config", "status", "message", "source", "dataset", "model",
                     "epochs_run", "best_epoch", "step", "test_acc", "train_acc", "train_acc_eval",
                     "test_loss", "seconds", "created_at", "started_at", "finished_at", "saved_at")
 
@@ -86,7 +86,7 @@ class StoreUnavailable(MessageError, RuntimeError):
 
 # -- rows <-> RunViews -----------------------------------------------------------------------
 
-def _dumps(value) -> str:
+def dumps(value) -> str:
     # allow_nan=False: events never hold NaN; if one ever did, saving fails loudly
     # (a warning) instead of writing a file strict JSON readers reject.
     return json.dumps(value, separators=(",", ":"), allow_nan=False)
@@ -107,14 +107,14 @@ def _kept_epoch(view):
     return view.epochs[-1]
 
 
-def _row(view, source: str) -> dict:
+def to_row(view, source: str) -> dict:
     kept = _kept_epoch(view)
     done = view.done
     started_at, finished_at = view.started_at, view.finished_at
     return {
         "key": view.key,
         "label": view.config.label(),
-        "config": _dumps(view.config.to_dict()),
+        "config": dumps(view.config.to_dict()),
         "status": view.status,
         "message": view.message,
         "source": source,
@@ -132,10 +132,10 @@ def _row(view, source: str) -> dict:
         "started_at": started_at,
         "finished_at": finished_at,
         "saved_at": time.time(),
-        "started": _dumps(_record(view.started)) if view.started else None,
-        "epochs": _dumps([_record(ev) for ev in view.epochs]),
-        "progress": _dumps([[p.step, p.epoch, p.train_loss, p.train_acc] for p in view.progress]),
-        "test_predictions": _dumps(list(done.test_predictions) if done else []),
+        "started": dumps(_record(view.started)) if view.started else None,
+        "epochs": dumps([_record(ev) for ev in view.epochs]),
+        "progress": dumps([[p.step, p.epoch, p.train_loss, p.train_acc] for p in view.progress]),
+        "test_predictions": dumps(list(done.test_predictions) if done else []),
     }
 
 
@@ -144,7 +144,7 @@ def _known(cls, data: dict) -> dict:
     return {k: v for k, v in data.items() if k in names}
 
 
-def _config(text: str) -> RunConfig:
+def parse_config(text: str) -> RunConfig:
     return RunConfig.from_dict(json.loads(text))
 
 
@@ -161,13 +161,13 @@ def summaries(rows, warn) -> list[RunSummary]:
 
 
 def _summary(row) -> RunSummary:
-    data = {name: row[name] for name in _SUMMARY_COLUMNS}
-    data["config"] = _config(data["config"])
+    data = {name: row[name] for name in SUMMARY_COLUMNS}
+    data["config"] = parse_config(data["config"])
     return RunSummary(**data)
 
 
-def _view(row):
-    config = _config(row["config"])
+def from_row(row):
+    config = parse_config(row["config"])
     epochs = []
     for data in json.loads(row["epochs"]):
         data = _known(EpochEnd, data)

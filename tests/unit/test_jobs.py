@@ -277,12 +277,18 @@ def test_cpu_out_of_memory_is_a_clear_failure(make_registry):
 
 # ----------------------------------------------------------------------------- viewers
 
-def test_a_run_nobody_watches_is_stopped_after_the_grace_period(make_registry):
+def watched_run(make_registry):
+    """A 10-step run that session s1 watches, on a clock the test moves (grace: 10 s)."""
     clock = Clock()
     train = FakeTrain(steps=10, manual=True)
     registry = make_registry(train=train, grace_seconds=10, clock=clock)
     run = registry.get_or_start(A, session="s1")
     registry.touch(run.key, "s1")
+    return clock, train, registry, run
+
+
+def test_a_run_nobody_watches_is_stopped_after_the_grace_period(make_registry):
+    clock, train, registry, run = watched_run(make_registry)
     train.allow(1)
     wait_for(lambda: len(run.view().progress) == 1)
     clock.now += 5
@@ -299,11 +305,7 @@ def test_a_run_nobody_watches_is_stopped_after_the_grace_period(make_registry):
 
 
 def test_a_nearly_done_run_finishes_without_viewers(make_registry):
-    clock = Clock()
-    train = FakeTrain(steps=10, manual=True)
-    registry = make_registry(train=train, grace_seconds=10, clock=clock)
-    run = registry.get_or_start(A, session="s1")
-    registry.touch(run.key, "s1")
+    clock, train, _, run = watched_run(make_registry)
     clock.now += 1  # nine tenths done after one second: one more tenth will take ~0.1 s
     train.allow(9)
     wait_for(lambda: len(run.view().progress) == 9)
