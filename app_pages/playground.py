@@ -12,7 +12,7 @@ import streamlit as st
 from regdemo.config import ConfigError, RunConfig
 from regdemo.frames import curves_frame, epochs_frame, kept_epoch
 from regdemo.lessons import lesson
-from regdemo.records import RunLimitError
+from regdemo.records import Run, RunLimitError
 from regdemo.viz.curves import curves_chart, curves_spec
 from regdemo.viz.masks import mask_grid_spec
 from webapp import export
@@ -165,6 +165,10 @@ def draw(view) -> None:
     show_status(view)
     if view is None:
         st.markdown(t("playground.start"))
+        # Empty axes of the current setup: the student sees where the curves will grow, and
+        # the browser has loaded its chart code before Train (loading it on the first run's
+        # chart held that chart back ~0.6 s, measured; docs/load.md).
+        draw_curves(Run(config).view())
         return
     draw_curves(view)
     if not view.progress:

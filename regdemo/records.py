@@ -73,6 +73,7 @@ class Run:
         self._lock = threading.Lock()
         # Set once the run is final *and* its registry has saved it (see wait()).
         self._settled = threading.Event()
+        self._first_point = threading.Event()  # set by the first Progress, or by the end
         self.managed = False  # True when a Registry trains it and settles it after saving
         self.status = QUEUED
         self.message = ""
@@ -106,6 +107,7 @@ class Run:
         run.created_at, run.started_at, run.finished_at = view.created_at, view.started_at, view.finished_at
         run.source, run.saved = view.source, True
         run._settled.set()
+        run._first_point.set()
         return run
 
     # -- written by the training thread -------------------------------------
@@ -117,6 +119,7 @@ class Run:
                 self.started = event
             elif isinstance(event, Progress):
                 self.progress.append(event)
+                self._first_point.set()
             elif isinstance(event, EpochEnd):
                 self.epochs.append(event)
             elif isinstance(event, MaskSnapshot):
@@ -132,6 +135,7 @@ class Run:
                 self._finish(event.status, message)
 
     def _finish(self, status: str, message: str) -> None:
+        self._first_point.set()
         self.status = status
         self.message = encode(self.notice, message)  # stored messages (messages.py), joined
         self.queue_position = 0
@@ -167,6 +171,7 @@ class Run:
             if self.status not in FINAL_STATUSES:
                 self.finished_at = time.time()
             self.status, self.message, self.queue_position = status, message, 0
+            self._first_point.set()
             if self.done is not None and (self.done.status != status or self.done.message != message):
                 d = self.done
                 self.done = Done(status, d.epochs_run, d.best_epoch, d.step, message, d.test_predictions)
@@ -178,6 +183,10 @@ class Run:
             self.progress, self.epochs, self.masks = [], [], {}
 
     # -- read by pages --------------------------------------------------------
+    def wait_first_point(self, timeout: float) -> bool:
+        """Block up to `timeout` s until the run has a point to draw (or has ended)."""
+        return self._first_point.wait(timeout)
+
     def view(self) -> RunView:
         with self._lock:
             return RunView(

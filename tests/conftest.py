@@ -44,6 +44,13 @@ def _require(*reasons: str) -> None:
     pytest.skip("; ".join(missing))
 
 
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    """Every test's REGDEMO_HOME is its own temp folder (a test may set another): nothing a
+    test runs -- a page's registry, the CLI -- writes to the user's ~/.local/share/regdemo."""
+    monkeypatch.setenv("REGDEMO_HOME", str(tmp_path / "regdemo-home"))
+
+
 @pytest.fixture(scope="session")
 def require():
     """require(chromium_missing(), services.redis_missing(), ...): skip, or fail under CI."""

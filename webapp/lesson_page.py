@@ -21,6 +21,7 @@ from webapp.live import live_runs, status_text
 from webapp.state import (
     current_config,
     current_run,
+    hold_for_first_point,
     lang,
     presentation,
     registry,
@@ -63,9 +64,12 @@ def train_config(config: RunConfig) -> None:
     """A button's callback, run before the sidebar draws: the whole setup into the sidebar, trained."""
     sidebar.load_config(config)
     try:
-        st.session_state.run_key = registry().get_or_start(config, session=session_id()).key
+        run = registry().get_or_start(config, session=session_id())
     except (RunLimitError, ConfigError) as err:
         st.session_state.lesson_error = render_message(err)
+        return
+    st.session_state.run_key = run.key
+    hold_for_first_point(run)
 
 
 def run_buttons(prefix: str, try_label: str, try_changes: dict, widths: list[int]) -> Run | None:

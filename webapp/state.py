@@ -105,4 +105,18 @@ def start_current() -> Run:
     """
     run = registry().get_or_start(current_config(), session=session_id())
     st.session_state.run_key = run.key
+    hold_for_first_point(run)
     return run
+
+
+# After Train, the click's own rerun waits this long (blocked, no CPU) for the run's first
+# point. A free worker has it in the store ~0.3 s after the click; without the wait this
+# rerun drew an empty chart and the point came on the next fragment tick, a second chart
+# render later: 1.4-2.3 s from click to first point, measured (docs/load.md).
+FIRST_POINT_WAIT_S = 0.8
+
+
+def hold_for_first_point(run: Run) -> None:
+    """Wait up to FIRST_POINT_WAIT_S for `run`'s first point, unless it queues behind others."""
+    if run.queue_position <= 1:
+        run.wait_first_point(FIRST_POINT_WAIT_S)

@@ -17,6 +17,16 @@ from regdemo.jobs import Registry
 from regdemo.store import RunStore
 
 
+@pytest.fixture(autouse=True)
+def _no_server_registry_left():
+    """A page opened without the `registry` fixture makes the server's own (cached) registry;
+    drop it after the test (on_release shuts it down) so no worker thread outlives the test."""
+    yield
+    import webapp.state
+
+    webapp.state.registry.clear()
+
+
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     """The run store the app uses: REGDEMO_HOME is tmp_path."""

@@ -19,6 +19,7 @@ from support import (
     HOLD_SEED,
     SMALL,
     app,
+    chart_rows,
     chart_specs,
     rerun,
     scripted,
@@ -39,7 +40,25 @@ def test_renders_before_any_run_and_trains_nothing(registry):
     assert at.title[0].value == "Regularization Lab"
     assert "Not trained yet" in texts(at.info)
     assert at.button(key="pg_stop").disabled
-    assert not registry.runs() and not chart_specs(at)
+    assert not registry.runs()
+    # The empty axes of the setup, so the student sees where the curves will grow.
+    assert [s.get("title") for s in chart_specs(at)] == ["Accuracy", "Loss"]
+    assert all(sum(chart_rows(c).values()) == 0 for c in at.get("vega_lite_chart"))
+
+
+def test_trains_own_rerun_already_draws_the_first_points(registry):
+    # AppTest runs no fragment timers: points on the page right after the click came from
+    # the click's own rerun, which waits (up to FIRST_POINT_WAIT_S) for the first event.
+    config = SMALL.replace(seed=HOLD_SEED)  # one step, then it holds until stopped
+    at = app(to_query_params(config))
+    at.button(key="pg_train").click()
+    rerun(at)
+    run = registry.get(config.key())
+    assert run is not None and not run.finished
+    assert chart_rows(at.get("vega_lite_chart")[0])["lines"] > 0
+    at.button(key="pg_stop").click()
+    rerun(at)
+    assert run.wait(10) and run.status == STOPPED
 
 
 def test_sidebar_widgets_drive_the_config_and_the_link(registry):
