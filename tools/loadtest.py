@@ -40,7 +40,7 @@ import urllib.parse
 from dataclasses import asdict, dataclass, field
 
 from tools.appserver import chromium, chromium_missing, start_server, wait_rendered
-from tools.procmem import Sampler, tree_memory
+from tools.procmem import Sampler, machine_cpu_seconds, tree_cpu_seconds, tree_memory
 
 STATUS = re.compile(r"^(Queued: position \d+|Training: epoch \d+ of \d+|Finished: \d+ epochs?)")
 POLL_SECONDS = 1.0
@@ -62,6 +62,10 @@ class Result:
     stored_finished: int = 0
     max_queue_position: int = 0
     open_seconds: float = 0.0  # all sessions opened and rendered
+    # CPU seconds while the sessions opened: the server and its workers, and the whole machine
+    # (the rest is the 30 Chromium tabs, which a class runs on its own laptops).
+    open_server_cpu_s: float = 0.0
+    open_machine_cpu_s: float = 0.0
     drain_seconds: float = 0.0  # first Train click -> every page finished
     run_seconds_mean: float = 0.0  # one run's wall time, start to finish (from the store)
     run_seconds_max: float = 0.0
@@ -90,6 +94,8 @@ class Result:
             f"| runs trained and stored | {self.stored_finished} finished of {self.stored_runs} stored |",
             f"| deepest queue position shown | {self.max_queue_position} |",
             f"| all sessions open | {self.open_seconds:.1f} s |",
+            f"| CPU while they opened: server + workers / whole machine | {self.open_server_cpu_s:.1f} / "
+            f"{self.open_machine_cpu_s:.1f} s |",
             f"| queue drained (first Train click to every page finished) | {self.drain_seconds:.1f} s |",
             f"| one run, start to finish: mean / max | {self.run_seconds_mean:.1f} / {self.run_seconds_max:.1f} s |",
             f"| fresh session on a trained link shows the result | {self.revisit_seconds:.1f} s |",
@@ -139,7 +145,7 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
         result.rss_start_mb = tree_memory(server.pid)[0]
         sampler.start()
         with chromium() as browser:
-            _drive(browser, server.url, result, deadline, log)
+            _drive(browser, server.url, result, deadline, log, server.pid)
         result.rss_end_mb = tree_memory(server.pid)[0]
     finally:
         peak = sampler.stop()["server"][0]
@@ -154,12 +160,13 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
     return result
 
 
-def _drive(browser, url, result: Result, deadline: float, log) -> None:
+def _drive(browser, url, result: Result, deadline: float, log, server_pid: int | None = None) -> None:
     """`url`: one server's, or a list (a cluster's servers): session i opens server
     (i // configs) mod n, so each config's sessions are spread over the servers."""
     urls = list(url) if isinstance(url, (list, tuple)) else [url]
     pages = []
     opened = time.monotonic()
+    server_cpu, machine_cpu = (tree_cpu_seconds(server_pid) if server_pid else 0.0), machine_cpu_seconds()
     for i in range(result.sessions):
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         context.set_default_timeout(60_000)
@@ -170,7 +177,11 @@ def _drive(browser, url, result: Result, deadline: float, log) -> None:
     for page in pages:
         wait_rendered(page, timeout_ms=120_000)
     result.open_seconds = time.monotonic() - opened
-    log(f"{len(pages)} sessions open in {result.open_seconds:.1f} s")
+    if server_pid:
+        result.open_server_cpu_s = tree_cpu_seconds(server_pid) - server_cpu
+    result.open_machine_cpu_s = machine_cpu_seconds() - machine_cpu
+    log(f"{len(pages)} sessions open in {result.open_seconds:.1f} s (CPU: server + workers "
+        f"{result.open_server_cpu_s:.1f} s, machine {result.open_machine_cpu_s:.1f} s)")
 
     clicked = time.monotonic()
     for page in pages:

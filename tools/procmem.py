@@ -1,4 +1,4 @@
-"""Memory of a process and its descendants, read from /proc (Linux only).
+"""Memory and CPU time of a process and its descendants, read from /proc (Linux only).
 
 RSS counts a shared library's pages once in every process that maps it: summed over a server
 and its worker processes it is an upper bound. PSS splits shared pages between the processes
@@ -56,6 +56,29 @@ def tree_memory(pid: int) -> tuple[float, float]:
     """(RSS sum, PSS sum) in MB of a process and its descendants."""
     pids = tree(pid)
     return sum(rss_mb(p) for p in pids), sum(pss_mb(p) for p in pids)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its living descendants."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / _TICK
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores, /proc/stat), for comparison."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, f.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / _TICK
 
 
 class Sampler(threading.Thread):
