@@ -1,11 +1,13 @@
 """Screenshots of provoked library messages on a Chinese page: docs/screenshots/zh/errors-*.png.
 
-    python -m tools.error_screenshots [bad-link] [diverged] [refused]
+    python -m tools.error_screenshots [bad-link] [diverged] [refused] [bad-database-url]
 
 One app server (one worker, a session may have 1 run, a run unwatched for 20 s is
 stopped), Playwright on Debian's chromium. bad-link: garbage URL parameters. diverged:
 lr=10 and L1 10. refused: Train, change the seed, Train again past the session's limit;
 then the tab closes, and a minute later the same link shows the reaped run.
+bad-database-url: a second server whose REGDEMO_DATABASE_URL is not a PostgreSQL URL (with a
+password, which must not show).
 Look at the pictures: no English sentence may appear in a status, warning or error.
 """
 
@@ -82,6 +84,18 @@ def main(only: set[str]) -> None:
             browser.close()
     finally:
         server.stop()
+    if not only or "bad-database-url" in only:
+        bad_url(home)
+
+
+def bad_url(home: str) -> None:
+    """What an operator's typo shows a Chinese page: one message, in Chinese, no password."""
+    env = {"REGDEMO_DATABASE_URL": "mysql://teacher:s3cret@db.example.org/regdemo"}
+    with appserver.start_server(home, workers=1, extra_env=env) as server, appserver.chromium() as browser:
+        page = browser.new_page(viewport=appserver.VIEWPORT)
+        appserver.open_app(page, sh.with_params(server.url, {"lang": "zh"}))
+        expect(page.get_by_test_id("stAlertContentError").first).to_be_visible(timeout=60_000)
+        shot(page, "bad-database-url")
 
 
 if __name__ == "__main__":
