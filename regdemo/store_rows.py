@@ -80,8 +80,8 @@ class LiveRow:
 class StoreUnavailable(MessageError, RuntimeError):
     """The configured store cannot be used at start; the message is one readable line that
     names the variable to fix (the app shows it instead of a traceback, the CLI prints it).
-    A bad REGDEMO_* value keeps its code (settings.SettingError); a malformed URL's words
-    come from the URL check and stay English."""
+    It carries the code of what went wrong (settings.SettingError, settings.UrlError, or its
+    own: store.unreachable, store.no_driver), so a page says it in the reader's language."""
 
 
 # -- rows <-> RunViews -----------------------------------------------------------------------
