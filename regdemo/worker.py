@@ -50,11 +50,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-import torch
-
-from regdemo import engine
 from regdemo.config import ConfigError, RunConfig
-from regdemo.data import DataError, load_dataset
 from regdemo.events import FAILED, FINAL_STATUSES, Done, EpochEnd, Started
 from regdemo.messages import encode, msg
 from regdemo.records import RUNNING, Run
@@ -194,6 +190,12 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
 
 def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, key: str) -> None:
     """fit on the asked device, else on the CPU (device missing, GPU out of memory)."""
+    # torch here, not at the top: the Streamlit server imports this module for its pool and
+    # must stay free of torch (docs/deploy.md); the worker processes have it loaded already.
+    import torch  # noqa: PLC0415 -- see above
+
+    from regdemo import engine  # noqa: PLC0415 -- see above
+
     train = train or engine.fit
     try:
         engine.resolve_device(config.device)
@@ -235,6 +237,8 @@ def _consume(record: Run, config: RunConfig, train, batcher: _Batcher) -> None:
 
 
 def _failure_message(key: str, err: BaseException) -> str:
+    from regdemo.data import DataError  # noqa: PLC0415 -- loaded already where a run trains (see _attempts)
+
     if isinstance(err, (DataError, ConfigError)):
         return encode(err.message)  # written for the user already
     log.error("run %s failed", key, exc_info=err)  # the traceback goes to the log only
@@ -482,6 +486,12 @@ def _watch_parent(parent: int) -> None:
 
 
 def serve(args) -> int:
+    # The worker process: torch and the digits loaded before the first run (see _attempts).
+    import torch  # noqa: PLC0415
+
+    from regdemo import engine  # noqa: PLC0415
+    from regdemo.data import load_dataset  # noqa: PLC0415
+
     torch.set_num_threads(args.threads)
     engine.warm_up()
     load_dataset(RunConfig().dataset)  # the default run's digits (a few MB): its first point comes sooner

@@ -11,7 +11,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import streamlit as st
-import torch
 
 from regdemo import exercise
 from regdemo.config import (
@@ -24,6 +23,7 @@ from regdemo.config import (
     from_query_params,
     to_query_params,
 )
+from regdemo.devices import cuda_missing
 from regdemo.i18n import LANGUAGES
 from regdemo.messages import msg
 from webapp.state import render_message, t
@@ -143,7 +143,7 @@ def load_config(config: RunConfig) -> None:
 
 
 def device_choices() -> list[str]:
-    return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    return ["auto", "cpu"] + (["cuda"] if cuda_missing() is None else [])
 
 
 def _choices_with(choices: list, value) -> list:
@@ -233,8 +233,8 @@ def render() -> RunConfig:
         if task.show is None:  # the server's device: not part of an exercise's few controls
             st.selectbox(t("sidebar.device"), device_choices(), key="cfg_device",
                          format_func=lambda d: t(f"sidebar.device.{d}"))
-            if not torch.cuda.is_available():
-                st.caption(t("sidebar.device.no_gpu", reason="torch.cuda.is_available() is False on this server"))
+            if (why := cuda_missing()) is not None:
+                st.caption(t("sidebar.device.no_gpu", reason=t(f"sidebar.device.no_gpu.{why}")))
         if any(_shown(c) for c in ("optimizer", "lr", "batch")):
             with st.expander(t("sidebar.advanced")):
                 if _shown("optimizer"):
