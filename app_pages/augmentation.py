@@ -3,8 +3,8 @@ number of training digits changes the gap."""
 
 import streamlit as st
 
-from regdemo.lessons import lesson
-from regdemo.runsets import size_configs
+from regdemo.runs.runsets import size_configs
+from regdemo.teaching.lessons import lesson
 from regdemo.viz.digits import augmented_rows, digit_strip
 from regdemo.viz.lessons import size_chart, size_frame
 from regdemo.viz.theme import style

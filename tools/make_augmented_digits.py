@@ -1,6 +1,6 @@
 """Writes regdemo/assets/augmented-digits.npz: the Augmentation page's pictures.
 
-One digit of each class from the embedded sample and what regdemo.augment does
+One digit of each class from the embedded sample and what regdemo.training.augment does
 to them, for SEEDS seeds (the page's "New draw" steps through them). Made here,
 with torch, so the Streamlit server shows them without importing torch.
 tests/unit/test_viz.py checks the file against a fresh run of this.
@@ -17,8 +17,8 @@ import tempfile
 import numpy as np
 import torch
 
-from regdemo.augment import example_rows
-from regdemo.data import load_dataset
+from regdemo.training.augment import example_rows
+from regdemo.training.data import load_dataset
 from regdemo.viz.digits import AUGMENTED_FILE, one_per_class
 
 SEEDS = 8

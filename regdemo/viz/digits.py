@@ -2,7 +2,7 @@
 
 numpy only (the Streamlit server imports no torch): uint8 greyscale arrays in and
 out, which st.image shows as they are. The augmented digits were made by the
-training's own augmentation (regdemo.augment) and ship as a small file.
+training's own augmentation (regdemo.training.augment) and ship as a small file.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from tests.support import ROOT
 
 SERVER = r'''
 import json, re, sys
-from regdemo.config import RunConfig, to_query_params
-from regdemo.events import FINISHED
+from regdemo.training.config import RunConfig, to_query_params
+from regdemo.training.events import FINISHED
 from tests.support import app, open_page, rerun
 import webapp.state
 

@@ -19,7 +19,7 @@ the store and not a pipe):
     message set on the live row, in that order: whoever sees the final status
     finds the run in the store.
 
-LocalPool runs REGDEMO_WORKERS such processes (`python -m regdemo.worker serve`,
+LocalPool runs REGDEMO_WORKERS such processes (`python -m regdemo.runs.worker serve`,
 started with subprocess: multiprocessing's spawn would run the Streamlit app
 script again in every child, because Streamlit installs the script as
 __main__ while it runs). Each process trains one run at a time with torch threads
@@ -50,18 +50,18 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from regdemo.config import ConfigError, RunConfig
-from regdemo.events import FAILED, FINAL_STATUSES, Done, EpochEnd, Started
 from regdemo.messages import encode, msg
-from regdemo.records import RUNNING, Run
-from regdemo.store import RunStore, open_store
+from regdemo.runs.records import RUNNING, Run
+from regdemo.storage.sqlite import RunStore, open_store
+from regdemo.training.config import ConfigError, RunConfig
+from regdemo.training.events import FAILED, FINAL_STATUSES, Done, EpochEnd, Started
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.15  # events wait at most this long (plus one watcher tick) before they are written
 WATCH_SECONDS = 0.2  # the watcher polls the stop request and flushes this often
 HEARTBEAT_SECONDS = 1.0
-ROOT = pathlib.Path(__file__).resolve().parent.parent  # the folder holding the regdemo package
+ROOT = pathlib.Path(__file__).resolve().parents[2]  # the folder holding the regdemo package
 
 
 # -- cores -------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, k
     # must stay free of torch (docs/deploy.md); the worker processes have it loaded already.
     import torch  # noqa: PLC0415 -- see above
 
-    from regdemo import engine  # noqa: PLC0415 -- see above
+    from regdemo.training import engine  # noqa: PLC0415 -- see above
 
     train = train or engine.fit
     try:
@@ -237,7 +237,7 @@ def _consume(record: Run, config: RunConfig, train, batcher: _Batcher) -> None:
 
 
 def _failure_message(key: str, err: BaseException) -> str:
-    from regdemo.data import DataError  # noqa: PLC0415 -- loaded already where a run trains (see _attempts)
+    from regdemo.training.data import DataError  # noqa: PLC0415 -- loaded already where a run trains (see _attempts)
 
     if isinstance(err, (DataError, ConfigError)):
         return encode(err.message)  # written for the user already
@@ -384,7 +384,7 @@ class LocalPool(_Pool):
         training `key` died (the default marks the run failed in the live store)."""
         super().__init__(workers, "pool")
         self.threads = threads_per_worker(workers)
-        self._command = [sys.executable, "-m", "regdemo.worker", "serve", "--live", str(live_path),
+        self._command = [sys.executable, "-m", "regdemo.runs.worker", "serve", "--live", str(live_path),
                          "--source", source, "--threads", str(self.threads), "--parent", str(os.getpid())]
         if store_path is not None and save:
             self._command += ["--store", str(store_path)]
@@ -475,7 +475,7 @@ class LocalPool(_Pool):
         return super().alive() + len(self.pids())
 
 
-# -- python -m regdemo.worker serve: one process of the local pool ------------------------------
+# -- python -m regdemo.runs.worker serve: one process of the local pool ------------------------------
 
 def _watch_parent(parent: int) -> None:
     """Exit when the server that started us is gone (we were re-parented)."""
@@ -489,8 +489,8 @@ def serve(args) -> int:
     # The worker process: torch and the digits loaded before the first run (see _attempts).
     import torch  # noqa: PLC0415
 
-    from regdemo import engine  # noqa: PLC0415
-    from regdemo.data import load_dataset  # noqa: PLC0415
+    from regdemo.training import engine  # noqa: PLC0415
+    from regdemo.training.data import load_dataset  # noqa: PLC0415
 
     torch.set_num_threads(args.threads)
     engine.warm_up()
@@ -511,7 +511,7 @@ def serve(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m regdemo.worker")
+    parser = argparse.ArgumentParser(prog="python -m regdemo.runs.worker")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="one process of the app's local pool (started by the app)")
     p.add_argument("--live", required=True, help="store file live runs go through")
