@@ -57,6 +57,7 @@ from regdemo import settings
 from regdemo.config import RunConfig
 from regdemo.events import FAILED, FINAL_STATUSES, STOPPED
 from regdemo.messages import encode, msg
+from regdemo.predict import PredictError
 from regdemo.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
 from regdemo.store import RunStore
 from regdemo.store_rows import REUSABLE, worth_saving
@@ -270,6 +271,16 @@ class Registry:
             return None
         with self._cond:
             return self._runs.get(key) or self._keep(stored)
+
+    def predict(self, keys: list[str], pixels, timeout: float = 5.0) -> dict[str, dict]:
+        """What the finished runs `keys` make of a 28x28 digit (the Draw page), answered by a
+        worker beside the training queue: {key: {"probs": [...]} | {"error": code}}. Raises
+        predict.PredictError when no worker can answer (none up yet; a cluster's RQ workers
+        do not take such questions)."""
+        ask = getattr(self.pool, "predict", None)
+        if ask is None:
+            raise PredictError(msg("draw.no_cluster"))
+        return ask(keys, pixels, timeout)
 
     def touch(self, key: str, session: str) -> None:
         """Session `session` is looking at run `key` now (call it on every redraw)."""
