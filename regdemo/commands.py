@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from regdemo import cluster, settings, sweep
+from regdemo import cluster, inference, settings, sweep
 from regdemo.checkpoint import save_checkpoint
 from regdemo.cli_output import TABLE_HEADER, epoch_json, table_row
 from regdemo.config import ConfigError, RunConfig, preset
@@ -90,8 +90,11 @@ def cmd_train(args) -> int:
     store = RunStore()
     for warning in store.warnings:
         print(f"warning: {render(warning)}", file=sys.stderr)
-    if store.save(record.view(), source="cli") and not args.json:
-        print(f"stored in {store.path}", file=out)
+    if store.save(record.view(), source="cli"):
+        if done.model is not None and done.status in inference.KEEPS_WEIGHTS:
+            store.save_weights(config.key(), inference.weights_bytes(done.model))  # the Draw page reads them
+        if not args.json:
+            print(f"stored in {store.path}", file=out)
     if args.json:
         print(json.dumps(final), file=out)
     else:

@@ -20,14 +20,15 @@ from collections import OrderedDict
 import torch
 
 from regdemo.config import RunConfig
-from regdemo.events import DIVERGED
+from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED
 from regdemo.models import build_model
 from regdemo.predict import DIVERGED_RUN, NO_RUN, NO_STORE, NO_WEIGHTS
 from regdemo.store_rows import REUSABLE
 
 log = logging.getLogger(__name__)
 
-CACHED_MODELS = 8  # a class looks at a few lesson pairs; each wide net is ~1 MB
+CACHED_MODELS = 8  # a class looks at a few lesson pairs; each net is well under a few MB
+KEEPS_WEIGHTS = (FINISHED, EARLY_STOPPED)  # runs whose weights the store keeps (diverged ones are NaN)
 
 
 def weights_bytes(model: torch.nn.Module) -> bytes:

@@ -272,11 +272,11 @@ class Registry:
         with self._cond:
             return self._runs.get(key) or self._keep(stored)
 
-    def predict(self, keys: list[str], pixels, timeout: float = 5.0) -> dict[str, dict]:
+    def predict(self, keys: list[str], pixels, timeout: float = 15.0) -> dict[str, dict]:
         """What the finished runs `keys` make of a 28x28 digit (the Draw page), answered by a
-        worker beside the training queue: {key: {"probs": [...]} | {"error": code}}. Raises
-        predict.PredictError when no worker can answer (none up yet; a cluster's RQ workers
-        do not take such questions)."""
+        worker beside the training queue: {key: {"probs": [...]} | {"error": code}}. Waits up
+        to `timeout` seconds for a worker still starting; raises predict.PredictError when none
+        answers (or on a cluster, whose RQ workers do not take such questions)."""
         ask = getattr(self.pool, "predict", None)
         if ask is None:
             raise PredictError(msg("draw.no_cluster"))

@@ -25,6 +25,7 @@ import time
 from regdemo.messages import MessageError, msg
 
 SOCKET_PREFIX = "infer-"
+RETRY_SECONDS = 0.05  # while no worker listens yet
 # The codes an answer carries (msg(...).code: the catalogs' check finds them here).
 NO_RUN, NO_WEIGHTS = msg("draw.no_run").code, msg("draw.no_weights").code
 NO_STORE, DIVERGED_RUN = msg("draw.no_store").code, msg("draw.diverged").code
@@ -46,26 +47,31 @@ def request(keys: list[str], pixels) -> dict:
     return {"keys": list(keys), "pixels": flat}
 
 
-def ask(paths: list[pathlib.Path], keys: list[str], pixels, timeout: float = 5.0) -> dict[str, dict]:
+def ask(paths, keys: list[str], pixels, timeout: float = 5.0) -> dict[str, dict]:
     """{key: {"probs": [...]} or {"error": code}} from the first worker that answers.
 
-    Raises PredictError when none does within `timeout` seconds in all."""
+    `paths()` lists the sockets to try; a worker that is still starting (importing torch)
+    has none yet, so they are tried again until one answers. Raises PredictError when none
+    does within `timeout` seconds in all."""
     line = (json.dumps(request(keys, pixels)) + "\n").encode()
     deadline = time.monotonic() + timeout
-    for path in paths:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-                conn.settimeout(left)
-                conn.connect(str(path))
-                conn.sendall(line)
-                answer = _read_line(conn)
-            return json.loads(answer)["results"]
-        except (OSError, ValueError, KeyError):
-            continue  # not listening yet (still importing torch), or gone: try the next one
-    raise PredictError(msg("draw.no_worker"))
+    while True:
+        for path in paths():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                    conn.settimeout(left)
+                    conn.connect(str(path))
+                    conn.sendall(line)
+                    answer = _read_line(conn)
+                return json.loads(answer)["results"]
+            except (OSError, ValueError, KeyError):
+                continue  # not listening yet, or gone (a replaced worker): try the next one
+        if time.monotonic() + RETRY_SECONDS >= deadline:
+            raise PredictError(msg("draw.no_worker"))
+        time.sleep(RETRY_SECONDS)
 
 
 def _read_line(conn: socket.socket) -> bytes:

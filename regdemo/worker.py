@@ -55,7 +55,7 @@ import torch
 from regdemo import engine, inference, predict
 from regdemo.config import ConfigError, RunConfig
 from regdemo.data import DataError, load_dataset
-from regdemo.events import EARLY_STOPPED, FAILED, FINAL_STATUSES, FINISHED, Done, EpochEnd, Started
+from regdemo.events import FAILED, FINAL_STATUSES, Done, EpochEnd, Started
 from regdemo.messages import encode, msg
 from regdemo.records import RUNNING, Run
 from regdemo.store import RunStore, open_store
@@ -65,7 +65,6 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.15  # events wait at most this long (plus one watcher tick) before they are written
 WATCH_SECONDS = 0.2  # the watcher polls the stop request and flushes this often
 HEARTBEAT_SECONDS = 1.0
-KEEPS_WEIGHTS = (FINISHED, EARLY_STOPPED)  # runs whose weights the store keeps (the Draw page asks them)
 ROOT = pathlib.Path(__file__).resolve().parent.parent  # the folder holding the regdemo package
 
 
@@ -187,7 +186,7 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
         target = store if results is None else results
         if save and target is not None:
             try:
-                if target.save(view, source=source) and model is not None and view.status in KEEPS_WEIGHTS:
+                if target.save(view, source=source) and model is not None and view.status in inference.KEEPS_WEIGHTS:
                     target.save_weights(key, inference.weights_bytes(model))  # for the Draw page
             except Exception:  # noqa: BLE001 -- a store failure must not lose the status
                 log.exception("run %s: saving it failed", key)
@@ -416,7 +415,7 @@ class LocalPool(_Pool):
         """The Draw page's question, answered by a worker process beside its training
         (predict.py); raises predict.PredictError when no worker is listening yet."""
         folder = pathlib.Path(self._live_path).parent
-        return predict.ask([predict.socket_path(folder, pid) for pid in self.pids()], keys, pixels, timeout)
+        return predict.ask(lambda: [predict.socket_path(folder, pid) for pid in self.pids()], keys, pixels, timeout)
 
     def busy(self) -> list[str | None]:
         """The key each worker is training (None when idle)."""

@@ -67,7 +67,7 @@ def move_buttons() -> None:
                ("draw.up", {"down": -STEP_PIXELS}), ("draw.down", {"down": STEP_PIXELS}),
                ("draw.turn_left", {"degrees": STEP_DEGREES}), ("draw.turn_right", {"degrees": -STEP_DEGREES})]
     for col, (key, change) in zip(st.columns(len(buttons) + 1), buttons, strict=False):
-        col.button(t(key), key=key, on_click=_nudge, kwargs=change, width="stretch")
+        col.button(t(key), key=key, help=t(f"{key}.help"), on_click=_nudge, kwargs=change, width="stretch")
     st.button(t("draw.reset"), key="draw.reset", on_click=_reset)
     moves = _moves()
     if any(moves.values()):
@@ -80,14 +80,12 @@ def digit() -> np.ndarray | None:
         ink = _ink()
         if ink is None:
             raise drawing.DrawingError(msg("draw.empty"))
-        prepared = drawing.mnist_digit(ink)
+        prepared = drawing.moved(drawing.mnist_digit(ink), **_moves())
     except drawing.DrawingError as err:
-        move_buttons()
         st.info(render_message(err), icon=":material/draw:")
-        return None
+        prepared = None
     move_buttons()
-    moves = _moves()
-    prepared = drawing.moved(prepared, **moves)
-    big = np.kron(prepared, np.ones((5, 5), dtype=np.uint8))  # 140 px, square pixels (no smoothing)
-    st.image(big, caption=t("draw.prepared"), width=140)
+    if prepared is not None:
+        big = np.kron(prepared, np.ones((5, 5), dtype=np.uint8))  # 140 px, square pixels (no smoothing)
+        st.image(big, caption=t("draw.prepared"), width=140)
     return prepared
