@@ -1,7 +1,7 @@
 """Draw your own digit: a lesson pair's two finished nets read the student's handwriting.
 
-The digit is prepared here (webapp.draw_input, regdemo.drawing: numpy and PIL); the nets
-answer in a worker process, where torch lives (Registry.predict, regdemo.predict), from
+The digit is prepared here (webapp.draw_input, regdemo.training.drawing: numpy and PIL); the nets
+answer in a worker process, where torch lives (Registry.predict, regdemo.runs.predict), from
 the weights the run store keeps beside each finished run.
 """
 
@@ -9,10 +9,10 @@ import time
 
 import streamlit as st
 
-from regdemo.lesson_effect import lessons
 from regdemo.messages import msg
-from regdemo.predict import NO_RUN, PredictError
-from regdemo.store_rows import REUSABLE
+from regdemo.runs.predict import NO_RUN, PredictError
+from regdemo.storage.rows import REUSABLE
+from regdemo.teaching.effect import lessons
 from regdemo.viz.draw import probability_chart
 from regdemo.viz.theme import PAIR_COLORS
 from webapp import draw_input

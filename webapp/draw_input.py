@@ -2,7 +2,7 @@
 
 The canvas is the streamlit-drawable-canvas component; where it is not installed the
 page takes an uploaded picture instead and says why. Preparing the digit is
-regdemo.drawing's (numpy and PIL, no torch).
+regdemo.training.drawing's (numpy and PIL, no torch).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from regdemo import drawing
 from regdemo.messages import msg
+from regdemo.training import drawing
 from webapp.state import render_message, t
 
 try:

@@ -11,11 +11,11 @@ import numpy as np
 from PIL import Image
 from support import make_run, open_page, page_alone, rerun, texts
 
-from regdemo import inference
 from regdemo.i18n import translate
-from regdemo.lessons.catalog import LESSONS
 from regdemo.messages import msg, render
-from regdemo.models import build_model
+from regdemo.runs import inference
+from regdemo.teaching.lessons.catalog import LESSONS
+from regdemo.training.models import build_model
 
 PAGE = "app_pages/draw.py"
 PAIR = LESSONS["dropout"]  # the page's first lesson

@@ -9,11 +9,11 @@ import time
 import pytest
 from support import make_run
 
-from regdemo import inference
 from regdemo.i18n import translate
-from regdemo.lessons.catalog import LESSONS
-from regdemo.models import build_model
-from regdemo.store import RunStore
+from regdemo.runs import inference
+from regdemo.storage.sqlite import RunStore
+from regdemo.teaching.lessons.catalog import LESSONS
+from regdemo.training.models import build_model
 from tools.appserver import charts_fingerprint, draw_on_canvas, open_app, shown_errors, start_server, wait_charts_change
 
 PAIR = LESSONS["dropout"]  # the page's first lesson

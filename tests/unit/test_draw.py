@@ -13,12 +13,13 @@ import torch
 from PIL import Image
 from support import make_run
 
-from regdemo import drawing, inference, predict
-from regdemo.config import RunConfig
 from regdemo.i18n import translate
 from regdemo.messages import msg, render
-from regdemo.models import build_model
-from regdemo.store import DATABASE_VARIABLE, RunStore, open_store
+from regdemo.runs import inference, predict
+from regdemo.storage.sqlite import DATABASE_VARIABLE, RunStore, open_store
+from regdemo.training import drawing
+from regdemo.training.config import RunConfig
+from regdemo.training.models import build_model
 
 
 def seven(height=300, width=200, top=40, left=30) -> np.ndarray:

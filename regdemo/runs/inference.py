@@ -19,11 +19,11 @@ from collections import OrderedDict
 
 import torch
 
-from regdemo.config import RunConfig
-from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED
-from regdemo.models import build_model
-from regdemo.predict import DIVERGED_RUN, NO_RUN, NO_STORE, NO_WEIGHTS
-from regdemo.store_rows import REUSABLE
+from regdemo.runs.predict import DIVERGED_RUN, NO_RUN, NO_STORE, NO_WEIGHTS
+from regdemo.storage.rows import REUSABLE
+from regdemo.training.config import RunConfig
+from regdemo.training.events import DIVERGED, EARLY_STOPPED, FINISHED
+from regdemo.training.models import build_model
 
 log = logging.getLogger(__name__)
 
