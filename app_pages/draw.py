@@ -101,3 +101,5 @@ with right:
         if wanted:
             st.caption(t("draw.training"))
         live_runs(pair.keys, show_status, name=f"draw_{name}")
+    if pixels is not None:
+        draw_input.preview(pixels)

@@ -85,7 +85,10 @@ def digit() -> np.ndarray | None:
         st.info(render_message(err), icon=":material/draw:")
         prepared = None
     move_buttons()
-    if prepared is not None:
-        big = np.kron(prepared, np.ones((5, 5), dtype=np.uint8))  # 140 px, square pixels (no smoothing)
-        st.image(big, caption=t("draw.prepared"), width=140)
     return prepared
+
+
+def preview(prepared: np.ndarray) -> None:
+    """The 28x28 digit the nets get, drawn big with square pixels (no smoothing)."""
+    big = np.kron(prepared, np.ones((5, 5), dtype=np.uint8))  # 140 px
+    st.image(big, caption=t("draw.prepared"), width=140)
