@@ -172,10 +172,10 @@ class Registry:
 
         A stopped or failed run is started afresh; finished, early-stopped and
         diverged runs are final answers for their config and are returned as is.
-        Raises ConfigError for a bad config and RunLimitError when the session
-        already has session_limit runs going or the queue is full.
+        Raises RunLimitError when the session already has session_limit runs going or the
+        queue is full. `config` was validated where it entered (a link, the sidebar, the CLI,
+        the catalog) and is trusted here.
         """
-        config.validate()
         key = config.key()
         with self._cond:
             self._check_open()
