@@ -19,7 +19,8 @@ from regdemo.runs import cluster
 from regdemo.runs.records import Run
 from regdemo.runs.registry import Registry
 from regdemo.runs.worker import threads_per_worker
-from regdemo.storage.sqlite import RunStore, StoreUnavailable, open_store
+from regdemo.storage.sqlite import RunStore, StoreUnavailable
+from regdemo.storage.stores import open_store
 from regdemo.teaching import sweep
 from regdemo.teaching.lessons import catalog, check
 from regdemo.training.checkpoint import save_checkpoint
@@ -122,7 +123,7 @@ def train_through_queue(config: RunConfig, args, out) -> int:
         return 1
     dispatcher = cluster.RQDispatcher(cluster.broker_url(), store, source="cli")
     try:
-        reason = dispatcher.available()
+        reason = dispatcher.capacity()
         if reason:
             print(f"error: {render(reason)}", file=sys.stderr)
             return 1
