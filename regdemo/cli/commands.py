@@ -19,11 +19,12 @@ from regdemo.runs import cluster, inference
 from regdemo.runs.records import Run
 from regdemo.runs.registry import Registry
 from regdemo.runs.worker import threads_per_worker
-from regdemo.storage.sqlite import RunStore, StoreUnavailable, open_store
+from regdemo.storage.sqlite import RunStore, StoreUnavailable
+from regdemo.storage.stores import open_store
 from regdemo.teaching import sweep
 from regdemo.teaching.lessons import catalog, check
 from regdemo.training.checkpoint import save_checkpoint
-from regdemo.training.config import ConfigError, RunConfig, preset
+from regdemo.training.config import ConfigError, RunConfig, knobs, preset
 from regdemo.training.engine import fit
 from regdemo.training.events import FINAL_STATUSES
 
@@ -35,16 +36,10 @@ class UserError(Exception):
 
 
 def config_from_args(args) -> RunConfig:
+    """The run the flags describe (add_run_arguments: one flag per Knob), validated here, where
+    it enters; a flag left out keeps the preset's or the default value."""
     base = preset(args.preset) if args.preset else RunConfig()
-    changes = {}
-    for name in ("dataset", "model", "dropout", "l1", "l2", "penalize_all", "augment", "batchnorm",
-                 "patience", "train_size", "label_noise", "epochs", "batch_size", "optimizer", "lr", "momentum",
-                 "seed", "device"):
-        value = getattr(args, name, None)
-        if value is not None:
-            changes[name] = value
-    if getattr(args, "data_dir", None):
-        changes["data_dir"] = args.data_dir
+    changes = {name: getattr(args, name) for name in knobs() if getattr(args, name, None) is not None}
     return base.replace(**changes).validate()
 
 
@@ -131,7 +126,7 @@ def train_through_queue(config: RunConfig, args, out) -> int:
         return 1
     dispatcher = cluster.RQDispatcher(cluster.broker_url(), store, source="cli")
     try:
-        reason = dispatcher.available()
+        reason = dispatcher.capacity()
         if reason:
             print(f"error: {render(reason)}", file=sys.stderr)
             return 1

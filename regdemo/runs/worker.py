@@ -55,7 +55,8 @@ import torch
 from regdemo.messages import encode, msg
 from regdemo.runs import inference, predict
 from regdemo.runs.records import RUNNING, Run
-from regdemo.storage.sqlite import RunStore, open_store
+from regdemo.storage.sqlite import RunStore
+from regdemo.storage.stores import open_store
 from regdemo.training import engine
 from regdemo.training.config import ConfigError, RunConfig
 from regdemo.training.data import DataError, load_dataset
@@ -265,10 +266,11 @@ def death_message(returncode: int) -> str:
 
 class _Pool:
     """The FIFO hand-over both pools share: submit() queues, each slot's thread takes the
-    oldest waiting run when its worker is free."""
+    oldest waiting run when its worker is free. Both are a backend.Backend."""
 
-    def __init__(self, workers: int, name: str):
+    def __init__(self, workers: int, name: str, live):
         self.workers = workers
+        self._live = live  # the live channel: stop requests go to the workers through it
         self._pending: deque[tuple[str, dict]] = deque()
         self._cond = threading.Condition()
         self._closed = False
@@ -286,8 +288,14 @@ class _Pool:
             self._pending.append((key, config.to_dict()))
             self._cond.notify()
 
-    def available(self) -> str:
+    def capacity(self) -> str:
         return encode(msg("queue.closed")) if self._closed else ""
+
+    def stop(self, key: str, reason: str = "") -> None:
+        self._live.request_stop(key, reason)
+
+    def check_stale(self) -> list[str]:
+        return []  # a slot thread sees its process die at once and reports it (on_death)
 
     on_take: Callable[[str], bool] | None = None  # the registry: is the run still wanted?
 
@@ -318,7 +326,7 @@ class InProcessPool(_Pool):
     `train` and step it. The app always uses LocalPool."""
 
     def __init__(self, workers: int, store, results, source: str, save: bool, train: Callable | None):
-        super().__init__(workers, "trainer")
+        super().__init__(workers, "trainer", store)
         self.store, self.results, self.source, self.save, self.train = store, results, source, save, train
         self._models = inference.Models(results)
         self._start()
@@ -386,12 +394,13 @@ class _Child:
 class LocalPool(_Pool):
     """`workers` processes on this machine, each training one run at a time."""
 
-    def __init__(self, workers: int, live_path, store_path=None, source: str = "app", save: bool = True,
+    def __init__(self, workers: int, live, store_path=None, source: str = "app", save: bool = True,
                  on_death: Callable[[str, str], None] | None = None):
-        """`live_path`: the store file live runs go through; `store_path`: where finished runs
-        are saved (None: not saved). `on_death(key, message)` is called when the process
-        training `key` died (the default marks the run failed in the live store)."""
-        super().__init__(workers, "pool")
+        """`live`: the SQLite store (storage.sqlite.RunStore) live runs go through; `store_path`:
+        where finished runs are saved (None: not saved). `on_death(key, message)` is called when
+        the process training `key` died (the default marks the run failed in the live store)."""
+        super().__init__(workers, "pool", live)
+        live_path = live.path
         self.threads = threads_per_worker(workers)
         self._command = [sys.executable, "-m", "regdemo.runs.worker", "serve", "--live", str(live_path),
                          "--source", source, "--threads", str(self.threads), "--parent", str(os.getpid())]

@@ -35,8 +35,6 @@ from contextlib import closing, suppress
 from regdemo import settings
 from regdemo.messages import Message, encode, msg, render
 from regdemo.runs.records import QUEUED, RUNNING
-from regdemo.settings import UrlError
-from regdemo.storage.postgres import PostgresStore, check_url
 from regdemo.storage.rows import (  # noqa: F401 -- REUSABLE, RunSummary, worth_saving: importable from here too
     REUSABLE,
     SOURCES,
@@ -479,26 +477,3 @@ def _write(con: sqlite3.Connection, work):
         if con.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
             con.execute("ROLLBACK")
         raise
-
-
-# -- which store: SQLite here, or PostgreSQL shared by a cluster ----------------------------------
-
-DATABASE_VARIABLE = "REGDEMO_DATABASE_URL"
-
-
-def open_store(path: str | os.PathLike | None = None):
-    """The run store this process should use: PostgreSQL when $REGDEMO_DATABASE_URL is set
-    (shared by every server, worker and CLI of a cluster), else the SQLite file at `path`
-    (default $REGDEMO_HOME/runs.sqlite3). Raises StoreUnavailable for a malformed URL, a
-    missing psycopg, or a database that does not answer."""
-    url = settings.read().database_url
-    if not url:
-        return RunStore(path)
-    try:
-        check_url(url, DATABASE_VARIABLE)
-    except UrlError as err:
-        raise StoreUnavailable(err.message) from None
-    try:
-        return PostgresStore(url)
-    except ImportError as err:  # PostgresStore imports psycopg, which only a cluster installs
-        raise StoreUnavailable(msg("store.no_driver", variable=DATABASE_VARIABLE, error=str(err))) from None
