@@ -15,7 +15,7 @@ from regdemo.training.config import ConfigError, RunConfig
 from regdemo.training.data import EXPECTED_COUNTS
 from regdemo.viz.overlay import overlay_spec
 from regdemo.viz.theme import PAIR_COLORS
-from webapp import sidebar
+from webapp import measured_curves, sidebar
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
@@ -186,6 +186,9 @@ def lesson_pair(name: str) -> None:
     axes = axis_toggles(f"pair_{name}", *st.columns(2)[:2]) if not presentation() else {"zoom": True,
                                                                                          "log_loss": False}
     names = {found.baseline.key(): t("pair.baseline"), found.treated.key(): t("pair.treated", what=what)}
+    sides = {"baseline": t("pair.baseline"), "treated": t("pair.treated", what=what)}
+    measured_curves.draw(name, found.baseline, sides, PAIR_COLORS[:2], max(found.baseline.epochs,
+                         found.treated.epochs), axes)  # the measured pair, before any run
 
     def draw(views) -> None:
         if notice := pair.advance():

@@ -55,6 +55,9 @@ class RunResult:
     epochs_run: int
     best_epoch: int
     seconds: float  # wall time of the whole run (a CLI process, with the subprocess runner)
+    # every epoch's test accuracy (percent) and loss: the measured curves a lesson page draws
+    test_acc_curve: tuple[float, ...] = ()
+    test_loss_curve: tuple[float, ...] = ()
 
     @property
     def peak_minus_final(self) -> float:
@@ -76,6 +79,8 @@ def result_from_lines(lines: Sequence[dict], seconds: float) -> RunResult:
         peak_test_acc=100 * max(e["test_acc"] for e in epochs),
         last_test_acc=100 * epochs[-1]["test_acc"], near_zero=epochs[-1]["near_zero"],
         epochs_run=len(epochs), best_epoch=final["best_epoch"], seconds=seconds,
+        test_acc_curve=tuple(100 * e["test_acc"] for e in epochs),
+        test_loss_curve=tuple(e["test_loss"] for e in epochs),
     )
 
 
