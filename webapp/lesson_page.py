@@ -6,12 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from regdemo import lesson_effect, runsets
-from regdemo.config import ConfigError, RunConfig
-from regdemo.data import EXPECTED_COUNTS
-from regdemo.frames import TEST, TRAIN_EVAL, curves_frame
-from regdemo.lessons import lesson
-from regdemo.records import Run, RunLimitError
+from regdemo.runs import runsets
+from regdemo.runs.frames import TEST, TRAIN_EVAL, curves_frame
+from regdemo.runs.records import Run, RunLimitError
+from regdemo.teaching import effect as lesson_effect
+from regdemo.teaching.lessons import lesson
+from regdemo.training.config import ConfigError, RunConfig
+from regdemo.training.data import EXPECTED_COUNTS
 from regdemo.viz.overlay import overlay_spec
 from regdemo.viz.theme import PAIR_COLORS
 from webapp import sidebar
@@ -45,7 +46,12 @@ def header(title_key: str, topic: str) -> None:
 
 def train_with(**changes) -> None:
     """Try it's callback, run before the sidebar draws: put the change into the sidebar, train it."""
-    train_config(current_config().replace(**changes))
+    try:
+        config = current_config().replace(**changes).validate()  # a new config enters here
+    except ConfigError as err:
+        st.session_state.lesson_error = render_message(err)
+        return
+    train_config(config)
 
 
 def overfitting_config() -> RunConfig | None:

@@ -28,10 +28,10 @@ from support import (
     use_registry,
 )
 
-from regdemo.config import RunConfig, to_query_params
-from regdemo.events import FINISHED, STOPPED
-from regdemo.jobs import Registry
-from regdemo.store import RunStore
+from regdemo.runs.registry import Registry
+from regdemo.storage.sqlite import RunStore
+from regdemo.training.config import RunConfig, to_query_params
+from regdemo.training.events import FINISHED, STOPPED
 
 # --- rendering and the sidebar ----------------------------------------------------------
 
@@ -99,7 +99,7 @@ def test_a_link_with_the_advanced_settings_round_trips(registry):
     at = app(to_query_params(config))
     assert not at.exception and not at.warning
     assert at.select_slider(key="cfg_lr").value == pytest.approx(0.07)
-    assert at.select_slider(key="cfg_batch_size").value == 100  # off the slider's stops, kept
+    assert at.select_slider(key="cfg_batch").value == 100  # off the slider's stops, kept
     assert at.session_state["config"] == config
 
 

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from regdemo import memorization
-from regdemo.cli import main
-from regdemo.config import RunConfig
-from regdemo.data import load_dataset
-from regdemo.engine import fit, prepare_data, train_eval_split
-from regdemo.frames import epochs_frame
-from regdemo.records import Run
-from regdemo.store import RunStore
+from regdemo.cli.parser import main
+from regdemo.runs.frames import epochs_frame
+from regdemo.runs.records import Run
+from regdemo.storage.sqlite import RunStore
+from regdemo.training import memorization
+from regdemo.training.config import RunConfig
+from regdemo.training.data import load_dataset
+from regdemo.training.engine import fit, prepare_data, train_eval_split
 from webapp.export import csv_bytes
 
 FULL = load_dataset("mnist-sample")
