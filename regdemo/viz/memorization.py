@@ -18,7 +18,7 @@ import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
 from regdemo.viz.lessons import epoch_axis
-from regdemo.viz.theme import Translate
+from regdemo.viz.theme import FIT_WIDTH, Translate
 
 MEMORIZED, CLEAN = "memorized", "clean"  # the two measures, the data's fixed names
 
@@ -69,7 +69,8 @@ def memorization_chart(frame: pd.DataFrame, colors: Mapping[str, str], *, t: Tra
         text = alt.Chart(marks).mark_text(align="left", baseline="top", dx=4, dy=4, fontSize=13).encode(
             x="epoch:Q", y=alt.value(0), text="label:N", color=alt.Color("run:N", scale=scale, legend=None))
         layers += [rule, text]
-    return alt.layer(*layers).properties(height=height)
+    # fit-x: the width follows the page; the height stays the plot's own, legends below it.
+    return alt.layer(*layers).properties(height=height, width="container", autosize=FIT_WIDTH)
 
 
 # --- the gallery ----------------------------------------------------------------------------
@@ -101,6 +102,20 @@ def _font(size: int):
     return ImageFont.load_default(size=size)
 
 
+def _labels_line(draw: ImageDraw.ImageDraw, middle: int, y: int, true: int, given: int, font, size: int) -> None:
+    """"true -> given" centred on (middle, y), the arrow drawn (fonts without a glyph for it
+    would show a box)."""
+    arrow, gap, ink = size, size // 4, "#333333"
+    width = draw.textlength(str(true), font=font) + draw.textlength(str(given), font=font) + arrow + 2 * gap
+    x = middle - width / 2
+    draw.text((x, y), str(true), fill=ink, font=font, anchor="lm")
+    x += draw.textlength(str(true), font=font) + gap
+    draw.line((x, y, x + arrow, y), fill=ink, width=2)
+    draw.polygon(((x + arrow, y), (x + arrow - size // 3, y - size // 4), (x + arrow - size // 3, y + size // 4)),
+                 fill=ink)
+    draw.text((x + arrow + gap, y), str(given), fill=ink, font=font, anchor="lm")
+
+
 def gallery_picture(pixels: np.ndarray, digits: Sequence[GalleryDigit], colors: Sequence[str], *,
                     columns: int = 8, scale: int = 3, font_size: int = 16) -> np.ndarray:
     """The gallery as one RGB picture: each digit (pixels upscaled `scale` times, crisp), under
@@ -119,8 +134,7 @@ def gallery_picture(pixels: np.ndarray, digits: Sequence[GalleryDigit], colors: 
         left, top = (i % columns) * tile_w, (i // columns) * tile_h
         ink = Image.fromarray(255 - pixels[i]).resize((side, side), Image.NEAREST)  # dark ink on white
         picture.paste(ink, (left + (tile_w - side) // 2, top + 4))
-        draw.text((left + tile_w // 2, top + side + 6 + box // 2), f"{digit.true} → {digit.given}",
-                  fill="#333333", font=font, anchor="mm")
+        _labels_line(draw, left + tile_w // 2, top + side + 6 + box // 2, digit.true, digit.given, font, font_size)
         boxes_left = left + (tile_w - len(colors) * (box + 4) + 4) // 2
         y = top + side + 8 + box
         for run, color in enumerate(colors):

@@ -128,11 +128,12 @@ def pair_weights_chart(frame: pd.DataFrame, colors: Mapping[str, str], *, t: Tra
         tooltip=[alt.Tooltip("run:N", title=text["run"]), alt.Tooltip("epoch:Q", title=text["epoch"]),
                  alt.Tooltip("l2_norm:Q", format=".2f", title=t("weights.chart.l2"))],
     ).properties(height=height, width=320)
+    # pad: the plots keep their own size (under a page's fit, legends would take it from them)
     if not near_zero:
-        return norm
+        return norm.properties(autosize=alt.AutoSizeParams(type="pad"))
     share = base.encode(
         y=alt.Y("near_zero:Q", title=text["near_zero"], axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("run:N", title=text["run"]), alt.Tooltip("epoch:Q", title=text["epoch"]),
                  alt.Tooltip("near_zero:Q", format=".1%", title=text["near_zero"])],
     ).properties(height=height, width=320)
-    return alt.hconcat(norm, share)
+    return alt.hconcat(norm, share).properties(autosize=alt.AutoSizeParams(type="pad"))
