@@ -49,14 +49,16 @@ def memorization_chart(frame: pd.DataFrame, colors: Mapping[str, str], *, t: Tra
     scale = alt.Scale(domain=runs, range=[colors[r] for r in runs])
     color = alt.Color("run:N", title=t("chart.run"), scale=scale, legend=alt.Legend(orient="bottom",
                                                                                    direction="vertical"))
-    lines = alt.Chart(frame).mark_line(point=True, strokeWidth=3).encode(
+    # No points on the lines: with them the dash legend loses its strokes.
+    lines = alt.Chart(frame).mark_line(strokeWidth=3).encode(
         x=epoch_axis(frame, {"epoch": t("chart.epoch")}, epochs),
         y=alt.Y("share:Q", title=t("memo.chart.share"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=color,
         strokeDash=alt.StrokeDash("what:N", title=None, sort=[names[MEMORIZED], names[CLEAN]],
                                   scale=alt.Scale(domain=[names[MEMORIZED], names[CLEAN]], range=[[1, 0], [6, 4]]),
                                   legend=alt.Legend(orient="bottom", direction="vertical", symbolType="stroke",
-                                                     symbolStrokeColor="#555555", symbolSize=600)),
+                                                     symbolStrokeColor="#555555", symbolStrokeWidth=3,
+                                                     symbolSize=600)),
         detail="measure:N",
         tooltip=[alt.Tooltip("run:N", title=t("chart.run")), alt.Tooltip("epoch:Q", title=t("chart.epoch")),
                  alt.Tooltip("what:N", title=None), alt.Tooltip("share:Q", format=".1%", title=t("memo.chart.share"))],
@@ -67,8 +69,11 @@ def memorization_chart(frame: pd.DataFrame, colors: Mapping[str, str], *, t: Tra
     if not marks.empty:
         rule = alt.Chart(marks).mark_rule(strokeWidth=2, strokeDash=[2, 2]).encode(
             x="epoch:Q", color=alt.Color("run:N", scale=scale, legend=None))
-        text = alt.Chart(marks).mark_text(align="left", baseline="top", dx=4, dy=4, fontSize=13).encode(
-            x="epoch:Q", y=alt.value(0), text="label:N", color=alt.Color("run:N", scale=scale, legend=None))
+        # Half-way up: the curves run along the top (clean accuracy) and the bottom (memorized, early on).
+        text = alt.Chart(marks).mark_text(align="left", baseline="middle", dx=5, fontSize=14,
+                                          fontWeight="bold").encode(
+            x="epoch:Q", y=alt.value(height // 2), text="label:N",
+            color=alt.Color("run:N", scale=scale, legend=None))
         layers += [rule, text]
     # fit-x: the width follows the page; the height stays the plot's own, legends below it.
     return alt.layer(*layers).properties(height=height, width="container", autosize=FIT_WIDTH)
