@@ -70,6 +70,14 @@ def memorization_panel(views: Mapping[str, RunView], colors: Mapping[str, str], 
     gallery(views, colors, options)
 
 
+def _answers(view: RunView) -> tuple[int, ...]:
+    """A run's gallery answers: after its latest epoch, or the epoch early stopping kept once
+    it has finished (the weights it ends with)."""
+    kept = kept_epochs({"run": view}).get("run")
+    chosen = [e for e in view.epochs if e.epoch == kept] or view.epochs[-1:]
+    return chosen[0].gallery_predictions if chosen else ()
+
+
 def gallery(views: Mapping[str, RunView], colors: Mapping[str, str], options: tuple) -> None:
     """The wrong-labelled digits with each run's answer now. Runs trained on the same digits
     share one gallery; runs on different digits (the more-data pair) get one each."""
@@ -82,7 +90,7 @@ def gallery(views: Mapping[str, RunView], colors: Mapping[str, str], options: tu
     st.markdown(f"**{t('memo.gallery.title')}**")
     for members in groups.values():
         first = next(iter(members.values()))
-        answers = [v.epochs[-1].gallery_predictions if v.epochs else () for v in members.values()]
+        answers = [_answers(v) for v in members.values()]
         digits = gallery_digits(first.started, answers)
         picture = cached_chart(first, "memorization-gallery", lambda f=first, d=digits, m=members: gallery_picture(
             gallery_pixels(f.started), d, [colors[n] for n in m]), *options)

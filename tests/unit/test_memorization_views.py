@@ -158,3 +158,14 @@ def test_the_drawing_modules_import_without_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_an_early_stopped_run_shows_the_answers_of_the_epoch_it_kept():
+    from webapp.memorization import _answers
+
+    config = RunConfig(label_noise=0.2, patience=1, train_size=200, epochs=3)
+    answers = [(1, 4, 8), (7, 9, 3), (7, 9, 8)]
+    running = noisy_view([(0.0, 0.5), (0.6, 0.9)], gallery=answers[:2], config=config)
+    assert _answers(running) == (7, 9, 3)  # still training: its latest epoch
+    stopped = noisy_view([(0.0, 0.5), (0.6, 0.9), (0.7, 0.9)], gallery=answers, config=config, done_best=1)
+    assert _answers(stopped) == (1, 4, 8)  # finished: the kept epoch's weights
