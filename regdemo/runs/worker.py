@@ -510,13 +510,15 @@ def _watch_parent(parent: int) -> None:
 
 
 def serve(args) -> int:
+    # The watcher first: a server that dies while this worker still warms up (seconds on a busy
+    # machine) must not leave it behind to finish warming and wait forever.
+    threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
     torch.set_num_threads(args.threads)
     # open_store: PostgreSQL when REGDEMO_DATABASE_URL is set (inherited from the server), else the file
     results = open_store(args.store) if args.store else None
     inference.listen(predict.socket_path(pathlib.Path(args.live).parent, os.getpid()), results)  # the Draw page
     engine.warm_up()
     load_dataset(RunConfig().dataset)  # the default run's digits (a few MB): its first point comes sooner
-    threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
     live = RunStore(args.live)
     task_fd, result_fd = (int(fd) for fd in args.fds.split(","))
     with os.fdopen(task_fd, "r") as tasks, os.fdopen(result_fd, "w", buffering=1) as out:
