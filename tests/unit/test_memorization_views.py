@@ -146,15 +146,24 @@ def test_weight_stats_on_a_hand_made_model():
     assert sum(hist) == 10
 
 
-def test_the_drawing_modules_import_without_torch():
-    """The server draws memorization and weights from numbers: torch must not be needed."""
+def test_the_drawing_modules_import_and_draw_without_torch():
+    """The server draws memorization and weights from numbers: with torch unimportable, the
+    page modules import and the chart, the gallery picture and the weights chart are built."""
     code = (
-        "import sys, types, pathlib\n"
+        "import sys, base64\n"
         "sys.modules['torch'] = None  # any import of torch fails\n"
-        # regdemo/__init__ re-exports the trainer; the drawing modules are what is under test
-        f"pkg = types.ModuleType('regdemo'); pkg.__path__ = [str(pathlib.Path({str(ROOT)!r}) / 'regdemo')]\n"
-        "sys.modules['regdemo'] = pkg\n"
-        "import regdemo.viz.memorization, regdemo.viz.weights\n"
+        "import webapp.memorization, webapp.weights, webapp.lesson_page\n"
+        "from regdemo.i18n import translate\n"
+        "from regdemo.training.events import Started\n"
+        "from regdemo.viz import memorization as m, weights as w\n"
+        "import pandas as pd\n"
+        "s = Started('cpu', 1, 1, 0, 1, 1, (0,), (1,), (7,), base64.b64encode(bytes(784)).decode())\n"
+        "m.gallery_picture(m.gallery_pixels(s), m.gallery_digits(s, [(7,)]), ['#000000'])\n"
+        "frame = pd.DataFrame([('a', 1, m.MEMORIZED, 0.5)], columns=['run', 'epoch', 'measure', 'share'])\n"
+        "m.memorization_chart(frame, {'a': '#000000'}, t=translate).to_dict()\n"
+        "w.pair_weights_chart(pd.DataFrame([('a', 1, 3.0, 0.1)], columns=['run', 'epoch', 'l2_norm', 'near_zero']),\n"
+        "                     {'a': '#000000'}, t=translate, near_zero=True).to_dict()\n"
+        "assert 'torch' not in [n.split('.')[0] for n, mod in sys.modules.items() if mod is not None]\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
