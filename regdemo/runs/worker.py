@@ -533,6 +533,9 @@ def _watch_parent(parent: int) -> None:
 
 
 def serve(args) -> int:
+    # The watcher first: a server that dies while this worker still warms up (seconds on a busy
+    # machine) must not leave it behind to finish warming and wait forever.
+    threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
     # The worker process: torch and the digits loaded before the first run (see _attempts).
     import torch  # noqa: PLC0415
 
@@ -546,7 +549,6 @@ def serve(args) -> int:
     inference.listen(predict.socket_path(pathlib.Path(args.live).parent, os.getpid()), results)  # the Draw page
     engine.warm_up()
     load_dataset(RunConfig().dataset)  # the default run's digits (a few MB): its first point comes sooner
-    threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
     live = RunStore(args.live)
     task_fd, result_fd = (int(fd) for fd in args.fds.split(","))
     with os.fdopen(task_fd, "r") as tasks, os.fdopen(result_fd, "w", buffering=1) as out:
