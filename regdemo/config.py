@@ -22,7 +22,7 @@ DATASETS = ("mnist-sample", "mnist", "fashion-mnist")
 DATASET_TRAIN_SIZES = {"mnist-sample": 4000, "mnist": 60000, "fashion-mnist": 60000}
 MODELS = ("wide", "article")
 AUGMENT_LEVELS = ("off", "light", "strong")
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "adam", "adamw")  # adamw: decoupled weight decay (Loshchilov & Hutter)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 MAX_EPOCHS = 200
@@ -44,7 +44,7 @@ class RunConfig:
     model: str = "wide"
     dropout: float = 0.0  # probability a unit is zeroed in train mode
     l1: float = 0.0  # lambda of lambda * sum|w|, added to the loss
-    l2: float = 0.0  # weight decay (SGD/Adam weight_decay via param groups)
+    l2: float = 0.0  # the optimizer's weight_decay on the penalized group: L2 for SGD/Adam, decay for AdamW
     # True: L1 and L2 act on every parameter, biases and batch-norm ones too
     # (the article's `weight_decay` and its sum over model.parameters()).
     # False: only conv/linear weights are penalized -- shrinking a bias or a

@@ -20,6 +20,7 @@ from regdemo.config import (
     DATASETS,
     MAX_SEED,
     MODELS,
+    OPTIMIZERS,
     RunConfig,
     from_query_params,
     to_query_params,
@@ -238,7 +239,7 @@ def render() -> RunConfig:
         if any(_shown(c) for c in ("optimizer", "lr", "batch")):
             with st.expander(t("sidebar.advanced")):
                 if _shown("optimizer"):
-                    st.selectbox(_label("optimizer", t("sidebar.optimizer")), ["sgd", "adam"], key="cfg_optimizer",
+                    st.selectbox(_label("optimizer", t("sidebar.optimizer")), OPTIMIZERS, key="cfg_optimizer",
                                  disabled=_locked("optimizer"))
                 if _shown("lr"):
                     st.select_slider(_label("lr", t("sidebar.lr")),
