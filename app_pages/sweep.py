@@ -9,9 +9,10 @@ few at a time, within the session's run limit; the chart fills in as they end.
 import pandas as pd
 import streamlit as st
 
-from regdemo import runsets, sweep
-from regdemo.config import ConfigError, RunConfig
-from regdemo.lessons import LESSON_PRESETS, lesson
+from regdemo.runs import runsets
+from regdemo.teaching import sweep
+from regdemo.teaching.lessons import LESSON_PRESETS, lesson
+from regdemo.training.config import ConfigError, RunConfig
 from regdemo.viz.sweep import strength_chart, zero_at
 from webapp.sidebar import load_config
 from webapp.state import current_config, lang, presentation, registry, render_message, session_id, t
