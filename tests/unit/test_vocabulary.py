@@ -57,6 +57,16 @@ def test_each_idea_has_one_word(lang):
     assert not problems, "\n".join(problems)
 
 
+def test_zh_counts_digits_with_zhang():
+    """A number of digit images is counted with 张 (2,000 张数字); 一个数字 for the one a student
+    writes stays."""
+    patterns = [re.compile(p) for entry in GLOSSARY["terms"].values() for p in entry.get("zh_avoid_re", [])]
+    assert patterns and patterns[0].search("在 {count} 个数字上") and not patterns[0].search("写一个数字")
+    problems = [f"{where}: {m.group(0)!r}" for where, text in texts("zh") for pattern in patterns
+                if (m := pattern.search(re.sub(r"`[^`]*`", " ", text)))]
+    assert not problems, "\n".join(problems)
+
+
 def test_zh_uses_the_glossary_words():
     """The words the glossary names are the ones the catalogs use (epoch axis, patience, the two splits)."""
     zh = STRINGS["zh"]
