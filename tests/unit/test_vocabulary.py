@@ -9,6 +9,7 @@ import pytest
 
 from regdemo.i18n import HERE, STRINGS
 from regdemo.teaching.lessons import LESSON_DIR, TOPICS
+from regdemo.teaching.lessons.catalog import LESSONS
 
 GLOSSARY = json.loads((HERE / "glossary.json").read_text(encoding="utf-8"))
 ALLOWED = set(GLOSSARY["zh_ascii_allowed"]) | set(GLOSSARY["zh_names_allowed"])
@@ -24,8 +25,9 @@ def forms(value) -> list[str]:
 
 
 def texts(lang: str) -> list[tuple[str, str]]:
-    """(where, text) for every catalog value and lesson text in `lang`."""
+    """(where, text) for every catalog value, lesson text and lesson claim in `lang`."""
     out = [(f"{lang}.json {key}", form) for key, value in STRINGS[lang].items() for form in forms(value)]
+    out += [(f"claim of {name}", lesson.claim[lang]) for name, lesson in LESSONS.items()]
     out += [(f"lessons/{lang}/{topic}.md", (LESSON_DIR / lang / f"{topic}.md").read_text(encoding="utf-8"))
             for topic in TOPICS]
     return out

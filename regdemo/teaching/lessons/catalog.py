@@ -72,18 +72,18 @@ def _lesson(name, topic, en, zh, baseline, measure=ACCURACY, **treated) -> Lesso
 LESSONS: dict[str, Lesson] = {lesson.name: lesson for lesson in (
     _lesson(
         "dropout", "dropout",
-        "Dropout stops the network memorizing the wrong labels, so it keeps more of its held-out accuracy.",
-        "Dropout 让网络不去死记错误标签，因此在留出数据上保住更高的准确率。",
+        "Dropout slows the network's memorizing of the wrong labels, so it keeps more of its test accuracy.",
+        "Dropout 让网络更慢地死记错误标签，因此在测试集上保住更高的准确率。",
         NOISY, dropout=0.5),
     _lesson(
         "l1", "l1_l2",
-        "L1 drives most weights to (almost) exactly zero: the network becomes sparse.",
-        "L1 把大多数权重压到（几乎）正好为零：网络变得稀疏。",
+        "L1 drives most weights to near zero (|w| < 10⁻³): the network becomes nearly sparse.",
+        "L1 把大多数权重压到接近零（|w| < 10⁻³）：网络变得近乎稀疏。",
         NOISY, SPARSITY, l1=1e-3),
     _lesson(
         "l2", "l1_l2",
-        "L2 (weight decay) keeps the weights small, so the network memorizes less of the wrong labels.",
-        "L2（权重衰减）让权重保持较小，网络因此少记住一些错误标签。",
+        "L2 keeps the weights small, so the network memorizes fewer of the wrong labels.",
+        "L2 让权重保持较小，网络因此少记住一些错误标签。",
         NOISY, l2=5e-2),
     _lesson(
         "augmentation", "augmentation",
@@ -98,8 +98,8 @@ LESSONS: dict[str, Lesson] = {lesson.name: lesson for lesson in (
         ARTICLE_SHORT, batchnorm=True),
     _lesson(
         "early_stopping", "early_stopping",
-        "Early stopping keeps the weights of the best held-out epoch, before the network memorizes the wrong labels.",
-        "早停保留留出数据上最好那一轮的权重，赶在网络死记错误标签之前。",
+        "Early stopping keeps the weights of the best validation epoch, before the network memorizes the wrong labels.",
+        "早停保留验证集上最好那一轮的权重，赶在网络死记错误标签之前。",
         NOISY, patience=3),
     _lesson(
         "adamw", "l1_l2",

@@ -212,8 +212,8 @@ def table(results: Sequence[LessonResult]) -> str:
             parts = ", ".join(f"{name} {100 * value:.1f} %" for name, value in r.near_zero.items())
             lines.append(f"near-zero weights (|w| < 1e-3), {r.lesson.name} lesson's setup: {parts} "
                          f"({r.sparsity_ratio():.1f}x the baseline's)")
-    lines.append("held-out = the test split; mean ± sample std over seeds; gain = treated - baseline, "
-                 "seed by seed, in points; loss Δ = relative change of the held-out loss; "
+    lines.append("test = the test split, never trained on; mean ± sample std over seeds; gain = treated - baseline, "
+                 "seed by seed, in points; loss Δ = relative change of the test loss; "
                  "peak-final = the baseline's best epoch minus its last epoch; max s = longest run")
     return "\n".join(lines)
 
