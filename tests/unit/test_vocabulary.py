@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from regdemo.i18n import HERE, STRINGS
+from regdemo.i18n import HERE, STRINGS, translate
 from regdemo.teaching.lessons import LESSON_DIR, TOPICS
 from regdemo.teaching.lessons.catalog import LESSONS
 
@@ -92,3 +92,10 @@ def test_zh_puts_a_space_between_chinese_and_a_latin_word():
     problems = [f"{where}: {m.group(0)!r}" for where, text in texts("zh")
                 for m in glued.finditer(NOT_PROSE.sub(" ", text))]
     assert not problems, "\n".join(problems)
+
+
+def test_a_latin_word_filled_into_zh_gets_its_space():
+    """使用{what}: Dropout gets a space, 数据增强 none; English is left alone."""
+    assert translate("pair.treated", "zh", what="Dropout") == "使用 Dropout"
+    assert translate("pair.treated", "zh", what="数据增强") == "使用数据增强"
+    assert translate("pair.treated", "en", what="dropout") == "with dropout"
