@@ -20,6 +20,7 @@ from webapp import sidebar
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
+from webapp.memorization import memorization_panel
 from webapp.state import (
     current_config,
     current_run,
@@ -32,6 +33,7 @@ from webapp.state import (
     start_current,
     t,
 )
+from webapp.weights import weights_panel
 
 
 def header(title_key: str, topic: str) -> None:
@@ -232,6 +234,10 @@ def lesson_pair(name: str) -> None:
             spec = overlay_spec(curves, metric, colors=colors, t=t, splits=[TRAIN_EVAL, TEST], epochs=epochs,
                                 title=t(f"pair.chart.{metric}"), height=300, scale=chart_scale(), **axes)
             col.vega_lite_chart(spec, width="stretch", alt=t(f"pair.chart.{metric}"))
+        named = {names[v.key]: v for v in shown}
+        weights_panel(name, named, colors, epochs=epochs)  # the L2 and L1 pairs only
+        if found.baseline.label_noise:
+            memorization_panel(named, colors, epochs=epochs, lesson=name)
         live = lesson_effect.live_effect(by_key.get(found.baseline.key()), by_key.get(found.treated.key()),
                                          getattr(found, "measure", "accuracy"))
         if live is not None:
