@@ -53,8 +53,10 @@ def translate(key: str, lang: str = "en", **values) -> str:
     return _spaced(text) if lang == "zh" else text
 
 
-_GLUED = re.compile(r"(?<=[\u4e00-\u9fff])(?=[A-Za-z])|(?<=[A-Za-z])(?=[\u4e00-\u9fff])")
+_CJK = "\u4e00-\u9fff"
+_BEFORE_LATIN = re.compile(rf"(?<=[{_CJK}])(?=[A-Za-z])")
+_AFTER_LATIN = re.compile(rf"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]*)(?=[{_CJK}])")  # a word: L2, AdamW
 
 
 def _spaced(text: str) -> str:
-    return _GLUED.sub(" ", text)
+    return _AFTER_LATIN.sub(r"\1 ", _BEFORE_LATIN.sub(" ", text))
