@@ -28,7 +28,7 @@ TRAIN_SIZE_STEPS = {
 }
 MODELS = ("wide", "article")
 AUGMENT_LEVELS = ("off", "light", "strong")
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "adam", "adamw")  # adamw: decoupled weight decay (Loshchilov & Hutter)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 MAX_EPOCHS = 200
@@ -92,7 +92,7 @@ class RunConfig:
     l1: float = _knob(0.0, flag="--l1", url="l1", label="sidebar.l1", help="sidebar.l1.help", metavar="LAMBDA",
                       low=0.0, high=MAX_LAMBDA, widget="steps", shows="lambda",
                       steps=(0.0, 1e-6, 3e-6, 1e-5, 3e-5, 5e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2))
-    # weight decay (SGD/Adam weight_decay via param groups)
+    # the optimizer's weight_decay on the penalized group: an L2 gradient for SGD/Adam, decay for AdamW
     l2: float = _knob(0.0, flag="--l2", url="l2", label="sidebar.l2", help="sidebar.l2.help", metavar="LAMBDA",
                       low=0.0, high=MAX_LAMBDA, widget="steps", shows="lambda",
                       steps=(0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1))

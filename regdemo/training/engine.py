@@ -12,10 +12,10 @@ sync. The host reads numbers back only at progress points, a few times an epoch.
 Where each regularizer lives (one grep each):
   dropout      models.CapturingDropout, its p from config.dropout
   L1           `l1_penalty` below, added to the loss
-  L2           optimizer param groups' weight_decay in `make_optimizer`
+  L2           optimizer param groups' weight_decay in `make_optimizer` (decoupled for AdamW)
   augmentation augment.random_affine, called on each training batch
   batch norm   models._norm
-  early stop   `patience` below, on a held-out split of the training digits
+  early stop   `patience` below, on the validation split (10 % of the training digits)
   train size   data.stratified_subset in `prepare_data`
 """
 
@@ -192,6 +192,12 @@ def make_optimizer(model, config: RunConfig) -> torch.optim.Optimizer:
     groups = [{"params": decayed, "weight_decay": config.l2}]
     if rest:
         groups.append({"params": rest, "weight_decay": 0.0})
+    # The same weight_decay means different things (Loshchilov & Hutter 2019). SGD and Adam add
+    # l2 * w to the gradient: with plain SGD that is decay by lr * l2 * w per step, with momentum
+    # it goes through the velocity, and Adam divides it by each weight's running gradient scale.
+    # AdamW takes it out of the gradient: w <- w - lr * l2 * w, decoupled from Adam's step.
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=config.lr)
     if config.optimizer == "adam":
         return torch.optim.Adam(groups, lr=config.lr)
     return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
