@@ -105,7 +105,7 @@ class RunConfig:
     augment: str = _knob("off", flag="--augment", url="augment", label="sidebar.augment", help="sidebar.augment.help",
                          choices=AUGMENT_LEVELS, widget="steps", steps=AUGMENT_LEVELS, words="sidebar.augment")
     batchnorm: bool = _knob(False, flag="--batchnorm", url="bn", label="sidebar.batchnorm", widget="toggle")
-    # early stopping on held-out loss; 0 = off
+    # early stopping on the validation loss; 0 = off
     patience: int = _knob(0, flag="--early-stopping", url="patience", label="sidebar.patience",
                           help="sidebar.patience.help", metavar="PATIENCE", low=0, high=MAX_PATIENCE,
                           widget="slider", top=10)

@@ -65,7 +65,7 @@ EVAL_BATCH_GPU = 4096
 # same sampling noise, and evaluation costs the sample's 4,000-digit epoch about 10 %
 # instead of 25 % (bench.py: the article net forwards ~35k digits/s, trains ~7k/s).
 TRAIN_EVAL_LIMIT = 10_000
-VAL_FRACTION = 0.1  # held out of the training digits when early stopping is on
+VAL_FRACTION = 0.1  # the validation split, taken from the training digits when early stopping is on
 
 # Model initialisation draws from torch's global RNG; runs in other threads
 # draw only from their own generators, so seeding under this lock keeps every
@@ -154,7 +154,7 @@ def prepare_data(config: RunConfig, dataset, device) -> tuple[Split, Split, Spli
     gallery = None
     if config.label_noise:
         # The wrong labels are chosen among the digits this run trains on, so the
-        # fraction is exact; the held-out split below is noisy like the rest.
+        # fraction is exact; the validation split below is noisy like the rest.
         labels = data_module.noisy_labels(labels, config.label_noise)
         gallery = memorization.pick_gallery(dataset.train_images[train_idx], labels, true, train_idx, ~is_val, device)
     noisy = bool(config.label_noise)
@@ -413,7 +413,7 @@ def fit(
             break
 
     if best_state is not None and best_epoch != epoch:
-        # Early stopping keeps the best held-out weights, also when training
+        # Early stopping keeps the weights of the best validation epoch, also when training
         # ran to the last epoch; their predictions replace the last epoch's.
         model.load_state_dict(best_state)
         _, _, test_preds = evaluate(model, test, autocast=autocast)

@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 MEASURED_PATH = pathlib.Path(__file__).resolve().parent / "measured.json"
 
 # What a lesson's claim rests on, and so what the check tests it by:
-#   accuracy  the treated run's held-out (test split) accuracy is higher
-#   loss      the treated run's held-out loss is lower, its accuracy not lower (L2)
+#   accuracy  the treated run's test accuracy is higher
+#   loss      the treated run's test loss is lower, its accuracy not lower (L2)
 #   sparsity  the treated run has many more near-zero weights (L1)
 #   contrast  no winner claimed: the pair shows two things that are often taken for one
 #             (Adam + L2 against AdamW); the check measures it and the page reports the
@@ -46,8 +46,8 @@ class Lesson:
 
 
 # The common setup of the regularizer pairs: the wide net on 2,000 of the sample's digits,
-# a fifth of them with a wrong label. The net learns the real patterns first (held-out
-# accuracy peaks within a few epochs) and then memorizes the wrong labels, and held-out
+# a fifth of them with a wrong label. The net learns the real patterns first (test
+# accuracy peaks within a few epochs) and then memorizes the wrong labels, and test
 # accuracy falls: the overfitting each regularizer is there to tame. See docs/lessons.md
 # for the measurements behind every choice here.
 NOISY = RunConfig(train_size=2000, label_noise=0.2, epochs=20, optimizer="sgd", lr=0.02,

@@ -32,7 +32,7 @@ from regdemo.training.config import RunConfig
 from regdemo.training.engine import fit
 
 # The claims' bars (issue 10): an accuracy lesson wins by this many points on average and in
-# every seed; L2 may instead lower the held-out loss by this fraction without losing accuracy;
+# every seed; L2 may instead lower the test loss by this fraction without losing accuracy;
 # L1 has this many times the baseline's near-zero weights.
 MIN_GAIN = 2.0
 MIN_LOSS_DROP = 0.20
@@ -47,7 +47,7 @@ class CheckError(RuntimeError):
 class RunResult:
     """One finished run, as the check needs it. Accuracies in percent."""
 
-    test_acc: float  # the kept model's: the best held-out epoch under early stopping, else the last
+    test_acc: float  # the kept model's: the best validation epoch under early stopping, else the last
     test_loss: float
     peak_test_acc: float  # the best epoch's test accuracy, whatever was kept
     last_test_acc: float  # the last epoch trained
@@ -61,7 +61,7 @@ class RunResult:
 
     @property
     def peak_minus_final(self) -> float:
-        """How far held-out accuracy fell from its peak by the end: memorization made visible."""
+        """How far test accuracy fell from its peak by the end: memorization made visible."""
         return self.peak_test_acc - self.last_test_acc
 
 
@@ -127,12 +127,12 @@ class LessonResult:
 
     @property
     def gains(self) -> list[float]:
-        """Treated minus baseline held-out accuracy, seed by seed (points)."""
+        """Treated minus baseline test accuracy, seed by seed (points)."""
         return [t.test_acc - b.test_acc for b, t in zip(self.baseline, self.treated, strict=True)]
 
     @property
     def loss_changes(self) -> list[float]:
-        """(treated - baseline) / baseline held-out loss, seed by seed."""
+        """(treated - baseline) / baseline test loss, seed by seed."""
         return [(t.test_loss - b.test_loss) / b.test_loss for b, t in zip(self.baseline, self.treated, strict=True)]
 
     @property
@@ -205,7 +205,7 @@ def _pm(stat: Stats, digits: int = 1) -> str:
 
 
 def table(results: Sequence[LessonResult]) -> str:
-    """The check's table: one row per lesson, held-out (test split) numbers over the seeds."""
+    """The check's table: one row per lesson, test numbers over the seeds."""
     header = (f"{'lesson':<15} {'baseline %':>12} {'treated %':>12} {'gain':>12} {'min gain':>8} "
               f"{'base loss':>11} {'treat loss':>11} {'loss Δ':>7} {'base peak-final':>15} "
               f"{'max s':>6} {'base mem':>11} {'treat mem':>11}  claim")
