@@ -16,7 +16,7 @@ from regdemo.teaching.lessons import curves
 from tools.appserver import nav_links, open_app, shown_errors, wait_rendered
 
 PAGES = {"dropout": "dropout", "l1": "l1_l2", "l2": "l2", "early_stopping": "early_stopping",
-         "augmentation": "augmentation", "more_data": "augmentation", "batchnorm": "batchnorm"}
+         "augmentation": "augmentation", "more_data": "augmentation", "batchnorm": "batchnorm", "adamw": "l2"}
 
 
 def _final_texts() -> tuple[str, str]:

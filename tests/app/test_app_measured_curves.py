@@ -15,7 +15,7 @@ from regdemo.teaching.lessons import catalog, curves
 PAGES = {
     "dropout": "app_pages/dropout.py", "l1": "app_pages/l1_l2.py", "l2": "app_pages/l2.py",
     "early_stopping": "app_pages/early_stopping.py", "augmentation": "app_pages/augmentation.py",
-    "more_data": "app_pages/augmentation.py", "batchnorm": "app_pages/batchnorm.py",
+    "more_data": "app_pages/augmentation.py", "batchnorm": "app_pages/batchnorm.py", "adamw": "app_pages/l2.py",
 }
 
 
@@ -48,6 +48,7 @@ def test_every_lesson_page_shows_its_measured_curves_before_any_run(tmp_path, mo
         charts = _measured_rows(at, what)
         assert len(charts) == 2 and all("Measured" in title for title in charts), f"{name}: accuracy and loss"
         for rows in charts.values():
-            for side, label in (("baseline", "without (measured)"), ("treated", f"with {what} (measured)")):
+            baseline = translate(f"pair.baseline.{name}", "en") if name == "adamw" else translate("pair.baseline", "en")
+            for side, label in (("baseline", f"{baseline} (measured)"), ("treated", f"with {what} (measured)")):
                 epochs = len(curves.mean_curve(data, side, "test_acc"))
                 assert len([r for r in rows if r["label"] == label]) == epochs, (name, side)
