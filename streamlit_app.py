@@ -22,6 +22,7 @@ pages = {
         st.Page("app_pages/history.py", title=t("nav.history"), icon=":material/history:"),
     ],
     t("nav.section.lessons"): [
+        st.Page("app_pages/glance.py", title=t("nav.glance"), icon=":material/dashboard:"),
         st.Page("app_pages/dropout.py", title=t("nav.dropout"), icon=":material/grain:"),
         st.Page("app_pages/l1_l2.py", title=t("nav.l1_l2"), icon=":material/balance:"),
         st.Page("app_pages/l2.py", title=t("nav.l2"), icon=":material/compress:"),

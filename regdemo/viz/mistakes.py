@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from regdemo.viz.theme import Translate
+from regdemo.viz.theme import FONT, Translate
 
 
 def confusion_frame(matrix: Sequence[Sequence[int]], classes: Sequence[str]) -> pd.DataFrame:
@@ -23,7 +23,9 @@ def confusion_frame(matrix: Sequence[Sequence[int]], classes: Sequence[str]) -> 
     ])
 
 
-def confusion_chart(matrix: Sequence[Sequence[int]], classes: Sequence[str], *, t: Translate) -> alt.LayerChart:
+def confusion_chart(matrix: Sequence[Sequence[int]], classes: Sequence[str], *, t: Translate,
+                    scale: float = 1.0) -> alt.LayerChart:
+    """The counts grow with `scale` (presentation mode, a slide) like every other text."""
     names = list(classes)
     true, pred, count = t("mistakes.axis.true"), t("mistakes.axis.pred"), t("mistakes.axis.count")
     base = alt.Chart(confusion_frame(matrix, names)).encode(
@@ -38,5 +40,5 @@ def confusion_chart(matrix: Sequence[Sequence[int]], classes: Sequence[str], *, 
     right = base.transform_filter(alt.datum.right).mark_rect(color="#e3ece3")
     errors = base.transform_filter("!datum.right && datum.count > 0").mark_rect().encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="orangered", domainMin=0), legend=None))
-    counts = base.transform_filter(alt.datum.count > 0).mark_text(fontSize=12).encode(text="count:Q")
-    return alt.layer(grid, right, errors, counts).properties(height=380)
+    counts = base.transform_filter(alt.datum.count > 0).mark_text(fontSize=FONT["mark"] * scale).encode(text="count:Q")
+    return alt.layer(grid, right, errors, counts).properties(height=int(380 * scale))
