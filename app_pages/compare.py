@@ -25,6 +25,7 @@ SCALE = chart_scale()
 NAMES = split_names(t)
 ARTICLE_COLORS = dict(zip(ARTICLE, RUN_COLORS, strict=False))
 MAX_LISTED = 200  # stored runs offered in the list
+MAX_COMPARED = 4  # runs on one chart: more colours than four are hard to tell apart on a projector
 ss = st.session_state
 
 
@@ -88,14 +89,15 @@ configs = known_configs()
 labels = run_labels(configs)
 if "cmp_runs" not in ss:
     mine = [k for k in (ss.get("run_key"),) if k in configs]
-    ss.cmp_runs = mine or list(configs)[:4]
-ss.cmp_runs = [k for k in ss.cmp_runs if k in configs]  # runs the store let go of
+    ss.cmp_runs = mine or list(configs)[:MAX_COMPARED]
+ss.cmp_runs = [k for k in ss.cmp_runs if k in configs][:MAX_COMPARED]  # runs the store let go of
 if presentation():  # a projected page has no controls: the runs and look chosen before
     selected, metric = ss.cmp_runs, ss.get("cmp_metric") or "acc"
     splits, AXES = ss.get("cmp_splits") or [TRAIN, TEST], axis_defaults("cmp")
 else:
     selected = st.multiselect(t("compare.runs"), list(configs), key="cmp_runs", format_func=lambda k: labels[k],
-                              placeholder=t("compare.runs.placeholder"))
+                              placeholder=t("compare.runs.placeholder"), max_selections=MAX_COMPARED,
+                              help=t("compare.runs.max", count=MAX_COMPARED))
     metric_col, splits_col, zoom_col, log_col = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
     metric = metric_col.segmented_control(t("compare.metric"), ["acc", "loss"], default="acc", required=True,
                                           key="cmp_metric", format_func=lambda m: t(f"chart.{m}"))

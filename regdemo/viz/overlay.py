@@ -16,6 +16,7 @@ from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL
 from regdemo.viz.curves import check_metric, x_axis, y_axis, y_options
 from regdemo.viz.theme import (
     FIT_WIDTH,
+    FONT,
     LINE_WIDTH,
     RUN_COLORS,
     Translate,
@@ -66,21 +67,30 @@ def overlay_data(curves: pd.DataFrame, metric: str = "acc", splits: Iterable[str
 def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapping[str, str],
                     text: Mapping[str, str], epochs: int | None, title: str | None, height: int, scale: float,
                     domain: tuple[float, float] | None = None, log: bool = False):
-    color = alt.Color("label:N", title=text["run"],
+    # Legends above the plot: a projector or a slide often shows only the first screen, and
+    # legends below the axes fell off it. Each line also carries its run's name at its end.
+    color = alt.Color("label:N", title=None,
                       scale=alt.Scale(domain=[k for k, _ in colors], range=[c for _, c in colors]),
-                      legend=alt.Legend(orient="bottom", direction="vertical", columns=2))
+                      legend=alt.Legend(orient="top", direction="vertical"))
     shown = [s for s in SPLIT_DASHES if s in splits]
     dashes = alt.Scale(domain=[names.get(s, s) for s in shown], range=[SPLIT_DASHES[s] for s in shown])
-    dash = alt.StrokeDash("name:N", title=text["split"], scale=dashes,
-                          legend=alt.Legend(orient="bottom", symbolStrokeColor="#333333", symbolType="stroke"))
+    dash = alt.StrokeDash("name:N", title=None, scale=dashes,
+                          legend=alt.Legend(orient="top", symbolStrokeColor="#333333", symbolType="stroke"))
     tooltip = [alt.Tooltip("label:N", title=text["run"]), alt.Tooltip("name:N", title=text["split"]),
                alt.Tooltip("epoch:Q"),
                alt.Tooltip("value:Q", title=text[metric], format=".2%" if metric == "acc" else ".4f")]
     base = alt.Chart(data).encode(x=x_axis(epochs, text), y=y_axis(metric, text, domain=domain, log=log),
                                   color=color, tooltip=tooltip, detail="split:N")
+    # The run's name at the end of its line on the first split shown (test when shown: solid).
+    first = next((s for s in SPLIT_DASHES if s in splits), None)
+    ends = base.transform_filter(alt.datum.split == first).transform_joinaggregate(
+        last="max(epoch)", groupby=["label"]).transform_filter("datum.epoch === datum.last").mark_text(
+        align="left", dx=7 * scale, fontSize=FONT["mark"] * scale, fontWeight="bold", limit=260 * scale).encode(
+        text="label:N")
     chart = alt.layer(
         base.mark_line(strokeWidth=LINE_WIDTH * scale, clip=True).encode(strokeDash=dash),
         base.mark_circle(size=35 * scale * scale, opacity=1, clip=True),
+        ends,
     ).properties(height=int(height * scale), width="container", autosize=FIT_WIDTH)
     return chart.properties(title=title) if title else chart
 
