@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from regdemo.lessons import lesson
+from regdemo.teaching.lessons import lesson
 from webapp.state import lang, t
 
 st.title(t("nav.about"))

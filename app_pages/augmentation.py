@@ -3,9 +3,9 @@ number of training digits changes the gap."""
 
 import streamlit as st
 
-from regdemo.data import load_dataset
-from regdemo.lessons import lesson
-from regdemo.runsets import size_configs
+from regdemo.runs.runsets import size_configs
+from regdemo.teaching.lessons import lesson
+from regdemo.training.data import load_dataset
 from regdemo.viz.digits import augmented_rows, digit_strip, one_per_class
 from regdemo.viz.lessons import size_chart, size_frame
 from regdemo.viz.theme import style

@@ -8,11 +8,11 @@ keeps its colour while it stays on screen.
 import pandas as pd
 import streamlit as st
 
-from regdemo.article import ARTICLE, DEFAULT_EPOCHS, MAX_EPOCHS, RECIPES, article_configs, stuck, train_command
-from regdemo.config import ARTICLE_RESULTS, DATASET_TRAIN_SIZES, DATASETS, ConfigError, RunConfig
-from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, summary_frame
-from regdemo.lessons import lesson
-from regdemo.records import RunLimitError
+from regdemo.runs.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, summary_frame
+from regdemo.runs.records import RunLimitError
+from regdemo.teaching.article import ARTICLE, DEFAULT_EPOCHS, MAX_EPOCHS, RECIPES, article_configs, stuck, train_command
+from regdemo.teaching.lessons import lesson
+from regdemo.training.config import ARTICLE_RESULTS, DATASET_TRAIN_SIZES, DATASETS, ConfigError, RunConfig
 from regdemo.viz.overlay import assign_colors, overlay_chart, overlay_spec
 from regdemo.viz.theme import RUN_COLORS, split_names
 from webapp import export

@@ -3,7 +3,7 @@ sits below its test accuracy."""
 
 import streamlit as st
 
-from regdemo.lessons import LESSON_PRESETS
+from regdemo.teaching.lessons import LESSON_PRESETS
 from regdemo.viz.lessons import accuracy_modes_chart, accuracy_modes_frame
 from regdemo.viz.masks import feature_maps_chart, units_chart
 from regdemo.viz.theme import style

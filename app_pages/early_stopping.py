@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from regdemo.events import EARLY_STOPPED
-from regdemo.lessons import LESSON_PRESETS
+from regdemo.teaching.lessons import LESSON_PRESETS
+from regdemo.training.events import EARLY_STOPPED
 from regdemo.viz.lessons import early_stopping_chart, early_stopping_frame
 from regdemo.viz.theme import style
 from webapp import export

@@ -3,7 +3,7 @@ the claim it supports as its title, exportable for a slide."""
 
 import streamlit as st
 
-from regdemo.lesson_effect import measured
+from regdemo.teaching.effect import measured
 from regdemo.viz.glance import glance_chart, glance_claim, glance_frame
 from regdemo.viz.theme import style
 from webapp import export

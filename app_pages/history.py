@@ -1,6 +1,6 @@
 """History: every run the server kept, newest first; reopen any of them with its curves.
 
-The list is the run store (regdemo.store): runs trained in the app by anyone,
+The list is the run store (regdemo.storage.sqlite): runs trained in the app by anyone,
 sweeps, and the CLI's (a teacher's runs from the night before). It survives a
 server restart. Reopening reads the stored run and draws it with the same
 charts as a live one; "Open in Playground" puts its setup in the sidebar and
@@ -12,7 +12,7 @@ import datetime
 import pandas as pd
 import streamlit as st
 
-from regdemo.frames import curves_frame, epochs_frame, kept_epoch
+from regdemo.runs.frames import curves_frame, epochs_frame, kept_epoch
 from regdemo.viz.curves import curves_spec
 from webapp import sidebar
 from webapp.layout import chart_scale, stop_page

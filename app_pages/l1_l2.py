@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from regdemo.runsets import penalty_configs
+from regdemo.runs.runsets import penalty_configs
 from regdemo.viz.theme import style
 from regdemo.viz.weights import near_zero_chart, near_zero_frame, penalty_summary, weight_hist_chart, weight_hist_frame
 from webapp import export

@@ -2,19 +2,19 @@
 
 Any finished run -- trained here, by a classmate, from the command line, or
 read back from the run store -- carries its kept model's prediction for every
-test digit (Done.test_predictions). regdemo.mistakes turns those and the true
+test digit (Done.test_predictions). regdemo.teaching.mistakes turns those and the true
 labels into the confusion matrix and the lists of digits drawn here.
 """
 
 import pandas as pd
 import streamlit as st
 
-from regdemo import mistakes
-from regdemo.config import RunConfig
-from regdemo.data import DataError, load_dataset
-from regdemo.events import EARLY_STOPPED, FINISHED
-from regdemo.lessons import LESSON_PRESETS, lesson
-from regdemo.records import RunLimitError
+from regdemo.runs.records import RunLimitError
+from regdemo.teaching import mistakes
+from regdemo.teaching.lessons import LESSON_PRESETS, lesson
+from regdemo.training.config import RunConfig
+from regdemo.training.data import DataError, load_dataset
+from regdemo.training.events import EARLY_STOPPED, FINISHED
 from regdemo.viz.mistakes import confusion_chart
 from regdemo.viz.theme import style
 from webapp import export

@@ -9,10 +9,10 @@ from dataclasses import fields
 
 import streamlit as st
 
-from regdemo.config import ConfigError, RunConfig
-from regdemo.frames import curves_frame, epochs_frame, kept_epoch
-from regdemo.lessons import lesson
-from regdemo.records import Run, RunLimitError
+from regdemo.runs.frames import curves_frame, epochs_frame, kept_epoch
+from regdemo.runs.records import Run, RunLimitError
+from regdemo.teaching.lessons import lesson
+from regdemo.training.config import ConfigError, RunConfig
 from regdemo.viz.curves import curves_chart, curves_spec
 from regdemo.viz.masks import mask_grid_spec
 from webapp import export

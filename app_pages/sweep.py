@@ -1,6 +1,6 @@
 """Sweep: one regularizer's strength against test accuracy and the train-test gap.
 
-Before any click the page shows the shipped noisy L2 sweep (regdemo/lessons/measured_sweep.json,
+Before any click the page shows the shipped noisy L2 sweep (regdemo/teaching/lessons/measured_sweep.json,
 written by `python -m tools.measure_sweep`): its U-shape, and a button that loads its setup,
 so "Run sweep" trains the very same runs again.
 
@@ -13,9 +13,10 @@ few at a time, within the session's run limit; the chart fills in as they end.
 import pandas as pd
 import streamlit as st
 
-from regdemo import runsets, sweep
-from regdemo.config import ConfigError, RunConfig
-from regdemo.lessons import LESSON_PRESETS, lesson, measured_sweep
+from regdemo.runs import runsets
+from regdemo.teaching import sweep
+from regdemo.teaching.lessons import LESSON_PRESETS, lesson, measured_sweep
+from regdemo.training.config import ConfigError, RunConfig
 from regdemo.viz.sweep import strength_chart, zero_at
 from regdemo.viz.theme import style
 from webapp import export

@@ -1,5 +1,5 @@
 import sys
 
-from regdemo.cli import main
+from regdemo.cli.parser import main
 
 sys.exit(main())

@@ -1,5 +1,5 @@
 """Fixtures every test folder may use: the CI rule for missing programs, and real Redis and
-PostgreSQL (regdemo.services).
+PostgreSQL (tools.services).
 
 Layout: tests/unit (the library, the CLI and the tools, no page), tests/app (every page through
 Streamlit's AppTest; tests/app/conftest.py), tests/browser (the real app in headless Chromium;
@@ -22,7 +22,7 @@ import os
 
 import pytest
 
-from regdemo import services
+from tools import services
 
 SERVICE_FIXTURES = {"redis_server", "postgres_server", "redis_url", "postgres_url"}
 
@@ -60,7 +60,7 @@ def require():
 @pytest.fixture
 def make_registry():
     """make(**kwargs) -> a Registry (one worker unless told otherwise), shut down after the test."""
-    from regdemo.jobs import Registry
+    from regdemo.runs.registry import Registry
 
     made = []
 

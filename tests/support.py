@@ -12,10 +12,10 @@ import json
 import pathlib
 import threading
 
-from regdemo.config import RunConfig, to_query_params
-from regdemo.events import DIVERGED, FINISHED, STOPPED, Done, EpochEnd, MaskSnapshot, Progress, Started
-from regdemo.jobs import Registry
-from regdemo.records import Run
+from regdemo.runs.records import Run
+from regdemo.runs.registry import Registry
+from regdemo.training.config import RunConfig, to_query_params
+from regdemo.training.events import DIVERGED, FINISHED, STOPPED, Done, EpochEnd, MaskSnapshot, Progress, Started
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TIMEOUT = 120  # the first script run imports torch and pandas on a shared 2-core machine

@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 
-from regdemo.services import free_port
+from tools.services import free_port
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 APP = "streamlit_app.py"

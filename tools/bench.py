@@ -12,7 +12,7 @@ Three ways to train the same model on the same digits, measured in one process, 
            tqdm line prints), and a pass over the test digits after each epoch.
   bare     the floor: forward, backward and optimizer step on batches sliced from one float
            tensor already on the device. No shuffle, no metrics, no events, no evaluation.
-  engine   regdemo.engine.fit as the app runs it: shuffled batches gathered on the device,
+  engine   regdemo.training.engine.fit as the app runs it: shuffled batches gathered on the device,
            progress events, dropout-mask snapshots, and after each epoch eval-mode accuracy on
            as many training digits as the test split has, and on the test digits; augmentation
            off and on.
@@ -52,10 +52,10 @@ import time
 import torch
 import torch.nn.functional as F
 
-from regdemo import data as data_module
-from regdemo import engine
-from regdemo.config import RunConfig, preset
-from regdemo.models import MNIST_MEAN, MNIST_STD, CapturingDropout, build_model
+from regdemo.training import data as data_module
+from regdemo.training import engine
+from regdemo.training.config import RunConfig, preset
+from regdemo.training.models import MNIST_MEAN, MNIST_STD, CapturingDropout, build_model
 
 ARTICLE_BATCH = 128
 MODELS = ("article", "wide")

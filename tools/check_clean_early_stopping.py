@@ -8,8 +8,8 @@ table; docs/lessons.md quotes its output.
 
 import sys
 
-from regdemo.lessons import check
-from regdemo.lessons.catalog import LESSONS, Lesson
+from regdemo.teaching.lessons import check
+from regdemo.teaching.lessons.catalog import LESSONS, Lesson
 
 
 def main(seeds: int = 3) -> int:

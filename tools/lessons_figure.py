@@ -16,7 +16,7 @@ import pathlib
 import sys
 
 from regdemo.i18n import translate
-from regdemo.lessons.catalog import MEASURED_PATH, measured
+from regdemo.teaching.lessons.catalog import MEASURED_PATH, measured
 from regdemo.viz import slide
 from regdemo.viz.glance import glance_chart, glance_claim, glance_frame
 

@@ -130,7 +130,7 @@ def run_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size:
              log=lambda text: None) -> Result:
     """Run the load test; returns the measurements (Result.passed says whether it held)."""
     configs = min(configs, sessions)
-    from regdemo.worker import available_cpus
+    from regdemo.runs.worker import available_cpus
 
     result = Result(sessions=sessions, configs=configs, epochs=epochs, train_size=train_size, workers=workers,
                     cpus=available_cpus(), max_rss_mb=max_rss_mb)
@@ -232,7 +232,7 @@ def _drive(browser, url, result: Result, deadline: float, log, server_pid: int |
 
 
 def _count_store(home: str, result: Result) -> None:
-    from regdemo.store import RunStore
+    from regdemo.storage.sqlite import RunStore
 
     runs = RunStore(os.path.join(home, "runs.sqlite3")).list(1000)
     result.stored_runs = len(runs)

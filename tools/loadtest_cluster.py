@@ -54,9 +54,9 @@ class ClusterResult:
 def run_cluster_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size: int = 100,
                      servers: int = 2, workers: int = 2, timeout: float = 900.0, max_rss_mb: float = 1500.0,
                      log=lambda text: None) -> ClusterResult:
-    from regdemo.services import PostgresServer, RedisServer
-    from regdemo.store_postgres import PostgresStore
-    from regdemo.worker import available_cpus, threads_per_worker
+    from regdemo.runs.worker import available_cpus, threads_per_worker
+    from regdemo.storage.postgres import PostgresStore
+    from tools.services import PostgresServer, RedisServer
 
     configs = min(configs, sessions)
     load = Result(sessions=sessions, configs=configs, epochs=epochs, train_size=train_size, workers=workers,
@@ -133,7 +133,7 @@ def run_cluster_load(sessions: int = 30, configs: int = 10, epochs: int = 2, tra
 
 
 def _key(i: int, epochs: int, train_size: int) -> str:
-    from regdemo.config import RunConfig
+    from regdemo.training.config import RunConfig
 
     params = config_params(i, epochs, train_size)
     return RunConfig(dropout=float(params["dropout"]), seed=int(params["seed"]), epochs=epochs,

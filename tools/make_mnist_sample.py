@@ -10,9 +10,9 @@ LeCun, Cortes and Burges, CC BY-SA 3.0): 5,000 rows of 785 integers, the 784 pix
 
 We split it 400/100 per digit into train/test with a fixed seed and write the standard four
 MNIST IDX files, gzip-compressed (level 9, mtime 0, so the bytes depend only on the input and
-zlib), which regdemo.data.read_idx reads like any other MNIST copy. Both splits are stored in
+zlib), which regdemo.training.data.read_idx reads like any other MNIST copy. Both splits are stored in
 a fixed shuffled order rather than sorted by digit, so "the first k examples" are mixed.
-After regenerating, paste the printed sha256 lines into SAMPLE_SHA256 in regdemo/data.py.
+After regenerating, paste the printed sha256 lines into SAMPLE_SHA256 in regdemo/training/data.py.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
     .venv/bin/python -m tools.measure_queues [--queues rq,dramatiq,celery] [--tasks 20] [--torch]
                                              [--json results.json]
 
-For each queue, on a throwaway redis-server (regdemo.services) and one worker with one
+For each queue, on a throwaway redis-server (tools.services) and one worker with one
 slot, it measures:
   - memory of the idle worker (all its processes: RSS sum, and PSS, which splits the
     pages a forked child shares with its parent), and after tasks ran;
@@ -16,7 +16,7 @@ slot, it measures:
     task delivered again within --observe seconds;
   - the client side an app server pays: import time and memory of what it needs to
     enqueue one task (the Streamlit server only enqueues).
-With --torch the worker imports torch first, as the real worker does (regdemo.engine).
+With --torch the worker imports torch first, as the real worker does (regdemo.training.engine).
 
 Numbers on a shared machine are noisy: re-run on a quiet one. Nothing here is imported
 by the app; this file is also the task module the workers import (PYTHONPATH=tools).
@@ -219,7 +219,7 @@ print(json.dumps({{"import_s": round(t1 - t0, 3), "first_enqueue_s": round(t2 - 
 
 
 def measure(kind: str, tasks: int, observe: float, use_torch: bool, log_dir: pathlib.Path) -> dict:
-    from regdemo.services import RedisServer
+    from tools.services import RedisServer
 
     os.environ["MQ_KIND"], result = kind, {"queue": kind}
     with RedisServer() as server:

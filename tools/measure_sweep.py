@@ -1,5 +1,5 @@
 """`python -m tools.measure_sweep`: train the noisy L2 sweep the Sweep page opens with and write
-regdemo/lessons/measured_sweep.json.
+regdemo/teaching/lessons/measured_sweep.json.
 
 The base is the lessons' noisy setup (the L2 pair's baseline: the wide net, 2,000 digits, a
 fifth of the labels wrong, 20 epochs); λ takes each value for each seed. Runs go through the
@@ -20,11 +20,11 @@ import sys
 
 import torch
 
-from regdemo import sweep
-from regdemo.jobs import Registry
-from regdemo.lessons.catalog import LESSONS
-from regdemo.lessons.check import machine
-from regdemo.lessons.measured_sweep import MEASURED_SWEEP_PATH, to_json
+from regdemo.runs.registry import Registry
+from regdemo.teaching import sweep
+from regdemo.teaching.lessons.catalog import LESSONS
+from regdemo.teaching.lessons.check import machine
+from regdemo.teaching.lessons.measured_sweep import MEASURED_SWEEP_PATH, to_json
 
 PARAM = "l2"
 VALUES = "0,0.01,0.05,0.1,0.3"  # docs/sweep_noise.md: too little, just right, too much

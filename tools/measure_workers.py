@@ -54,9 +54,9 @@ FIRST_POINT_JS = """() => !!document.querySelector('[data-testid="stVegaLiteChar
 ENGINE_ALONE = r"""
 import json, sys, time
 import torch
-from regdemo import engine
-from regdemo.config import RunConfig
-from regdemo.data import load_dataset
+from regdemo.training import engine
+from regdemo.training.config import RunConfig
+from regdemo.training.data import load_dataset
 torch.set_num_threads(int(sys.argv[2]))
 engine.warm_up()
 config = RunConfig.from_dict(json.loads(sys.argv[1]))
@@ -91,10 +91,10 @@ def engine_alone(config, cpu: int) -> float:
 
 def measure_route(cpu: int) -> dict:
     """First event through the store, and what a write batch and a read pass cost."""
-    from regdemo.config import RunConfig
-    from regdemo.events import MaskSnapshot, Progress
-    from regdemo.jobs import Registry
-    from regdemo.store import RunStore
+    from regdemo.runs.registry import Registry
+    from regdemo.storage.sqlite import RunStore
+    from regdemo.training.config import RunConfig
+    from regdemo.training.events import MaskSnapshot, Progress
 
     os.sched_setaffinity(0, {cpu})
     try:
@@ -172,7 +172,7 @@ def wait_worker_ready(pid: int, timeout: float = 120.0) -> None:
 
 
 def measure_sequential(browser, server, runs: int, timed: int, cpu: int, log, shots: str | None = None) -> dict:
-    from regdemo.config import RunConfig
+    from regdemo.training.config import RunConfig
 
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.set_default_timeout(PAGE_TIMEOUT_MS)
@@ -203,7 +203,7 @@ def measure_sequential(browser, server, runs: int, timed: int, cpu: int, log, sh
 def measure_sessions(browser, server, sessions: int, cpu: int, log) -> dict:
     from playwright.sync_api import expect
 
-    from regdemo.config import RunConfig
+    from regdemo.training.config import RunConfig
 
     seeds = [200 + i for i in range(sessions)]
     alone = [engine_alone(RunConfig(seed=s), cpu) for s in seeds]

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from regdemo import lesson_effect, runsets
-from regdemo.config import ConfigError, RunConfig
-from regdemo.data import EXPECTED_COUNTS
-from regdemo.frames import TEST, TRAIN_EVAL, curves_frame
-from regdemo.lessons import lesson
-from regdemo.records import Run, RunLimitError
+from regdemo.runs import runsets
+from regdemo.runs.frames import TEST, TRAIN_EVAL, curves_frame
+from regdemo.runs.records import Run, RunLimitError
+from regdemo.teaching import effect as lesson_effect
+from regdemo.teaching.lessons import lesson
+from regdemo.training.config import ConfigError, RunConfig
+from regdemo.training.data import EXPECTED_COUNTS
 from regdemo.viz.overlay import overlay_chart, overlay_spec
 from regdemo.viz.theme import PAIR_COLORS
 from webapp import export, sidebar

@@ -24,7 +24,7 @@ from typing import TypeVar
 import streamlit as st
 
 from regdemo.messages import encode, msg
-from regdemo.records import QUEUED, RUNNING, RunView
+from regdemo.runs.records import QUEUED, RUNNING, RunView
 from webapp.state import registry, render_message, session_id, t
 
 REFRESH_SECONDS = 0.4

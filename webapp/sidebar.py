@@ -13,8 +13,10 @@ from urllib.parse import urlencode
 import streamlit as st
 import torch
 
-from regdemo import exercise
-from regdemo.config import (
+from regdemo.i18n import LANGUAGES
+from regdemo.messages import msg
+from regdemo.teaching import exercise
+from regdemo.training.config import (
     AUGMENT_LEVELS,
     DATASET_TRAIN_SIZES,
     DATASETS,
@@ -24,8 +26,6 @@ from regdemo.config import (
     from_query_params,
     to_query_params,
 )
-from regdemo.i18n import LANGUAGES
-from regdemo.messages import msg
 from webapp.state import render_message, t
 
 # Log-scale choices for the penalty strengths (0 = off).

@@ -11,13 +11,13 @@ import uuid
 
 import streamlit as st
 
-from regdemo.cluster import registry_from_environment
-from regdemo.config import RunConfig
 from regdemo.i18n import LANGUAGES, translate
-from regdemo.jobs import Registry
 from regdemo.messages import render
-from regdemo.records import Run
-from regdemo.store import StoreUnavailable
+from regdemo.runs.cluster import registry_from_environment
+from regdemo.runs.records import Run
+from regdemo.runs.registry import Registry
+from regdemo.storage.sqlite import StoreUnavailable
+from regdemo.training.config import RunConfig
 
 
 # on_release: when Streamlit drops the cached registry (cache cleared, server
@@ -100,7 +100,7 @@ def current_run() -> Run | None:
 def start_current() -> Run:
     """Train pressed: start or join the run of the current config.
 
-    Raises regdemo.records.RunLimitError (its message is for the student) when
+    Raises regdemo.runs.records.RunLimitError (its message is for the student) when
     this session already has its share of runs going or the queue is full.
     """
     run = registry().get_or_start(current_config(), session=session_id())

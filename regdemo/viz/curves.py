@@ -1,6 +1,6 @@
 """Training curves of one run: train vs test, the generalization gap shaded, the best epoch.
 
-Pure functions: frames of regdemo.frames in, an altair chart (or a Vega-Lite dict)
+Pure functions: frames of regdemo.runs.frames in, an altair chart (or a Vega-Lite dict)
 out; no streamlit, so the charts the Playground and History pages show can be
 tested, drawn in a notebook and saved as PNG/SVG for slides exactly as shown.
 Anything that changes while a run trains (points, the best-epoch rule, the gap
@@ -21,7 +21,7 @@ import altair as alt
 import pandas as pd
 import pyarrow as pa
 
-from regdemo.frames import TRAIN
+from regdemo.runs.frames import TRAIN
 from regdemo.viz.theme import (
     BEST_COLOR,
     FIT_WIDTH,

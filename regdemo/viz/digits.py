@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from regdemo.augment import random_affine
+from regdemo.training.augment import random_affine
 
 
 def one_per_class(labels: torch.Tensor, classes: int = 10) -> torch.Tensor:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import pandas as pd
 
-from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame
+from regdemo.runs.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame
 from regdemo.viz.theme import SPLIT_COLORS, Translate, split_legend, split_scale, words
 
 

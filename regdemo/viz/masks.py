@@ -17,7 +17,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from regdemo.events import MaskSnapshot
+from regdemo.training.events import MaskSnapshot
 from regdemo.viz.theme import DROPPED_COLOR, Translate, frozen, style, to_spec, with_data, words
 
 

@@ -1,6 +1,6 @@
 """The Mistakes page's confusion matrix: which digit was taken for which.
 
-The matrix comes from regdemo.mistakes.confusion_matrix (rows: true class,
+The matrix comes from regdemo.teaching.mistakes.confusion_matrix (rows: true class,
 columns: predicted class).
 """
 

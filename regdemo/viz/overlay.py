@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 import altair as alt
 import pandas as pd
 
-from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL
+from regdemo.runs.frames import TEST, TRAIN, TRAIN_EVAL, VAL
 from regdemo.viz.curves import check_metric, x_axis, y_axis, y_options
 from regdemo.viz.theme import (
     FIT_WIDTH,

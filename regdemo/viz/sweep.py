@@ -1,7 +1,7 @@
 """The Sweep page's charts: test accuracy and the train-test gap against one regularizer's strength.
 
 Mean over seeds as a line, the min-max band around it, one dot per seed. The rows
-come from regdemo.sweep (summarize, chart_rows, seed_rows), in percent.
+come from regdemo.teaching.sweep (summarize, chart_rows, seed_rows), in percent.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from regdemo import sweep
+from regdemo.teaching import sweep
 from regdemo.viz.theme import LINE_WIDTH, Translate
 
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 import altair as alt
 import pandas as pd
 
-from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL
 from regdemo.i18n import STRINGS
+from regdemo.runs.frames import TEST, TRAIN, TRAIN_EVAL, VAL
 
 Translate = Callable[..., str]  # t(key, **values) -> text; t(key) alone gives a template as written
 

@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from regdemo.events import HIST_BINS, HIST_HIGH, HIST_LOW
+from regdemo.training.events import HIST_BINS, HIST_HIGH, HIST_LOW
 from regdemo.viz.lessons import epoch_axis
 from regdemo.viz.theme import PENALTY_COLORS, Translate, words
 

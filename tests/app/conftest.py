@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 from support import ARTICLE, WIDE, scripted, use_registry
 
-from regdemo import engine
-from regdemo.events import Done, MaskSnapshot
-from regdemo.jobs import Registry
-from regdemo.store import RunStore
+from regdemo.runs.registry import Registry
+from regdemo.storage.sqlite import RunStore
+from regdemo.training import engine
+from regdemo.training.events import Done, MaskSnapshot
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from support import HOLD_SEED, SMALL, STUCK_SEED, app, chart_specs, rerun, scripted_test_acc, texts, use_registry
 
-from regdemo.config import ARTICLE_RESULTS, RunConfig, preset
-from regdemo.events import FINISHED, STOPPED, Done
-from regdemo.jobs import Registry
-from regdemo.store import RunStore
+from regdemo.runs.registry import Registry
+from regdemo.storage.sqlite import RunStore
+from regdemo.training.config import ARTICLE_RESULTS, RunConfig, preset
+from regdemo.training.events import FINISHED, STOPPED, Done
 
 PAGE = "app_pages/compare.py"
 

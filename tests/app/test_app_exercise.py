@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from support import SMALL, app, chart_specs, rerun, texts
 
-from regdemo.config import RunConfig, to_query_params
+from regdemo.training.config import RunConfig, to_query_params
 
 
 def params(at) -> dict:

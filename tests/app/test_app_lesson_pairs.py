@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pytest
 from support import app, charts, open_page, replay, texts
 
-import regdemo.lessons  # noqa: F401 -- imported with the real catalog before any test stands in its own
-from regdemo import lesson_effect
-from regdemo.config import RunConfig
+import regdemo.teaching.lessons  # noqa: F401 -- imported with the real catalog before any test stands in its own
+from regdemo.teaching import effect as lesson_effect
+from regdemo.training.config import RunConfig
 
 PAGES = {
     "dropout": "app_pages/dropout.py", "l1": "app_pages/l1_l2.py", "l2": "app_pages/l2.py",
@@ -64,11 +64,11 @@ class Lesson:
 
 @pytest.fixture
 def catalog(monkeypatch):
-    module = types.ModuleType("regdemo.lessons.catalog")
+    module = types.ModuleType("regdemo.teaching.lessons.catalog")
     module.LESSONS = {name: Lesson(name, name, {"en": f"Claim of {name}.", "zh": f"{name} 的结论。"}, BASE,
                                    BASE.replace(**changes)) for name, changes in TREATED.items()}
     module.measured = lambda: MEASURED
-    monkeypatch.setitem(sys.modules, "regdemo.lessons.catalog", module)
+    monkeypatch.setitem(sys.modules, "regdemo.teaching.lessons.catalog", module)
     return module
 
 

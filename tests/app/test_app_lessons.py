@@ -25,12 +25,12 @@ from support import (
     use_registry,
 )
 
-from regdemo import runsets
-from regdemo.config import RunConfig
 from regdemo.i18n import translate
-from regdemo.jobs import Registry
-from regdemo.lessons import LESSON_PRESETS
-from regdemo.store import RunStore
+from regdemo.runs import runsets
+from regdemo.runs.registry import Registry
+from regdemo.storage.sqlite import RunStore
+from regdemo.teaching.lessons import LESSON_PRESETS
+from regdemo.training.config import RunConfig
 
 PAGES = ["app_pages/dropout.py", "app_pages/l1_l2.py", "app_pages/early_stopping.py", "app_pages/augmentation.py",
          "app_pages/about.py"]

@@ -28,10 +28,10 @@ from support import (
     use_registry,
 )
 
-from regdemo.config import RunConfig, to_query_params
-from regdemo.events import FINISHED, STOPPED
-from regdemo.jobs import Registry
-from regdemo.store import RunStore
+from regdemo.runs.registry import Registry
+from regdemo.storage.sqlite import RunStore
+from regdemo.training.config import RunConfig, to_query_params
+from regdemo.training.events import FINISHED, STOPPED
 
 # --- rendering and the sidebar ----------------------------------------------------------
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from support import WIDE, chart_rows, charts, open_page, replay
 
-from regdemo.lessons import measured_sweep
-from regdemo.lessons.catalog import measured
+from regdemo.teaching.lessons import measured_sweep
+from regdemo.teaching.lessons.catalog import measured
 
 PAGES = ["app_pages/playground.py", "app_pages/compare.py", "app_pages/sweep.py", "app_pages/mistakes.py",
          "app_pages/history.py", "app_pages/glance.py", "app_pages/dropout.py", "app_pages/l1_l2.py",

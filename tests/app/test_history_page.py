@@ -12,11 +12,11 @@ import re
 import pytest
 from support import charts, make_run, never, page_alone, use_registry
 
-from regdemo.config import RunConfig
-from regdemo.events import DIVERGED
 from regdemo.i18n import STRINGS
-from regdemo.jobs import Registry
-from regdemo.store import RunStore
+from regdemo.runs.registry import Registry
+from regdemo.storage.sqlite import RunStore
+from regdemo.training.config import RunConfig
+from regdemo.training.events import DIVERGED
 from tools.appserver import chromium, chromium_missing, shown_errors, start_server, wait_rendered
 
 CLI_RUN = RunConfig(dropout=0.5, train_size=200, epochs=2)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from regdemo import services
+from tools import services
 from tools.appserver import chromium_missing
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.subprocess]

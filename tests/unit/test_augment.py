@@ -1,7 +1,7 @@
 import torch
 
-from regdemo.augment import LEVELS, random_affine
-from regdemo.data import load_dataset
+from regdemo.training.augment import LEVELS, random_affine
+from regdemo.training.data import load_dataset
 
 
 def _digits(n=64):

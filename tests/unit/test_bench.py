@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from regdemo import cli
-from regdemo.models import CapturingDropout
+from regdemo.cli import parser as cli
+from regdemo.training.models import CapturingDropout
 from tools import bench
 from tools.bench import ArticleDigits, _slope, article_model, synthetic_dataset
 

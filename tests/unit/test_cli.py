@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import regdemo
-from regdemo.cli import main
+from regdemo.cli.parser import main
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--train-size", "200", "--epochs", "1", "--device", "cpu"]

@@ -17,12 +17,12 @@ import time
 import pytest
 from support import make_run
 
-from regdemo import cluster
-from regdemo.config import RunConfig
-from regdemo.events import FAILED, FINISHED
 from regdemo.messages import render
-from regdemo.records import RUNNING, RunLimitError
-from regdemo.store import StoreUnavailable, open_store
+from regdemo.runs import cluster
+from regdemo.runs.records import RUNNING, RunLimitError
+from regdemo.storage.sqlite import StoreUnavailable, open_store
+from regdemo.training.config import RunConfig
+from regdemo.training.events import FAILED, FINISHED
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 pytestmark = pytest.mark.subprocess  # worker processes and CLI runs
@@ -247,7 +247,7 @@ def test_the_cli_trains_through_the_queue(env, workers):
 
 
 def test_redis_down_means_training_unavailable_but_stored_runs_are_served(env, postgres_url, monkeypatch):
-    from regdemo.services import free_port
+    from tools.services import free_port
 
     stored = make_run()
     open_store().save(stored.view())
@@ -284,7 +284,7 @@ def test_malformed_urls_are_one_clear_error(tmp_path, monkeypatch, variable, val
 def test_a_run_watched_on_another_server_is_not_reaped(env, workers):
     """Reaping across servers: server a's sessions left, but a session on server b still
     watches, so the run goes on; once nobody anywhere watches, it is stopped."""
-    from regdemo.jobs import NOBODY_WATCHING
+    from regdemo.runs.registry import NOBODY_WATCHING
 
     a = cluster.registry_from_environment(grace_seconds=3)
     b = cluster.registry_from_environment(grace_seconds=3)

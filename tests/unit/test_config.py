@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from regdemo.config import (
+from regdemo.messages import render
+from regdemo.training.config import (
     ARTICLE_RESULTS,
     DATASET_TRAIN_SIZES,
     PRESETS,
@@ -13,7 +14,6 @@ from regdemo.config import (
     preset,
     to_query_params,
 )
-from regdemo.messages import render
 
 
 def test_defaults_are_valid_and_key_is_stable():

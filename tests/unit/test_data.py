@@ -1,4 +1,4 @@
-"""regdemo.data: the embedded sample, IDX reading and validation, download, stratified subsets.
+"""regdemo.training.data: the embedded sample, IDX reading and validation, download, stratified subsets.
 
 No internet: downloads are served by a local http.server on 127.0.0.1 from files the tests
 write. Every test runs with REGDEMO_HOME in a temporary folder and no system data folders, so
@@ -22,8 +22,8 @@ import time
 import pytest
 import torch
 
-from regdemo import data
-from regdemo.data import DataError, load_dataset, read_idx, stratified_subset
+from regdemo.training import data
+from regdemo.training.data import DataError, load_dataset, read_idx, stratified_subset
 
 N_TRAIN, N_TEST = 30, 12  # tiny fake datasets: a few dozen digits, three or so per class
 DEBIAN_FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")

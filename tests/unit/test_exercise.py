@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from regdemo import exercise
-from regdemo.config import RunConfig, from_query_params
-from regdemo.exercise import FREE, HIDDEN, LOCKED, Exercise
 from regdemo.messages import render
+from regdemo.teaching import exercise
+from regdemo.teaching.exercise import FREE, HIDDEN, LOCKED, Exercise
+from regdemo.training.config import RunConfig, from_query_params
 
 
 def test_no_parameters_is_no_exercise():

@@ -36,11 +36,12 @@ import time
 import pytest
 import torch
 
-from regdemo import cli, data, engine
-from regdemo.config import RunConfig
-from regdemo.events import DIVERGED, FAILED, FINISHED, STOPPED, Progress
+from regdemo.cli import parser as cli
 from regdemo.messages import render
-from regdemo.store import RunStore
+from regdemo.storage.sqlite import RunStore
+from regdemo.training import data, engine
+from regdemo.training.config import RunConfig
+from regdemo.training.events import DIVERGED, FAILED, FINISHED, STOPPED, Progress
 
 TINY = dict(model="article", train_size=200, epochs=1)
 
@@ -325,7 +326,7 @@ def test_nothing_outlives_the_registry(make_registry, tmp_path):
 
 SERVER = """
 import sys, time
-from regdemo.jobs import Registry
+from regdemo.runs.registry import Registry
 registry = Registry(workers=2, store=None)
 print(" ".join(map(str, registry.pool.pids())), flush=True)
 time.sleep(600)

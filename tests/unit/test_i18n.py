@@ -58,7 +58,7 @@ def test_translate_formats_in_the_chosen_language():
 
 
 def test_run_labels_follow_the_language():
-    from regdemo.config import RunConfig
+    from regdemo.training.config import RunConfig
 
     config = RunConfig(dropout=0.5, l2=1e-3, augment="light", patience=3, train_size=1000, seed=2)
     assert config.label() == "wide · dropout 0.5 · L2 0.001 · aug light · early stop 3 · n=1000 · seed 2"

@@ -1,4 +1,4 @@
-"""regdemo.jobs: single-flight, the FIFO queue, the session cap, viewers, the store hook,
+"""regdemo.runs.registry: single-flight, the FIFO queue, the session cap, viewers, the store hook,
 failures, device fallback and shutdown.
 
 Registry logic runs on a fake `train` (a generator of real event records, stepped by the
@@ -19,14 +19,25 @@ import time
 import pytest
 import torch
 
-from regdemo import jobs, worker
-from regdemo.config import RunConfig
-from regdemo.data import DataError
-from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
 from regdemo.messages import render
-from regdemo.records import QUEUED, RUNNING, Run, RunLimitError
+from regdemo.runs import registry as jobs
+from regdemo.runs import worker
+from regdemo.runs.records import QUEUED, RUNNING, Run, RunLimitError
 from regdemo.settings import SettingError
-from regdemo.store import RunStore
+from regdemo.storage.sqlite import RunStore
+from regdemo.training.config import RunConfig
+from regdemo.training.data import DataError
+from regdemo.training.events import (
+    DIVERGED,
+    EARLY_STOPPED,
+    FAILED,
+    FINISHED,
+    STOPPED,
+    Done,
+    EpochEnd,
+    Progress,
+    Started,
+)
 
 A, B, C, D = (RunConfig(dropout=p, train_size=200, epochs=1) for p in (0.0, 0.1, 0.2, 0.3))
 

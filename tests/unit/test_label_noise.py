@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from regdemo.config import ConfigError, RunConfig, from_query_params, to_query_params
-from regdemo.data import load_dataset, noisy_labels
-from regdemo.engine import VAL_FRACTION, prepare_data
 from regdemo.messages import render
+from regdemo.training.config import ConfigError, RunConfig, from_query_params, to_query_params
+from regdemo.training.data import load_dataset, noisy_labels
+from regdemo.training.engine import VAL_FRACTION, prepare_data
 
 CPU = torch.device("cpu")
 # RunConfig().key() and RunConfig(dropout=0.5, train_size=2000, epochs=20).key() computed on

@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from regdemo.config import PRESETS, RunConfig
-from regdemo.lessons import LANGS, LESSON_DIR, LESSON_PRESETS, TOPICS, LessonError, lesson
+from regdemo.teaching.lessons import LANGS, LESSON_DIR, LESSON_PRESETS, TOPICS, LessonError, lesson
+from regdemo.training.config import PRESETS, RunConfig
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

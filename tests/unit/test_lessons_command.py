@@ -9,11 +9,11 @@ import math
 
 import pytest
 
-from regdemo.cli import build_parser, config_from_args, main
-from regdemo.config import RunConfig
-from regdemo.data import load_dataset
-from regdemo.lessons import LESSON_PRESETS, catalog, check
-from regdemo.lessons.catalog import LESSONS, SPARSITY, Lesson, measured, train_args
+from regdemo.cli.parser import build_parser, config_from_args, main
+from regdemo.teaching.lessons import LESSON_PRESETS, catalog, check
+from regdemo.teaching.lessons.catalog import LESSONS, SPARSITY, Lesson, measured, train_args
+from regdemo.training.config import RunConfig
+from regdemo.training.data import load_dataset
 
 NAMES = ("dropout", "l1", "l2", "augmentation", "batchnorm", "early_stopping", "more_data")
 

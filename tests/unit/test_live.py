@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 import webapp.live as live
-from regdemo.config import RunConfig
-from regdemo.events import Progress, Started
-from regdemo.records import Run
+from regdemo.runs.records import Run
+from regdemo.training.config import RunConfig
+from regdemo.training.events import Progress, Started
 from webapp import state
 
 

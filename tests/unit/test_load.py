@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from regdemo.config import from_query_params
+from regdemo.training.config import from_query_params
 from tools import loadtest, procmem
 from tools.appserver import chromium_missing
 

@@ -16,14 +16,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from support import use_registry
 
-from regdemo import cluster, data, engine, worker
-from regdemo.config import ConfigError, RunConfig, from_query_params
-from regdemo.events import STOPPED, Done
 from regdemo.i18n import STRINGS
-from regdemo.jobs import NOBODY_WATCHING, Registry
 from regdemo.messages import TEXT, Message, MessageError, decode, encode, msg, render
-from regdemo.records import RunLimitError
-from regdemo.store import RunStore, StoreUnavailable
+from regdemo.runs import cluster, worker
+from regdemo.runs.records import RunLimitError
+from regdemo.runs.registry import NOBODY_WATCHING, Registry
+from regdemo.storage.sqlite import RunStore, StoreUnavailable
+from regdemo.training import data, engine
+from regdemo.training.config import ConfigError, RunConfig, from_query_params
+from regdemo.training.events import STOPPED, Done
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CODES = sorted(key.removeprefix("msg.") for key in STRINGS["en"] if key.startswith("msg."))

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from regdemo import mistakes
-from regdemo.mistakes import Mistake
+from regdemo.teaching import mistakes
+from regdemo.teaching.mistakes import Mistake
 
 LABELS = [0, 1, 2, 3, 3, 9, 9, 7]
 PREDS = [0, 7, 2, 5, 3, 4, 9, 1]
@@ -71,10 +71,10 @@ def test_mistakes_page_shows_matrix_grid_and_two_run_comparison(tmp_path, monkey
 
     from streamlit.testing.v1 import AppTest
 
-    from regdemo.config import RunConfig
-    from regdemo.data import load_dataset
-    from regdemo.events import FINISHED, Done, EpochEnd
-    from regdemo.jobs import Registry
+    from regdemo.runs.registry import Registry
+    from regdemo.training.config import RunConfig
+    from regdemo.training.data import load_dataset
+    from regdemo.training.events import FINISHED, Done, EpochEnd
     from webapp import state
 
     monkeypatch.setenv("REGDEMO_HOME", str(tmp_path))

@@ -1,6 +1,6 @@
 import torch
 
-from regdemo.models import (
+from regdemo.training.models import (
     ArticleNet,
     CapturingDropout,
     WideNet,

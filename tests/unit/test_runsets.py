@@ -1,12 +1,12 @@
-"""regdemo.runsets: which runs a lesson trains together, and how a set starts within the limits."""
+"""regdemo.runs.runsets: which runs a lesson trains together, and how a set starts within the limits."""
 
 from __future__ import annotations
 
-from regdemo import runsets
-from regdemo.config import RunConfig
-from regdemo.events import STOPPED, Done
-from regdemo.jobs import Registry
-from regdemo.records import RunLimitError
+from regdemo.runs import runsets
+from regdemo.runs.records import RunLimitError
+from regdemo.runs.registry import Registry
+from regdemo.training.config import RunConfig
+from regdemo.training.events import STOPPED, Done
 
 
 def until_stopped(config, stop):

@@ -7,10 +7,12 @@ import pathlib
 
 import pytest
 
-from regdemo import cli, cluster, settings
+from regdemo import settings
+from regdemo.cli import parser as cli
 from regdemo.messages import render
+from regdemo.runs import cluster
 from regdemo.settings import SettingError
-from regdemo.store import StoreUnavailable
+from regdemo.storage.sqlite import StoreUnavailable
 
 
 def test_defaults_when_nothing_is_set(tmp_path):

@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from test_viz import EPOCHS, PROGRESS, epoch, run
 
-from regdemo.frames import TEST, TRAIN_EVAL, curves_frame, epochs_frame
 from regdemo.i18n import translate
-from regdemo.lessons import measured_sweep
-from regdemo.lessons.catalog import LESSONS
-from regdemo.sweep import SweepPoint
+from regdemo.runs.frames import TEST, TRAIN_EVAL, curves_frame, epochs_frame
+from regdemo.teaching.lessons import measured_sweep
+from regdemo.teaching.lessons.catalog import LESSONS
+from regdemo.teaching.sweep import SweepPoint
 from regdemo.viz import slide
 from regdemo.viz.curves import curves_chart, curves_data
 from regdemo.viz.glance import glance_chart, glance_claim, glance_frame
@@ -79,7 +79,7 @@ def test_a_pair_exports_as_a_slide_with_claim_legend_and_large_text():
 
 @needs_vl
 def test_every_kind_of_chart_exports_with_text_of_at_least_16_px():
-    from regdemo import sweep
+    from regdemo.teaching import sweep
 
     points = [SweepPoint(v, s, f"k{v}{s}", "finished", 0.8 + v, 0.9, 0.9, 20) for v in (0.0, 0.01, 0.1) for s in (0, 1)]
     built = {
@@ -169,7 +169,7 @@ def test_docs_lessons_md_shows_the_figure_of_the_current_measured_json():
 # --- the shipped sweep --------------------------------------------------------------------------
 
 def test_the_shipped_sweep_reads_back_and_shows_the_u_shape():
-    from regdemo import sweep
+    from regdemo.teaching import sweep
 
     shipped = measured_sweep.read()
     assert shipped is not None and shipped.param == "l2" and shipped.base == LESSONS["l2"].baseline

@@ -1,4 +1,4 @@
-"""regdemo.store: round trips, what is saved, restarts, damaged files, unwritable and full disks,
+"""regdemo.storage.sqlite: round trips, what is saved, restarts, damaged files, unwritable and full disks,
 threads, and `python -m regdemo runs`.
 
 Runs here are built from hand-made event records (no training). Every store lives in tmp_path.
@@ -14,12 +14,13 @@ import threading
 import pytest
 from support import epoch, make_run
 
-from regdemo import cli, store
-from regdemo.config import RunConfig
-from regdemo.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, Progress, Started
+from regdemo.cli import parser as cli
 from regdemo.messages import render
-from regdemo.records import Run
-from regdemo.store import RunStore
+from regdemo.runs.records import Run
+from regdemo.storage import sqlite as store
+from regdemo.storage.sqlite import RunStore
+from regdemo.training.config import RunConfig
+from regdemo.training.events import DIVERGED, EARLY_STOPPED, FAILED, FINISHED, STOPPED, Done, Progress, Started
 
 
 @pytest.fixture(autouse=True)
@@ -312,7 +313,7 @@ def test_live_events_round_trip_in_order_with_numbers(tmp_path):
     key = config.key()
     assert s.create_live(key, config, None) and s.mark_started(key, "host:1")
     assert not s.mark_started(key, "host:2")  # claimed already
-    from regdemo.events import MaskSnapshot
+    from regdemo.training.events import MaskSnapshot
     mask = MaskSnapshot(step=2, epoch=0.5, layer="drop1", p=0.5, shape=(2, 2), activation=(0.0, 0.5, 1.0, 0.25),
                         kept=(True, False, True, True))
     events = [Started(device="cpu", train_size=200, test_size=1000, val_size=0, steps_per_epoch=4, parameters=9),

@@ -13,11 +13,11 @@ import threading
 import pytest
 from support import epoch, make_run
 
-from regdemo import store
-from regdemo.config import RunConfig
-from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED
 from regdemo.messages import render
-from regdemo.store import RunStore, StoreUnavailable, open_store
+from regdemo.storage import sqlite as store
+from regdemo.storage.sqlite import RunStore, StoreUnavailable, open_store
+from regdemo.training.config import RunConfig
+from regdemo.training.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -35,7 +35,7 @@ def backend(request, tmp_path, monkeypatch):
 
 
 def test_the_variable_picks_the_store(backend):
-    from regdemo.store_postgres import PostgresStore
+    from regdemo.storage.postgres import PostgresStore
 
     assert isinstance(backend, PostgresStore if os.environ.get(store.DATABASE_VARIABLE) else RunStore)
 
@@ -126,7 +126,7 @@ def test_a_password_never_shows_in_a_message(monkeypatch):
 
 def test_a_database_that_does_not_answer_is_one_clear_line(monkeypatch):
     pytest.importorskip("psycopg")
-    from regdemo.services import free_port
+    from tools.services import free_port
 
     monkeypatch.setenv(store.DATABASE_VARIABLE, f"postgresql://regdemo:pw@127.0.0.1:{free_port()}/regdemo")
     with pytest.raises(StoreUnavailable) as info:
@@ -138,8 +138,8 @@ def test_a_database_that_does_not_answer_is_one_clear_line(monkeypatch):
 
 def test_a_database_that_goes_away_later_gives_warnings_not_exceptions(postgres_server, monkeypatch):
     """Stopping the server under a running store: reads give nothing, writes False."""
-    from regdemo.services import PostgresServer
-    from regdemo.store_postgres import PostgresStore
+    from regdemo.storage.postgres import PostgresStore
+    from tools.services import PostgresServer
 
     own = PostgresServer()  # its own server: the session's one stays up for the other tests
     try:
@@ -156,7 +156,7 @@ def test_a_database_that_goes_away_later_gives_warnings_not_exceptions(postgres_
 # ----------------------------------------------------------------------- live runs (BOUNDARY.md)
 
 def _events():
-    from regdemo.events import Done, MaskSnapshot, Progress, Started
+    from regdemo.training.events import Done, MaskSnapshot, Progress, Started
 
     return [Started(device="cpu", train_size=200, test_size=1000, val_size=0, steps_per_epoch=4, parameters=10),
             Progress(step=1, epoch=0.25, train_loss=2.0, train_acc=0.1),
@@ -167,7 +167,7 @@ def _events():
 
 
 def test_live_rows_single_flight_and_queue_order(backend):
-    from regdemo.records import QUEUED
+    from regdemo.runs.records import QUEUED
 
     a, b = RunConfig(seed=1), RunConfig(seed=2)
     assert backend.create_live(a.key(), a, "s1")
@@ -202,7 +202,7 @@ def test_single_flight_between_two_store_objects_and_threads(backend):
 
 
 def test_a_run_through_its_live_life(backend):
-    from regdemo.records import RUNNING
+    from regdemo.runs.records import RUNNING
 
     config = RunConfig(seed=3)
     key = config.key()
@@ -234,7 +234,7 @@ def test_a_run_through_its_live_life(backend):
 
 
 def test_stop_a_queued_run_and_delete_only_finished(backend):
-    from regdemo.records import QUEUED
+    from regdemo.runs.records import QUEUED
 
     config = RunConfig(seed=4)
     key = config.key()
@@ -253,8 +253,8 @@ def test_a_lost_worker_is_noticed_by_its_stale_heartbeat(backend):
     """The cluster's rule (cluster.fail_stale): running with no heartbeat for N s -> failed."""
     import time
 
-    from regdemo.cluster import LOST_WORKER, fail_stale
-    from regdemo.events import FAILED
+    from regdemo.runs.cluster import LOST_WORKER, fail_stale
+    from regdemo.training.events import FAILED
 
     alive, lost = RunConfig(seed=5), RunConfig(seed=6)
     for config in (alive, lost):

@@ -5,11 +5,13 @@ import threading
 import pytest
 from support import use_registry
 
-from regdemo import cli, commands, sweep
-from regdemo.config import ConfigError, RunConfig
-from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED, Done, EpochEnd
-from regdemo.jobs import Registry
-from regdemo.sweep import SweepPoint, SweepSpec
+from regdemo.cli import commands
+from regdemo.cli import parser as cli
+from regdemo.runs.registry import Registry
+from regdemo.teaching import sweep
+from regdemo.teaching.sweep import SweepPoint, SweepSpec
+from regdemo.training.config import ConfigError, RunConfig
+from regdemo.training.events import DIVERGED, EARLY_STOPPED, FINISHED, Done, EpochEnd
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -214,7 +216,7 @@ def test_advance_starts_what_the_session_limit_allows_and_a_stopped_sweep_only_l
 
 
 def test_cli_second_sweep_reads_every_point_from_the_store(monkeypatch, capsys):
-    from regdemo.store import RunStore
+    from regdemo.storage.sqlite import RunStore
 
     calls = []
     monkeypatch.setattr(commands, "make_registry",

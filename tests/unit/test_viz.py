@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 import torch
 
-from regdemo import runsets
-from regdemo.config import RunConfig
-from regdemo.events import HIST_BINS, HIST_HIGH, HIST_LOW, Done, EpochEnd, MaskSnapshot, Progress
-from regdemo.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch, summary_frame
 from regdemo.i18n import translate
-from regdemo.records import RunView
+from regdemo.runs import runsets
+from regdemo.runs.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch, summary_frame
+from regdemo.runs.records import RunView
+from regdemo.training.config import RunConfig
+from regdemo.training.events import HIST_BINS, HIST_HIGH, HIST_LOW, Done, EpochEnd, MaskSnapshot, Progress
 from regdemo.viz.curves import _curves_skeleton, acc_domain, curves_chart, curves_data, curves_spec, gap_frame
 from regdemo.viz.digits import augmented_rows, digit_strip, one_per_class
 from regdemo.viz.lessons import (

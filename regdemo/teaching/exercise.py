@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from regdemo.config import QUERY_FIELDS, RunConfig, to_query_params
 from regdemo.messages import Message, msg
+from regdemo.training.config import QUERY_FIELDS, RunConfig, to_query_params
 
 CONTROLS = tuple(QUERY_FIELDS)  # dataset, model, dropout, ..., batch
 FREE, LOCKED, HIDDEN = "free", "locked", "hidden"

@@ -35,22 +35,22 @@ import uuid
 
 import torch
 
-import regdemo.engine  # noqa: F401 -- imported before a worker forks its horses: they share it, see work()
+import regdemo.training.engine  # noqa: F401 -- imported before a worker forks its horses: they share it, see work()
 from regdemo import settings
-from regdemo.config import RunConfig
-from regdemo.events import FAILED, FINAL_STATUSES
-from regdemo.jobs import Registry
 from regdemo.messages import encode, msg
-from regdemo.records import RUNNING
+from regdemo.runs.records import RUNNING
+from regdemo.runs.registry import Registry
+from regdemo.runs.worker import death_message, train_run
 from regdemo.settings import SettingError, UrlError, redact_url
-from regdemo.store import StoreUnavailable, open_store
-from regdemo.worker import death_message, train_run
+from regdemo.storage.sqlite import StoreUnavailable, open_store
+from regdemo.training.config import RunConfig
+from regdemo.training.events import FAILED, FINAL_STATUSES
 
 log = logging.getLogger(__name__)
 
 BROKER_VARIABLE = "REGDEMO_BROKER_URL"
 QUEUE_NAME = "regdemo"
-TASK = "regdemo.cluster.run_task"  # enqueued by name: the app server never imports worker code
+TASK = "regdemo.runs.cluster.run_task"  # enqueued by name: the app server never imports worker code
 RUN_TIMEOUT_S = 6 * 3600  # RQ kills a horse past this; a real run takes minutes
 STALE_CHECK_S = 5.0  # how often a server or the CLI looks for stale runs
 KEEP_FINISHED_LIVE_S = 600.0  # a final live row stays this long for other servers to read

@@ -8,7 +8,7 @@ the app, the CLI or an earlier sweep) is read back instead of trained again, and
 the points trained here show up in the app.
 The CLI (commands.cmd_sweep) and the Sweep page use the same pieces: sweep_configs() to make
 the points, advance() on each redraw to start what the session's limit allows
-(regdemo.runsets) and read the finished ones, point_from_view() to read a finished run,
+(regdemo.runs.runsets) and read the finished ones, point_from_view() to read a finished run,
 summarize() for mean and spread (regdemo.viz.sweep draws them).
 """
 
@@ -18,10 +18,10 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from regdemo.config import AUGMENT_LEVELS, ConfigError, RunConfig
-from regdemo.events import EARLY_STOPPED, FINISHED, STOPPED
 from regdemo.messages import msg
-from regdemo.runsets import start_within_limit
+from regdemo.runs.runsets import start_within_limit
+from regdemo.training.config import AUGMENT_LEVELS, ConfigError, RunConfig
+from regdemo.training.events import EARLY_STOPPED, FINISHED, STOPPED
 
 # The strengths a sweep can vary and how a value is read from the command line.
 PARAMS = ("dropout", "l1", "l2", "train_size", "augment")

@@ -31,12 +31,12 @@ import time
 import urllib.parse
 from contextlib import contextmanager
 
-from regdemo import store_rows
-from regdemo.config import RunConfig
-from regdemo.events import FAILED, FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
 from regdemo.messages import Message, encode, msg, render
-from regdemo.records import QUEUED, RUNNING
+from regdemo.runs.records import QUEUED, RUNNING
 from regdemo.settings import UrlError, redact_url
+from regdemo.storage import rows as store_rows
+from regdemo.training.config import RunConfig
+from regdemo.training.events import FAILED, FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,14 @@
 """The article's experiment: its four runs (baseline, dropout, L1, L2), the recipe they train
 with in class, the command that makes the same runs, and when a run ended stuck at chance.
 
-The published numbers (ARTICLE_RESULTS) and the presets live in regdemo.config; the Compare
+The published numbers (ARTICLE_RESULTS) and the presets live in regdemo.training.config; the Compare
 page draws our runs beside them.
 """
 
 from __future__ import annotations
 
-from regdemo.config import ARTICLE_RESULTS, RunConfig, preset
-from regdemo.frames import kept_epoch
+from regdemo.runs.frames import kept_epoch
+from regdemo.training.config import ARTICLE_RESULTS, RunConfig, preset
 
 ARTICLE = list(ARTICLE_RESULTS)  # article-baseline, -dropout, -l1, -l2
 MAX_EPOCHS = 20

@@ -13,13 +13,13 @@ import importlib
 import math
 import sys
 
-from regdemo.commands import UserError, cmd_lessons, cmd_runs, cmd_sweep, cmd_train, cmd_worker, config_from_args
-from regdemo.config import AUGMENT_LEVELS, DATASETS, DEVICES, MODELS, OPTIMIZERS, PRESETS, ConfigError
-from regdemo.data import DataError
-from regdemo.lessons.catalog import MEASURED_PATH
+from regdemo.cli.commands import UserError, cmd_lessons, cmd_runs, cmd_sweep, cmd_train, cmd_worker, config_from_args
 from regdemo.settings import SettingError
-from regdemo.store import default_path
-from regdemo.sweep import PARAMS
+from regdemo.storage.sqlite import default_path
+from regdemo.teaching.lessons.catalog import MEASURED_PATH
+from regdemo.teaching.sweep import PARAMS
+from regdemo.training.config import AUGMENT_LEVELS, DATASETS, DEVICES, MODELS, OPTIMIZERS, PRESETS, ConfigError
+from regdemo.training.data import DataError
 
 __all__ = ["UserError", "add_run_arguments", "build_parser", "config_from_args", "main"]
 

@@ -15,9 +15,9 @@ import logging
 import pathlib
 from dataclasses import dataclass
 
-from regdemo.config import RunConfig
-from regdemo.lessons.catalog import changes
-from regdemo.sweep import SweepPoint
+from regdemo.teaching.lessons.catalog import changes
+from regdemo.teaching.sweep import SweepPoint
+from regdemo.training.config import RunConfig
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """What a lesson page says about its preset pair: the effect measured over seeds (from
-`python -m regdemo lessons --check`, stored in regdemo/lessons/measured.json) and the
+`python -m regdemo lessons --check`, stored in regdemo/teaching/lessons/measured.json) and the
 effect of the two runs trained in the app. Never a number that was not measured.
 
 No streamlit here: webapp.lesson_page draws what these return.
@@ -10,14 +10,14 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from regdemo.frames import kept_epoch
+from regdemo.runs.frames import kept_epoch
 
 
 def catalog():
-    """regdemo.lessons.catalog, or None where it cannot be imported (then pages show no pair,
+    """regdemo.teaching.lessons.catalog, or None where it cannot be imported (then pages show no pair,
     not a traceback). A function, so tests can stand in their own catalog."""
     try:
-        return importlib.import_module("regdemo.lessons.catalog")
+        return importlib.import_module("regdemo.teaching.lessons.catalog")
     except ImportError:
         return None
 

@@ -12,18 +12,20 @@ import sys
 import threading
 import time
 
-from regdemo import cluster, settings, sweep
-from regdemo.checkpoint import save_checkpoint
-from regdemo.cli_output import TABLE_HEADER, epoch_json, table_row
-from regdemo.config import ConfigError, RunConfig, preset
-from regdemo.engine import fit
-from regdemo.events import FINAL_STATUSES
-from regdemo.jobs import Registry
-from regdemo.lessons import catalog, check
+from regdemo import settings
+from regdemo.cli.output import TABLE_HEADER, epoch_json, table_row
 from regdemo.messages import encode, msg, render
-from regdemo.records import Run
-from regdemo.store import RunStore, StoreUnavailable, open_store
-from regdemo.worker import threads_per_worker
+from regdemo.runs import cluster
+from regdemo.runs.records import Run
+from regdemo.runs.registry import Registry
+from regdemo.runs.worker import threads_per_worker
+from regdemo.storage.sqlite import RunStore, StoreUnavailable, open_store
+from regdemo.teaching import sweep
+from regdemo.teaching.lessons import catalog, check
+from regdemo.training.checkpoint import save_checkpoint
+from regdemo.training.config import ConfigError, RunConfig, preset
+from regdemo.training.engine import fit
+from regdemo.training.events import FINAL_STATUSES
 
 FOLLOW_POLL_S = 0.2  # train on a cluster: how often the store is read for new events
 

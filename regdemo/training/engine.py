@@ -32,10 +32,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from regdemo import data as data_module
-from regdemo.augment import random_affine
-from regdemo.config import ConfigError, RunConfig
-from regdemo.events import (
+from regdemo.messages import encode, msg
+from regdemo.training import data as data_module
+from regdemo.training.augment import random_affine
+from regdemo.training.config import ConfigError, RunConfig
+from regdemo.training.events import (
     DIVERGED,
     EARLY_STOPPED,
     FINISHED,
@@ -50,8 +51,7 @@ from regdemo.events import (
     Progress,
     Started,
 )
-from regdemo.messages import encode, msg
-from regdemo.models import build_model, count_parameters, dropout_layers, penalized_weights
+from regdemo.training.models import build_model, count_parameters, dropout_layers, penalized_weights
 
 PROGRESS_PER_EPOCH = 8  # progress events (and mask snapshots) per epoch
 # Evaluation batches. On a CPU, small batches keep each layer's activations in the

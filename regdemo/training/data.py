@@ -63,7 +63,7 @@ EXPECTED_COUNTS: dict[str, tuple[int, int] | None] = {
 # The embedded sample and the sha256 of each file, checked on every (first) load so a damaged
 # install is a clear error, not a model that trains on noise. Regenerate both with
 # tools/make_mnist_sample.py.
-SAMPLE_DIR = pathlib.Path(__file__).resolve().parent / "assets" / "mnist-sample"
+SAMPLE_DIR = pathlib.Path(__file__).resolve().parents[1] / "assets" / "mnist-sample"
 SAMPLE_SHA256 = {
     "train-images-idx3-ubyte.gz": "f7d527d53a9c2858b4d237cfbc90720226f3f9c64fc320fbd65892746cdaa18e",
     "train-labels-idx1-ubyte.gz": "13bab2125da791d6220b0d8ce98481bf2b36f9ff491aca954703d71efc934341",

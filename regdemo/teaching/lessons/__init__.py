@@ -1,6 +1,6 @@
 """The short lesson at the top of each page, in English and Simplified Chinese.
 
-One Markdown file per topic and language: regdemo/lessons/<lang>/<topic>.md.
+One Markdown file per topic and language: regdemo/teaching/lessons/<lang>/<topic>.md.
 Teachers can edit the text without touching code; a test checks every topic
 exists in every language. LESSON_PRESETS holds what each lesson's "Try it"
 button loads: RunConfig field overrides on top of the defaults (the wide
@@ -13,8 +13,8 @@ from __future__ import annotations
 import functools
 import pathlib
 
-from regdemo.config import PRESETS
-from regdemo.lessons.catalog import LESSONS, changes
+from regdemo.teaching.lessons.catalog import LESSONS, changes
+from regdemo.training.config import PRESETS
 
 LESSON_DIR = pathlib.Path(__file__).resolve().parent
 LANGS = ("en", "zh")

@@ -19,7 +19,7 @@ the store and not a pipe):
     message set on the live row, in that order: whoever sees the final status
     finds the run in the store.
 
-LocalPool runs REGDEMO_WORKERS such processes (`python -m regdemo.worker serve`,
+LocalPool runs REGDEMO_WORKERS such processes (`python -m regdemo.runs.worker serve`,
 started with subprocess: multiprocessing's spawn would run the Streamlit app
 script again in every child, because Streamlit installs the script as
 __main__ while it runs). Each process trains one run at a time with torch threads
@@ -52,20 +52,20 @@ from collections.abc import Callable
 
 import torch
 
-from regdemo import engine
-from regdemo.config import ConfigError, RunConfig
-from regdemo.data import DataError, load_dataset
-from regdemo.events import FAILED, FINAL_STATUSES, Done, EpochEnd, Started
 from regdemo.messages import encode, msg
-from regdemo.records import RUNNING, Run
-from regdemo.store import RunStore, open_store
+from regdemo.runs.records import RUNNING, Run
+from regdemo.storage.sqlite import RunStore, open_store
+from regdemo.training import engine
+from regdemo.training.config import ConfigError, RunConfig
+from regdemo.training.data import DataError, load_dataset
+from regdemo.training.events import FAILED, FINAL_STATUSES, Done, EpochEnd, Started
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.15  # events wait at most this long (plus one watcher tick) before they are written
 WATCH_SECONDS = 0.2  # the watcher polls the stop request and flushes this often
 HEARTBEAT_SECONDS = 1.0
-ROOT = pathlib.Path(__file__).resolve().parent.parent  # the folder holding the regdemo package
+ROOT = pathlib.Path(__file__).resolve().parents[2]  # the folder holding the regdemo package
 
 
 # -- cores -------------------------------------------------------------------------------------
@@ -380,7 +380,7 @@ class LocalPool(_Pool):
         training `key` died (the default marks the run failed in the live store)."""
         super().__init__(workers, "pool")
         self.threads = threads_per_worker(workers)
-        self._command = [sys.executable, "-m", "regdemo.worker", "serve", "--live", str(live_path),
+        self._command = [sys.executable, "-m", "regdemo.runs.worker", "serve", "--live", str(live_path),
                          "--source", source, "--threads", str(self.threads), "--parent", str(os.getpid())]
         if store_path is not None and save:
             self._command += ["--store", str(store_path)]
@@ -471,7 +471,7 @@ class LocalPool(_Pool):
         return super().alive() + len(self.pids())
 
 
-# -- python -m regdemo.worker serve: one process of the local pool ------------------------------
+# -- python -m regdemo.runs.worker serve: one process of the local pool ------------------------------
 
 def _watch_parent(parent: int) -> None:
     """Exit when the server that started us is gone (we were re-parented)."""
@@ -501,7 +501,7 @@ def serve(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m regdemo.worker")
+    parser = argparse.ArgumentParser(prog="python -m regdemo.runs.worker")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="one process of the app's local pool (started by the app)")
     p.add_argument("--live", required=True, help="store file live runs go through")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from regdemo.config import DATASET_TRAIN_SIZES, ConfigError, RunConfig
-from regdemo.records import Run, RunLimitError
+from regdemo.runs.records import Run, RunLimitError
+from regdemo.training.config import DATASET_TRAIN_SIZES, ConfigError, RunConfig
 
 
 def start_within_limit(registry, configs: Iterable[RunConfig],

@@ -15,9 +15,9 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from regdemo.config import RunConfig
-from regdemo.events import FAILED, FINAL_STATUSES, STOPPED, Done, EpochEnd, MaskSnapshot, Progress, Started
 from regdemo.messages import MessageError, encode, msg
+from regdemo.training.config import RunConfig
+from regdemo.training.events import FAILED, FINAL_STATUSES, STOPPED, Done, EpochEnd, MaskSnapshot, Progress, Started
 
 QUEUED, RUNNING = "queued", "running"
 MASKS_KEPT = 6  # latest mask snapshots kept per dropout layer

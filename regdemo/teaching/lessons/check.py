@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 import torch
 
-from regdemo.cli_output import epoch_json
-from regdemo.config import RunConfig
-from regdemo.engine import fit
-from regdemo.lessons.catalog import LOSS, MEASURED_PATH, SPARSITY, Lesson, train_args
+from regdemo.cli.output import epoch_json
 from regdemo.messages import render
-from regdemo.sweep import Stats, stats
+from regdemo.teaching.lessons.catalog import LOSS, MEASURED_PATH, SPARSITY, Lesson, train_args
+from regdemo.teaching.sweep import Stats, stats
+from regdemo.training.config import RunConfig
+from regdemo.training.engine import fit
 
 # The claims' bars (issue 10): an accuracy lesson wins by this many points on average and in
 # every seed; L2 may instead lower the held-out loss by this fraction without losing accuracy;
@@ -83,7 +83,7 @@ def run_cli(config: RunConfig) -> RunResult:
     """Train `config` as a student would: a whole `python -m regdemo train ... --json` process."""
     command = [sys.executable, "-m", "regdemo", "train", *train_args(config), "--seed", str(config.seed), "--json"]
     # The regdemo this module came from, also when the caller's folder is elsewhere.
-    root = str(pathlib.Path(__file__).resolve().parents[2])
+    root = str(pathlib.Path(__file__).resolve().parents[3])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
     started = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)

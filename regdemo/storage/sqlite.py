@@ -33,13 +33,11 @@ import time
 from contextlib import closing, suppress
 
 from regdemo import settings
-from regdemo.config import RunConfig
-from regdemo.events import FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
 from regdemo.messages import Message, encode, msg, render
-from regdemo.records import QUEUED, RUNNING
+from regdemo.runs.records import QUEUED, RUNNING
 from regdemo.settings import UrlError
-from regdemo.store_postgres import PostgresStore, check_url
-from regdemo.store_rows import (  # noqa: F401 -- REUSABLE, RunSummary, worth_saving: importable from here too
+from regdemo.storage.postgres import PostgresStore, check_url
+from regdemo.storage.rows import (  # noqa: F401 -- REUSABLE, RunSummary, worth_saving: importable from here too
     REUSABLE,
     SOURCES,
     SUMMARY_COLUMNS,
@@ -53,6 +51,8 @@ from regdemo.store_rows import (  # noqa: F401 -- REUSABLE, RunSummary, worth_sa
     to_row,
     worth_saving,
 )
+from regdemo.training.config import RunConfig
+from regdemo.training.events import FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
 
 log = logging.getLogger(__name__)
 

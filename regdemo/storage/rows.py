@@ -9,10 +9,10 @@ import json
 import time
 from dataclasses import dataclass, fields
 
-from regdemo.config import RunConfig
-from regdemo.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
 from regdemo.messages import MessageError, msg
-from regdemo.records import RunView
+from regdemo.runs.records import RunView
+from regdemo.training.config import RunConfig
+from regdemo.training.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
 
 # Final answers for their config: the registry reuses them instead of training again.
 REUSABLE = (FINISHED, EARLY_STOPPED, DIVERGED)

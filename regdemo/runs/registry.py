@@ -54,13 +54,13 @@ from collections import deque
 from collections.abc import Callable
 
 from regdemo import settings
-from regdemo.config import RunConfig
-from regdemo.events import FAILED, FINAL_STATUSES, STOPPED
 from regdemo.messages import encode, msg
-from regdemo.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
-from regdemo.store import RunStore
-from regdemo.store_rows import REUSABLE, worth_saving
-from regdemo.worker import InProcessPool, LocalPool, available_cpus
+from regdemo.runs.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
+from regdemo.runs.worker import InProcessPool, LocalPool, available_cpus
+from regdemo.storage.rows import REUSABLE, worth_saving
+from regdemo.storage.sqlite import RunStore
+from regdemo.training.config import RunConfig
+from regdemo.training.events import FAILED, FINAL_STATUSES, STOPPED
 
 __all__ = ["MASKS_KEPT", "QUEUED", "RUNNING", "Registry", "Run", "RunLimitError", "RunView", "available_cpus",
            "default_workers"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from regdemo.config import RunConfig
-from regdemo.models import build_model
+from regdemo.training.config import RunConfig
+from regdemo.training.models import build_model
 
 
 def save_checkpoint(model: torch.nn.Module, config: RunConfig, path: str | os.PathLike) -> Path:

@@ -16,7 +16,7 @@ import logging
 import pathlib
 from dataclasses import dataclass
 
-from regdemo.config import PRESETS, RunConfig
+from regdemo.training.config import PRESETS, RunConfig
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ ACCURACY, LOSS, SPARSITY = "accuracy", "loss", "sparsity"
 @dataclass(frozen=True)
 class Lesson:
     name: str  # dropout, l1, l2, augmentation, batchnorm, early_stopping, more_data
-    topic: str  # the page (a regdemo.lessons TOPIC) that teaches it
+    topic: str  # the page (a regdemo.teaching.lessons TOPIC) that teaches it
     claim: dict[str, str]  # one sentence per language: en and zh
     baseline: RunConfig
     treated: RunConfig

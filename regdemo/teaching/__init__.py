@@ -1,0 +1,1 @@
+"""Teaching: the lessons, their measured effects, the article's experiment, exercises, sweeps, mistakes."""
