@@ -60,7 +60,8 @@ def try_it() -> None:
 
 st.title(t("sweep.title"))
 if not presentation():  # for reading at a desk; a projected page has no controls
-    with st.expander(t("lesson.expander"), expanded=not ss.get("sweep")):
+    # Closed when the shipped sweep is there to show: its charts on the first screen.
+    with st.expander(t("lesson.expander"), expanded=not ss.get("sweep") and SHIPPED is None):
         st.markdown(lesson("sweep", lang()))
         st.button(t("lesson.try_it"), key="sweep_try_it", on_click=try_it)
 
@@ -166,6 +167,7 @@ if current is None and SHIPPED is not None:
                  date=SHIPPED.about.get("date", "?"), command=SHIPPED.about.get("command", "")))
     show_result(SHIPPED.param, SHIPPED.values, list(SHIPPED.points), claim=t("sweep.shipped.claim"))
     if not presentation():
+        st.caption(t("sweep.shipped.how", load=t("sweep.shipped.load"), start=t("sweep.start")))
         st.button(t("sweep.shipped.load"), key="sweep_shipped_load", on_click=try_it, icon=":material/replay:")
 elif current is None:
     st.info(t("sweep.idle"))

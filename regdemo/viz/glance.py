@@ -53,7 +53,7 @@ def glance_frame(measured: Mapping, *, t: Translate) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["lesson", "what", "kind", "label", "mean", "low", "high", "seeds"])
 
 
-def glance_chart(frame: pd.DataFrame, *, t: Translate, scale: float = 1.0, height_per_lesson: int = 54):
+def glance_chart(frame: pd.DataFrame, *, t: Translate, scale: float = 1.0, height_per_lesson: int = 72):
     """Test accuracy per lesson: baseline final, baseline peak and treated, mean and seeds' range."""
     labels = [t(f"glance.kind.{kind}") for kind in KINDS]
     color = alt.Color("label:N", title=None, sort=labels,
