@@ -12,7 +12,7 @@ import streamlit as st
 from regdemo.runs.frames import curves_frame, epochs_frame, kept_epoch
 from regdemo.runs.records import Run, RunLimitError
 from regdemo.teaching.lessons import lesson
-from regdemo.training.config import ConfigError, RunConfig
+from regdemo.training.config import ConfigError, RunConfig, knobs
 from regdemo.viz.curves import curves_chart, curves_spec
 from regdemo.viz.masks import mask_grid_spec
 from webapp import export
@@ -24,14 +24,8 @@ from webapp.sidebar import current_exercise
 from webapp.state import current_config, current_run, lang, presentation, registry, render_message, start_current, t
 
 SCALE = chart_scale()
-# The sidebar label of each config field, to say what changed since the run started.
-FIELD_LABELS = {
-    "dataset": "sidebar.dataset", "model": "sidebar.model", "dropout": "sidebar.dropout", "l1": "sidebar.l1",
-    "l2": "sidebar.l2", "augment": "sidebar.augment", "batchnorm": "sidebar.batchnorm",
-    "patience": "sidebar.patience", "train_size": "sidebar.train_size", "epochs": "sidebar.epochs",
-    "seed": "sidebar.seed", "device": "sidebar.device", "lr": "sidebar.lr", "batch_size": "sidebar.batch_size",
-    "optimizer": "sidebar.optimizer", "label_noise": "sidebar.noise",
-}
+# The sidebar label of each config field (its Knob's), to say what changed since the run started.
+FIELD_LABELS = {name: knob.label for name, knob in knobs().items() if knob.label}
 
 
 def changes(old: RunConfig, new: RunConfig) -> list[str]:

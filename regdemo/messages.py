@@ -34,7 +34,7 @@ class Message:
         return dict(self.params)
 
 
-def msg(code: str, **params) -> Message:
+def msg(code: str, /, **params) -> Message:
     """A message; a plural phrase takes its number as `count`."""
     if "key" in params or "lang" in params:  # translate(key, lang, **params) takes those names
         raise TypeError(f"message {code}: 'key' and 'lang' cannot be parameter names")

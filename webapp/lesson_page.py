@@ -46,7 +46,12 @@ def header(title_key: str, topic: str) -> None:
 
 def train_with(**changes) -> None:
     """Try it's callback, run before the sidebar draws: put the change into the sidebar, train it."""
-    train_config(current_config().replace(**changes))
+    try:
+        config = current_config().replace(**changes).validate()  # a new config enters here
+    except ConfigError as err:
+        st.session_state.lesson_error = render_message(err)
+        return
+    train_config(config)
 
 
 def overfitting_config() -> RunConfig | None:

@@ -17,35 +17,28 @@ from regdemo.i18n import LANGUAGES
 from regdemo.messages import msg
 from regdemo.teaching import exercise
 from regdemo.training.config import (
-    AUGMENT_LEVELS,
     DATASET_TRAIN_SIZES,
-    DATASETS,
-    MAX_SEED,
-    MODELS,
+    QUERY_FIELDS,
+    TRAIN_SIZE_STEPS,
     RunConfig,
     from_query_params,
+    knobs,
     to_query_params,
 )
 from webapp.state import render_message, t
 
-# Log-scale choices for the penalty strengths (0 = off).
-L1_CHOICES = [0.0, 1e-6, 3e-6, 1e-5, 3e-5, 5e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
-L2_CHOICES = [0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
-TRAIN_SIZE_CHOICES = {
-    "mnist-sample": [100, 250, 500, 1000, 2000, 4000],
-    "mnist": [500, 1000, 2000, 5000, 10000, 20000, 60000],
-    "fashion-mnist": [500, 1000, 2000, 5000, 10000, 20000, 60000],
-}
-# Label noise: off, then 10 % steps up to config.MAX_LABEL_NOISE (a link may carry e.g. 0.25).
-NOISE_CHOICES = [round(i / 10, 1) for i in range(9)]
+KNOBS = knobs()  # each field's label, help, range and stops (config.py declares them once)
 DEFAULT = RunConfig()
+
+
+def widget_key(name: str) -> str:
+    """The session-state key of a field's widget: cfg_ and its URL name (cfg_noise), or its own."""
+    return "cfg_" + (KNOBS[name].url or name)
+
+
 # Each control an exercise link can show, lock or hide (its URL name) -> its widget key.
-CONTROL_KEYS = {
-    "dataset": "cfg_dataset", "model": "cfg_model", "dropout": "cfg_dropout", "l1": "cfg_l1", "l2": "cfg_l2",
-    "augment": "cfg_augment", "bn": "cfg_bn", "patience": "cfg_patience", "train_size": "cfg_train_size",
-    "noise": "cfg_noise", "epochs": "cfg_epochs", "seed": "cfg_seed", "optimizer": "cfg_optimizer",
-    "lr": "cfg_lr", "batch": "cfg_batch_size",
-}
+CONTROL_KEYS = {url: widget_key(name) for url, name in QUERY_FIELDS.items()}
+WIDGET_FIELDS = [name for name, knob in KNOBS.items() if knob.label]
 
 
 def init_from_url() -> None:
@@ -82,25 +75,13 @@ def _set_widgets(config: RunConfig, only: set[str] | None = None) -> None:
 
 
 def _widget_values(config: RunConfig) -> dict:
-    full = DATASET_TRAIN_SIZES[config.dataset]
-    return {
-        "cfg_dataset": config.dataset,
-        "cfg_model": config.model,
-        "cfg_dropout": float(config.dropout),
-        "cfg_l1": float(config.l1),
-        "cfg_l2": float(config.l2),
-        "cfg_augment": config.augment,
-        "cfg_bn": config.batchnorm,
-        "cfg_patience": config.patience,
-        "cfg_train_size": config.train_size or full,
-        "cfg_epochs": config.epochs,
-        "cfg_seed": config.seed,
-        "cfg_device": config.device if config.device in device_choices() else "auto",
-        "cfg_lr": config.lr,
-        "cfg_batch_size": config.batch_size,
-        "cfg_optimizer": config.optimizer,
-        "cfg_noise": float(config.label_noise),
-    }
+    values = {widget_key(name): getattr(config, name) for name in WIDGET_FIELDS}
+    for name in WIDGET_FIELDS:
+        if isinstance(values[widget_key(name)], float):
+            values[widget_key(name)] = float(values[widget_key(name)])
+    values["cfg_train_size"] = config.train_size or DATASET_TRAIN_SIZES[config.dataset]
+    values["cfg_device"] = config.device if config.device in device_choices() else "auto"
+    return values
 
 
 def current_exercise() -> exercise.Exercise:
@@ -132,10 +113,6 @@ def _label(control: str, text: str) -> str:
     return f"🔒 {text}" if _locked(control) else text
 
 
-def _fmt_noise(value: float) -> str:
-    return t("sidebar.off") if value == 0 else f"{100 * value:g} %"
-
-
 def load_config(config: RunConfig) -> None:
     """Put a config into the widgets (presets, "Try it" buttons); call before the sidebar renders."""
     st.session_state["cfg_ready"] = True
@@ -158,8 +135,40 @@ def _upper(limit, key: str):
     return max(limit, value) if isinstance(value, (int, float)) else limit
 
 
-def _fmt_lambda(value: float) -> str:
-    return t("sidebar.off") if value == 0 else f"{value:g}"
+# How a number reads on its widget (Knob.shows).
+SHOWN = {
+    "lambda": lambda value: t("sidebar.off") if value == 0 else f"{value:g}",
+    "percent": lambda value: t("sidebar.off") if value == 0 else f"{100 * value:g} %",
+    "count": lambda n: f"{n:,}",
+}
+
+
+def _widget(name: str, control: str | None = None) -> None:
+    """Draw one field's widget as its Knob declares it (control: its URL name, for exercises)."""
+    knob, key = KNOBS[name], widget_key(name)
+    control = control or knob.url
+    options = {"key": key, "disabled": _locked(control)}
+    if knob.help:
+        options["help"] = t(knob.help)
+    if knob.words:
+        options["format_func"] = lambda v, prefix=knob.words: t(f"{prefix}.{v}")
+    elif knob.shows:
+        options["format_func"] = SHOWN[knob.shows]
+    label = _label(control, t(knob.label))
+    if knob.widget == "select":
+        st.selectbox(label, knob.choices, **options)
+    elif knob.widget == "slider":
+        low = type(getattr(DEFAULT, name))(knob.low)
+        st.slider(label, low, _upper(knob.top, key), step=knob.step, **options)
+    elif knob.widget == "steps":
+        stops = list(knob.steps)
+        st.select_slider(label, _choices_with(stops, st.session_state.get(key, getattr(DEFAULT, name))), **options)
+    elif knob.widget == "toggle":
+        st.toggle(label, **options)
+    elif knob.widget == "number":
+        st.number_input(label, int(knob.low), int(knob.high), step=1, **options)
+    else:
+        raise ValueError(f"{name}: no widget {knob.widget!r}")
 
 
 def render() -> RunConfig:
@@ -173,39 +182,20 @@ def render() -> RunConfig:
         st.header(t("sidebar.header"))
         if task.active:
             st.info(t("exercise.note"), icon=":material/lock:")
-        if _shown("dataset"):
-            st.selectbox(_label("dataset", t("sidebar.dataset")), DATASETS, key="cfg_dataset",
-                         disabled=_locked("dataset"), format_func=lambda d: t(f"sidebar.dataset.{d}"))
-        if _shown("model"):
-            st.selectbox(_label("model", t("sidebar.model")), MODELS, key="cfg_model", disabled=_locked("model"),
-                         format_func=lambda m: t(f"sidebar.model.{m}"))
+        for name in ("dataset", "model"):
+            if _shown(KNOBS[name].url):
+                _widget(name)
 
-        if any(_shown(c) for c in ("dropout", "l1", "l2", "augment", "bn", "patience")):
+        regularizers = ("dropout", "l1", "l2", "augment", "batchnorm", "patience")
+        if any(_shown(KNOBS[name].url) for name in regularizers):
             st.subheader(t("sidebar.regularizers"))
-        if _shown("dropout"):
-            st.slider(_label("dropout", t("sidebar.dropout")), 0.0, _upper(0.9, "cfg_dropout"), step=0.05,
-                      key="cfg_dropout", disabled=_locked("dropout"), help=t("sidebar.dropout.help"))
-        if _shown("l1"):
-            st.select_slider(_label("l1", t("sidebar.l1")), _choices_with(L1_CHOICES, ss.get("cfg_l1", 0.0)),
-                             key="cfg_l1", disabled=_locked("l1"), format_func=_fmt_lambda,
-                             help=t("sidebar.l1.help"))
-        if _shown("l2"):
-            st.select_slider(_label("l2", t("sidebar.l2")), _choices_with(L2_CHOICES, ss.get("cfg_l2", 0.0)),
-                             key="cfg_l2", disabled=_locked("l2"), format_func=_fmt_lambda,
-                             help=t("sidebar.l2.help"))
-        if _shown("augment"):
-            st.select_slider(_label("augment", t("sidebar.augment")), AUGMENT_LEVELS, key="cfg_augment",
-                             disabled=_locked("augment"), format_func=lambda a: t(f"sidebar.augment.{a}"),
-                             help=t("sidebar.augment.help"))
-        if _shown("bn"):
-            st.toggle(_label("bn", t("sidebar.batchnorm")), key="cfg_bn", disabled=_locked("bn"))
-        if _shown("patience"):
-            st.slider(_label("patience", t("sidebar.patience")), 0, _upper(10, "cfg_patience"), key="cfg_patience",
-                      disabled=_locked("patience"), help=t("sidebar.patience.help"))
+        for name in regularizers:
+            if _shown(KNOBS[name].url):
+                _widget(name)
 
         if _shown("train_size") or _shown("noise"):
             st.subheader(t("sidebar.data"))
-        sizes = TRAIN_SIZE_CHOICES[ss.cfg_dataset]
+        sizes = list(TRAIN_SIZE_STEPS[ss.cfg_dataset])
         if ss.get("cfg_train_size") not in sizes:
             # Dataset changed (or a link named an odd size): keep a valid choice.
             value = ss.get("cfg_train_size")
@@ -214,40 +204,30 @@ def render() -> RunConfig:
             if ss.get("cfg_train_size") not in sizes:
                 ss.cfg_train_size = sizes[-1]
         if _shown("train_size"):
-            st.select_slider(_label("train_size", t("sidebar.train_size")), sizes, key="cfg_train_size",
-                             disabled=_locked("train_size"), format_func=lambda n: f"{n:,}",
-                             help=t("sidebar.train_size.help"))
+            knob = KNOBS["train_size"]
+            st.select_slider(_label("train_size", t(knob.label)), sizes, key="cfg_train_size",
+                             disabled=_locked("train_size"), format_func=SHOWN[knob.shows], help=t(knob.help))
         if _shown("noise"):
-            noise_choices = _choices_with(NOISE_CHOICES, ss.get("cfg_noise", 0.0))
-            st.select_slider(_label("noise", t("sidebar.noise")), noise_choices, key="cfg_noise",
-                             disabled=_locked("noise"), format_func=_fmt_noise,
-                             help=t("sidebar.noise.help"))
+            _widget("label_noise")
 
         if _shown("epochs"):
-            st.subheader(_label("epochs", t("sidebar.epochs")))
-            st.slider(t("sidebar.epochs"), 1, _upper(50, "cfg_epochs"), key="cfg_epochs", disabled=_locked("epochs"),
-                      label_visibility="collapsed")
+            knob = KNOBS["epochs"]
+            st.subheader(_label("epochs", t(knob.label)))
+            st.slider(t(knob.label), knob.low, _upper(knob.top, "cfg_epochs"), key="cfg_epochs",
+                      disabled=_locked("epochs"), label_visibility="collapsed")
         if _shown("seed"):
-            st.number_input(_label("seed", t("sidebar.seed")), 0, MAX_SEED, step=1, key="cfg_seed",
-                            disabled=_locked("seed"))
+            _widget("seed")
         if task.show is None:  # the server's device: not part of an exercise's few controls
-            st.selectbox(t("sidebar.device"), device_choices(), key="cfg_device",
-                         format_func=lambda d: t(f"sidebar.device.{d}"))
+            st.selectbox(t(KNOBS["device"].label), device_choices(), key="cfg_device",
+                         format_func=lambda d: t(f"{KNOBS['device'].words}.{d}"))
             if not torch.cuda.is_available():
                 st.caption(t("sidebar.device.no_gpu", reason="torch.cuda.is_available() is False on this server"))
-        if any(_shown(c) for c in ("optimizer", "lr", "batch")):
+        advanced = ("optimizer", "lr", "batch_size")
+        if any(_shown(KNOBS[name].url) for name in advanced):
             with st.expander(t("sidebar.advanced")):
-                if _shown("optimizer"):
-                    st.selectbox(_label("optimizer", t("sidebar.optimizer")), ["sgd", "adam"], key="cfg_optimizer",
-                                 disabled=_locked("optimizer"))
-                if _shown("lr"):
-                    st.select_slider(_label("lr", t("sidebar.lr")),
-                                     _choices_with([0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2],
-                                                   ss.get("cfg_lr", DEFAULT.lr)), key="cfg_lr", disabled=_locked("lr"))
-                if _shown("batch"):
-                    batches = _choices_with([16, 32, 64, 128, 256], ss.get("cfg_batch_size", DEFAULT.batch_size))
-                    st.select_slider(_label("batch", t("sidebar.batch_size")), batches,
-                                     key="cfg_batch_size", disabled=_locked("batch"))
+                for name in advanced:
+                    if _shown(KNOBS[name].url):
+                        _widget(name)
         st.toggle(t("sidebar.presentation"), key="presentation", help=t("sidebar.presentation.help"))
         if task.active:
             st.button(t("exercise.reset"), key="sidebar_reset",
@@ -265,16 +245,17 @@ def render() -> RunConfig:
 
 
 def _config_from_widgets() -> RunConfig:
+    """The config the widgets describe, validated: the sidebar is where a page's config enters."""
     ss = st.session_state
-    full = DATASET_TRAIN_SIZES[ss.cfg_dataset]
-    return RunConfig(
-        dataset=ss.cfg_dataset, model=ss.cfg_model, dropout=round(float(ss.cfg_dropout), 4),
-        l1=float(ss.cfg_l1), l2=float(ss.cfg_l2), augment=ss.cfg_augment, batchnorm=bool(ss.cfg_bn),
-        patience=int(ss.cfg_patience), train_size=0 if ss.cfg_train_size >= full else int(ss.cfg_train_size),
-        label_noise=round(float(ss.cfg_noise), 4),
-        epochs=int(ss.cfg_epochs), seed=int(ss.cfg_seed), device=ss.cfg_device,
-        lr=float(ss.cfg_lr), batch_size=int(ss.cfg_batch_size), optimizer=ss.cfg_optimizer,
-    ).validate()
+    values = {}
+    for name in WIDGET_FIELDS:
+        value, knob = ss[widget_key(name)], KNOBS[name]
+        kind = type(getattr(DEFAULT, name))
+        value = kind(value)
+        values[name] = round(value, knob.digits) if knob.digits is not None else value
+    if values["train_size"] >= DATASET_TRAIN_SIZES[values["dataset"]]:
+        values["train_size"] = 0  # the whole split
+    return RunConfig(**values).validate()
 
 
 def _control_name(control: str) -> str:

@@ -15,15 +15,16 @@ import time
 from regdemo import settings
 from regdemo.cli.output import TABLE_HEADER, epoch_json, table_row
 from regdemo.messages import encode, msg, render
-from regdemo.runs import cluster
+from regdemo.runs import cluster, inference
 from regdemo.runs.records import Run
 from regdemo.runs.registry import Registry
 from regdemo.runs.worker import threads_per_worker
-from regdemo.storage.sqlite import RunStore, StoreUnavailable, open_store
+from regdemo.storage.sqlite import RunStore, StoreUnavailable
+from regdemo.storage.stores import open_store
 from regdemo.teaching import sweep
 from regdemo.teaching.lessons import catalog, check
 from regdemo.training.checkpoint import save_checkpoint
-from regdemo.training.config import ConfigError, RunConfig, preset
+from regdemo.training.config import ConfigError, RunConfig, knobs, preset
 from regdemo.training.engine import fit
 from regdemo.training.events import FINAL_STATUSES
 
@@ -35,16 +36,10 @@ class UserError(Exception):
 
 
 def config_from_args(args) -> RunConfig:
+    """The run the flags describe (add_run_arguments: one flag per Knob), validated here, where
+    it enters; a flag left out keeps the preset's or the default value."""
     base = preset(args.preset) if args.preset else RunConfig()
-    changes = {}
-    for name in ("dataset", "model", "dropout", "l1", "l2", "penalize_all", "augment", "batchnorm",
-                 "patience", "train_size", "label_noise", "epochs", "batch_size", "optimizer", "lr", "momentum",
-                 "seed", "device"):
-        value = getattr(args, name, None)
-        if value is not None:
-            changes[name] = value
-    if getattr(args, "data_dir", None):
-        changes["data_dir"] = args.data_dir
+    changes = {name: getattr(args, name) for name in knobs() if getattr(args, name, None) is not None}
     return base.replace(**changes).validate()
 
 
@@ -92,8 +87,11 @@ def cmd_train(args) -> int:
     store = RunStore()
     for warning in store.warnings:
         print(f"warning: {render(warning)}", file=sys.stderr)
-    if store.save(record.view(), source="cli") and not args.json:
-        print(f"stored in {store.path}", file=out)
+    if store.save(record.view(), source="cli"):
+        if done.model is not None and done.status in inference.KEEPS_WEIGHTS:
+            store.save_weights(config.key(), inference.weights_bytes(done.model))  # the Draw page reads them
+        if not args.json:
+            print(f"stored in {store.path}", file=out)
     if args.json:
         print(json.dumps(final), file=out)
     else:
@@ -128,7 +126,7 @@ def train_through_queue(config: RunConfig, args, out) -> int:
         return 1
     dispatcher = cluster.RQDispatcher(cluster.broker_url(), store, source="cli")
     try:
-        reason = dispatcher.available()
+        reason = dispatcher.capacity()
         if reason:
             print(f"error: {render(reason)}", file=sys.stderr)
             return 1

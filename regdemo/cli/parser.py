@@ -18,7 +18,7 @@ from regdemo.settings import SettingError
 from regdemo.storage.sqlite import default_path
 from regdemo.teaching.lessons.catalog import MEASURED_PATH
 from regdemo.teaching.sweep import PARAMS
-from regdemo.training.config import AUGMENT_LEVELS, DATASETS, DEVICES, MODELS, OPTIMIZERS, PRESETS, ConfigError
+from regdemo.training.config import PRESETS, ConfigError, RunConfig, knobs
 from regdemo.training.data import DataError
 
 __all__ = ["UserError", "add_run_arguments", "build_parser", "config_from_args", "main"]
@@ -35,29 +35,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    """Flags for every RunConfig choice; None means "the preset's or default value"."""
+    """A flag for every RunConfig choice, from its Knob (config.py); None means "the preset's or
+    default value"."""
     p.add_argument("--preset", help=f"start from one of: {', '.join(PRESETS)}")
-    p.add_argument("--dataset", choices=DATASETS)
-    p.add_argument("--data-dir", help="folder with the four IDX files (raw or .gz)")
-    p.add_argument("--model", choices=MODELS)
-    p.add_argument("--dropout", type=float, metavar="P")
-    p.add_argument("--l1", type=float, metavar="LAMBDA")
-    p.add_argument("--l2", type=float, metavar="LAMBDA")
-    p.add_argument("--penalize-all", action=argparse.BooleanOptionalAction, default=None,
-                   help="L1/L2 on every parameter, biases and batch norm too (the article's way)")
-    p.add_argument("--augment", choices=AUGMENT_LEVELS)
-    p.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--early-stopping", dest="patience", type=int, metavar="PATIENCE")
-    p.add_argument("--train-size", type=int, metavar="N")
-    p.add_argument("--label-noise", type=float, metavar="F",
-                   help="fraction of training digits given a wrong label (0-0.8; the same digits every run)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--optimizer", choices=OPTIMIZERS)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--momentum", type=float)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--device", choices=DEVICES)
+    defaults = RunConfig()
+    for name, knob in knobs().items():
+        default = getattr(defaults, name)
+        if isinstance(default, bool):
+            p.add_argument(knob.flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
+                           help=knob.cli_help)
+        elif knob.choices:
+            p.add_argument(knob.flag, dest=name, choices=knob.choices, help=knob.cli_help)
+        else:
+            kind = type(default) if isinstance(default, (int, float)) else str
+            p.add_argument(knob.flag, dest=name, type=kind, metavar=knob.metavar, help=knob.cli_help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -144,10 +135,10 @@ def _missing(name: str, module: str) -> int:
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        for name in ("dropout", "l1", "l2", "lr", "momentum"):
+        for name, knob in knobs().items():
             value = getattr(args, name, None)
-            if value is not None and not math.isfinite(value):
-                raise UserError(f"--{name} must be a finite number")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise UserError(f"{knob.flag} must be a finite number")
         return args.handler(args)
     except (UserError, ConfigError, SettingError) as err:
         print(f"error: {err}", file=sys.stderr)

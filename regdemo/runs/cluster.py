@@ -40,9 +40,11 @@ from regdemo import settings
 from regdemo.messages import encode, msg
 from regdemo.runs.records import RUNNING
 from regdemo.runs.registry import Registry
+from regdemo.runs.shared import SharedRegistry
 from regdemo.runs.worker import death_message, train_run
 from regdemo.settings import SettingError, UrlError, redact_url
-from regdemo.storage.sqlite import StoreUnavailable, open_store
+from regdemo.storage.sqlite import StoreUnavailable
+from regdemo.storage.stores import open_store
 from regdemo.training.config import RunConfig
 from regdemo.training.events import FAILED, FINAL_STATUSES
 
@@ -105,7 +107,7 @@ def fail_stale(store, seconds: float | None = None) -> list[str]:
 def clean_finished(store, seconds: float = KEEP_FINISHED_LIVE_S) -> None:
     """Drop live rows (and events) of runs final for `seconds`: every server had time to
     read their end, and the run store holds them. A server that missed one reads the
-    stored run instead (Registry._adopt_from_store)."""
+    stored run instead (SharedRegistry._row_gone)."""
     now = store.now() if hasattr(store, "now") else time.time()
     for row in store.live_keys(FINAL_STATUSES):
         if now - (row.heartbeat_at or row.started_at or row.created_at) > seconds:
@@ -115,7 +117,7 @@ def clean_finished(store, seconds: float = KEEP_FINISHED_LIVE_S) -> None:
 # -- the app server's side ------------------------------------------------------------------------
 
 class RQDispatcher:
-    """Hands runs to RQ workers; the LocalPool's methods (submit, close, available)."""
+    """Hands runs to RQ workers: a backend.Backend, like worker.LocalPool."""
 
     def __init__(self, url: str, store=None, source: str = "app"):
         import redis  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
@@ -150,7 +152,11 @@ class RQDispatcher:
                 self._checked_at, self._reason = time.monotonic(), self._unavailable(err)
             raise RuntimeError(self._reason) from None
 
-    def available(self) -> str:
+    def stop(self, key: str, reason: str = "") -> None:
+        """The request goes through the shared store, which the run's worker polls."""
+        self.store.request_stop(key, reason)
+
+    def capacity(self) -> str:
         """"" when Redis answers, else why training is unavailable (cached for a moment)."""
         import redis  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
 
@@ -304,4 +310,4 @@ def registry_from_environment(**kwargs):
     if not settings.read().database_url:
         log.warning("%s is set but REGDEMO_DATABASE_URL is not: workers on other machines cannot "
                     "reach this server's SQLite file", BROKER_VARIABLE)
-    return Registry(store=store, dispatcher=RQDispatcher(url, store), **kwargs)
+    return SharedRegistry(RQDispatcher(url, store), store=store, **kwargs)

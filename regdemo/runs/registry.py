@@ -1,7 +1,8 @@
 """Runs for the app: a Run per config key, trained by worker processes.
 
-(Kept whole at ~610 lines: one Registry class whose rules below all run under its one lock,
-self._cond; spread over files, which code holds the lock would no longer be visible.)
+(Kept whole at ~520 lines: one Registry class whose rules below all run under its one lock,
+self._cond; spread over files, which code holds the lock would no longer be visible. What a
+cluster words otherwise is shared.SharedRegistry; where runs train, backend.Backend.)
 
 The app keeps one Registry in st.cache_resource; every browser session asks it
 for the run of its current config. Identical configs share one run
@@ -55,6 +56,7 @@ from collections.abc import Callable
 
 from regdemo import settings
 from regdemo.messages import encode, msg
+from regdemo.runs.predict import PredictError
 from regdemo.runs.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
 from regdemo.runs.worker import InProcessPool, LocalPool, available_cpus
 from regdemo.storage.rows import REUSABLE, worth_saving
@@ -105,17 +107,13 @@ class Registry:
                  session_limit: int | None = None, max_queued: int | None = None,
                  grace_seconds: float | None = None, keep_finished: int = KEEP_FINISHED,
                  clock: Callable[[], float] = time.monotonic, source: str = "app",
-                 in_process: bool | None = None, dispatcher=None):
+                 in_process: bool | None = None):
         """`store`: a store.RunStore, None for no store, default RunStore() at
         $REGDEMO_HOME/runs.sqlite3. Runs train in `workers` processes (worker.LocalPool).
         For unit tests only: `train(config, stop=event)` yielding events (fakes of
         engine.fit) or in_process=True trains in threads of this process instead, through
         the same worker function and live store. `clock` times viewers (tests fake it).
-
-        `dispatcher` (cluster.RQDispatcher): runs go to a task queue's workers instead, and
-        the live runs through `store` itself (PostgreSQL), shared with every other server:
-        single-flight, queue positions, the session cap, Stop and reaping then hold across
-        servers (see _shared)."""
+        On a cluster, shared.SharedRegistry: runs go to a task queue's workers instead."""
         self.workers = workers or default_workers()
         if store is _DEFAULT_STORE:
             store = RunStore()
@@ -134,31 +132,24 @@ class Registry:
         self._queue: deque[Run] = deque()
         self._cond = threading.Condition()
         self._closed = False
-        self._shared = dispatcher is not None
-        self._touched: dict[str, float] = {}  # key -> when this server last touch_live()d it (shared)
-        if self._shared:
-            self._live_dir = None
-            self.live = store
-            self.pool = dispatcher
-            self._reader = threading.Thread(target=self._read_loop, name="regdemo-reader", daemon=True)
-            self._reader.start()
-            return
+        self.live, self.pool = self._backend(store, train, in_process, source)
+        self.pool.on_take = self._taken
+        self._reader = threading.Thread(target=self._read_loop, name="regdemo-reader", daemon=True)
+        self._reader.start()
+
+    def _backend(self, store, train, in_process, source):
+        """(the live channel, the backend.Backend): this server's own, in worker processes."""
         # Live runs go through a store file of this server's own, in a temp folder: a
         # read-only, full or damaged home must not stop training, and a server that was
         # killed leaves no rows that would block its successor's runs.
         _remove_stale_live_dirs()
         self._live_dir = tempfile.mkdtemp(prefix=f"{LIVE_PREFIX}{os.getpid()}-")
-        self.live = RunStore(pathlib.Path(self._live_dir) / "live.sqlite3")
+        live = RunStore(pathlib.Path(self._live_dir) / "live.sqlite3")
         results = store if store is not None and getattr(store, "path", None) is not None else None
         if train is not None or in_process:
-            self.pool = InProcessPool(self.workers, self.live, results, source, save=results is not None,
-                                      train=train)
-        else:
-            self.pool = LocalPool(self.workers, self.live.path, results.path if results is not None else None,
-                                  source=source, save=results is not None, on_death=self._worker_died)
-        self.pool.on_take = self._taken
-        self._reader = threading.Thread(target=self._read_loop, name="regdemo-reader", daemon=True)
-        self._reader.start()
+            return live, InProcessPool(self.workers, live, results, source, save=results is not None, train=train)
+        return live, LocalPool(self.workers, live, results.path if results is not None else None,
+                               source=source, save=results is not None, on_death=self._worker_died)
 
     @property
     def warnings(self) -> list[str]:
@@ -172,10 +163,10 @@ class Registry:
 
         A stopped or failed run is started afresh; finished, early-stopped and
         diverged runs are final answers for their config and are returned as is.
-        Raises ConfigError for a bad config and RunLimitError when the session
-        already has session_limit runs going or the queue is full.
+        Raises RunLimitError when the session already has session_limit runs going or the
+        queue is full. `config` was validated where it entered (a link, the sidebar, the CLI,
+        the catalog) and is trusted here.
         """
-        config.validate()
         key = config.key()
         with self._cond:
             self._check_open()
@@ -196,66 +187,34 @@ class Registry:
                 self._touch(stored, session)
                 return stored
             self._sweep_queue()
-            if self._shared:
-                return self._start_shared(config, session)
-            if session is not None:
-                mine = [r for r in self._by_session.get(session, ()) if not r.finished]
-                self._by_session[session] = mine
-                if len(mine) >= self.session_limit:
-                    raise RunLimitError(msg("limit.session", count=len(mine), limit=self.session_limit))
-            if len(self._queue) >= self.max_queued:
-                raise RunLimitError(msg("limit.busy", count=len(self._queue)))
-            old = self._runs.get(key)
-            if old is not None and not old.wait(0):  # stopped or failed, its worker not done yet
-                raise RunLimitError(msg("limit.stopping"))
-            # Single-flight in the live store too; a leftover row of an earlier attempt goes.
-            self.live.delete_live(key)
-            self.live.create_live(key, config, session)
-            run = Run(config)
-            run.managed = True
-            run.owner = session
-            if session is not None:
-                self._by_session.setdefault(session, []).append(run)
-            self._touch(run, session)
-            self._runs[key] = run
-            self._queue.append(run)
-            self._renumber()
-            self.pool.submit(key, config)
-            self._cond.notify_all()  # wakes the reader
-            return run
+            return self._start_new(config, session)
 
-    def _start_shared(self, config: RunConfig, session: str | None) -> Run:
-        """get_or_start on a cluster (lock held): the limits are counted in the shared store,
-        and create_live decides which server queues the run; the others join it."""
+    def _start_new(self, config: RunConfig, session: str | None) -> Run:
+        """A run nobody has going: queued for `session` within the limits (lock held)."""
         key = config.key()
-        reason = self.pool.available()
-        if reason:
-            raise RunLimitError(reason)
-        going = self.live.live_keys((QUEUED, RUNNING))
-        row = next((r for r in going if r.key == key), None)
-        if row is None:
-            if session is not None:
-                mine = sum(1 for r in going if r.owner == session)
-                if mine >= self.session_limit:
-                    raise RunLimitError(msg("limit.session", count=mine, limit=self.session_limit))
-            waiting = sum(1 for r in going if r.status == QUEUED)
-            if waiting >= self.max_queued:
-                raise RunLimitError(msg("limit.busy", count=waiting))
-            self.live.delete_live(key, finished_only=True)  # a leftover of an earlier attempt
-            created = self.live.create_live(key, config, session)
-        else:
-            created = False  # queued or training already, by this server or another: join it
+        if session is not None:
+            mine = [r for r in self._by_session.get(session, ()) if not r.finished]
+            self._by_session[session] = mine
+            if len(mine) >= self.session_limit:
+                raise RunLimitError(msg("limit.session", count=len(mine), limit=self.session_limit))
+        if len(self._queue) >= self.max_queued:
+            raise RunLimitError(msg("limit.busy", count=len(self._queue)))
+        old = self._runs.get(key)
+        if old is not None and not old.wait(0):  # stopped or failed, its worker not done yet
+            raise RunLimitError(msg("limit.stopping"))
+        # Single-flight in the live store too; a leftover row of an earlier attempt goes.
+        self.live.delete_live(key)
+        self.live.create_live(key, config, session)
         run = Run(config)
         run.managed = True
-        run.owner = session if created else (row.owner if row is not None else None)
-        if created:
-            try:
-                self.pool.submit(key, config)
-            except RuntimeError as err:  # the queue refused it (Redis down): nothing half-made is left
-                self.live.delete_live(key)
-                raise RunLimitError(str(err)) from None
+        run.owner = session
+        if session is not None:
+            self._by_session.setdefault(session, []).append(run)
         self._touch(run, session)
         self._runs[key] = run
+        self._queue.append(run)
+        self._renumber()
+        self.pool.submit(key, config)
         self._cond.notify_all()  # wakes the reader
         return run
 
@@ -270,6 +229,16 @@ class Registry:
             return None
         with self._cond:
             return self._runs.get(key) or self._keep(stored)
+
+    def predict(self, keys: list[str], pixels, timeout: float = 15.0) -> dict[str, dict]:
+        """What the finished runs `keys` make of a 28x28 digit (the Draw page), answered by a
+        worker beside the training queue: {key: {"probs": [...]} | {"error": code}}. Waits up
+        to `timeout` seconds for a worker still starting; raises predict.PredictError when none
+        answers (or on a cluster, whose RQ workers do not take such questions)."""
+        ask = getattr(self.pool, "predict", None)
+        if ask is None:
+            raise PredictError(msg("draw.no_cluster"))
+        return ask(keys, pixels, timeout)
 
     def touch(self, key: str, session: str) -> None:
         """Session `session` is looking at run `key` now (call it on every redraw)."""
@@ -301,25 +270,17 @@ class Registry:
             return sorted(self._runs.values(), key=lambda r: r.created_at)
 
     def queue_length(self) -> int:
-        if self._shared:  # the cluster's queue, all servers' runs
-            return len(self.live.live_keys((QUEUED,)))
         with self._cond:
             return len(self._queue)
 
     def stop(self, key: str, reason: str = "") -> None:
         """Stop run `key`: a queued one at once, a training one within a second."""
         run = self.get(key)
-        if self._shared and (run is None or not run.managed):
-            # A run another server queued: the store carries the request to its worker.
-            row = self.live.live(key)
-            if row is not None and row.status not in FINAL_STATUSES:
-                self.live.request_stop(key, reason)
-            return
         if run is None or run.finished:
             return
         run.stop(reason)
         if run.managed:
-            self.live.request_stop(key, reason)
+            self.pool.stop(key, reason)
         with self._cond:
             if run in self._queue:
                 self._queue.remove(run)
@@ -333,17 +294,6 @@ class Registry:
         if it drew anything, and its worker process exits; no process or thread of
         this registry is left afterwards.
         """
-        if self._shared:
-            # A cluster's runs are not this server's alone (other servers' sessions may watch
-            # them, and the workers save them): leave them be; only our own reader stops.
-            with self._cond:
-                if self._closed:
-                    return
-                self._closed = True
-                self._cond.notify_all()
-            self._reader.join(timeout + 5)
-            self.pool.close(timeout)
-            return
         with self._cond:
             if self._closed:
                 return
@@ -353,7 +303,7 @@ class Registry:
             self._cond.notify_all()
         for run in pending:
             run.stop(SHUT_DOWN)
-            self.live.request_stop(run.key, SHUT_DOWN)
+            self.pool.stop(run.key, SHUT_DOWN)
         self.pool.close(timeout)
         self._reader.join(timeout + 5)
         self._sync()  # the workers' last events and final statuses
@@ -408,7 +358,7 @@ class Registry:
         for run in gone:
             self._queue.remove(run)
             run.stop(NOBODY_WAITING)
-            self.live.request_stop(run.key, NOBODY_WAITING)
+            self.pool.stop(run.key, NOBODY_WAITING)
         if gone:
             self._renumber()
 
@@ -461,10 +411,7 @@ class Registry:
         """One pass over the unsettled runs: new events, status changes, the viewer rules."""
         with self._cond:
             going = [r for r in self._runs.values() if r.managed and not r.wait(0)]
-            if not self._shared:
-                self._sweep_queue()
-        if self._shared:
-            self._sync_shared(going)
+        self._sync_first(going)
         for run in going:
             row = self.live.live(run.key)
             for seq, event in self.live.events_since(run.key, run.seq):
@@ -473,8 +420,8 @@ class Registry:
             if row is None:
                 if run.finished:  # stopped while queued: no worker will touch it
                     self._settle(run, saved=False)
-                elif self._shared:
-                    self._adopt_from_store(run)
+                else:
+                    self._row_gone(run)
                 continue
             if row.status == RUNNING and run.status == QUEUED:
                 run.mark_running()
@@ -496,56 +443,26 @@ class Registry:
             if run.status == RUNNING and run.progress:
                 with self._cond:
                     reap = self._abandoned(run) and not self._nearly_done(run) and not run.stop_event.is_set()
-                if reap and self._shared:
-                    reap = self._unwatched_everywhere(row)
-                if reap:
+                if reap and self._unwatched_everywhere(row):
                     run.stop(NOBODY_WATCHING)
-                    self.live.request_stop(run.key, NOBODY_WATCHING)
+                    self.pool.stop(run.key, NOBODY_WATCHING)
 
-    # -- a cluster's shared rules (dispatcher given) --------------------------------------
-    def _sync_shared(self, going: list[Run]) -> None:
-        """Queue positions from the shared queue's order, visits told to the other servers,
-        queued runs nobody waits for (anywhere) dropped, lost workers noticed."""
-        self.pool.check_stale()
-        queued = [row for row in self.live.live_keys((QUEUED,))]
-        position = {row.key: i for i, row in enumerate(queued, 1)}
-        rows = {row.key: row for row in queued}
-        now = self._clock()
-        for run in going:
-            if run.status == QUEUED:
-                run.queue_position = position.get(run.key, 0)
-            seen = max(run.viewers.values(), default=None)
-            # Tell the other servers someone here watches it (every few seconds, not per redraw).
-            recent = min(10.0, self.grace_seconds / 2)
-            if seen is not None and now - seen < recent and now - self._touched.get(run.key, -1e9) >= recent / 2:
-                self.live.touch_live(run.key)
-                self._touched[run.key] = now
-            with self._cond:
-                gone = run.status == QUEUED and self._abandoned(run)
-            if gone and run.key in rows and self._unwatched_everywhere(rows[run.key]):
-                run.stop(NOBODY_WAITING)
-                self.live.request_stop(run.key, NOBODY_WAITING)
+    # -- the rules a cluster's registry (shared.SharedRegistry) words otherwise ------------------
+    def _sync_first(self, going: list[Run]) -> None:
+        """Before a sync pass: drop queued runs nobody waits for."""
+        with self._cond:
+            self._sweep_queue()
+
+    def _row_gone(self, run: Run) -> None:
+        """A going run's live row vanished: here only this server deletes rows, so nothing to do."""
 
     def _unwatched_everywhere(self, row) -> bool:
-        """No server told the store of a visit within the grace period (database clock)."""
-        if row.watched_at is None:
-            return True
-        now = self.live.now() if hasattr(self.live, "now") else time.time()
-        return now - row.watched_at >= self.grace_seconds
+        """Nobody watches it anywhere else: this server is the only one."""
+        return True
 
-    def _adopt_from_store(self, run: Run) -> None:
-        """Its live row is gone (another server or the CLI finished with it first): the
-        stored run is the answer; without one, the run was dropped."""
-        view = self.store.get(run.key) if self.store is not None else None
-        if view is not None:
-            with run._lock:  # the stored curves are complete; ours may have missed the last batch
-                run.started, run.progress, run.epochs = view.started, list(view.progress), list(view.epochs)
-                run.done = view.done
-            run.take_final(view.status, view.message)
-            self._settle(run, saved=True)
-        else:
-            run.mark_failed(encode(msg("run.dropped_by_other_server")))
-            self._settle(run, saved=False)
+    def _drop_live(self, key: str) -> None:
+        """A settled run's live row: nobody else reads it."""
+        self.live.delete_live(key)
 
     def _taken(self, key: str) -> bool:
         """A worker is free for run `key`: it leaves the queue (False: skip it, nobody waits)."""
@@ -558,7 +475,7 @@ class Registry:
                 self._renumber()
             if self._abandoned(run):
                 run.stop(NOBODY_WAITING)
-                self.live.request_stop(key, NOBODY_WAITING)
+                self.pool.stop(key, NOBODY_WAITING)
                 return False
             run.mark_running()
             run.started_tick = self._clock()
@@ -586,8 +503,7 @@ class Registry:
                     saved = self.store.save(view, source=self.source)
             except Exception:  # noqa: BLE001 -- a store failure must not stop the reader
                 log.exception("run %s: saving it failed", run.key)
-        if not self._shared:  # on a cluster other servers may still read it: cluster.clean_finished drops it
-            self.live.delete_live(run.key)
+        self._drop_live(run.key)
         if self._on_finish is not None:
             try:
                 self._on_finish(run)

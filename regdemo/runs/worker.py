@@ -53,8 +53,10 @@ from collections.abc import Callable
 import torch
 
 from regdemo.messages import encode, msg
+from regdemo.runs import inference, predict
 from regdemo.runs.records import RUNNING, Run
-from regdemo.storage.sqlite import RunStore, open_store
+from regdemo.storage.sqlite import RunStore
+from regdemo.storage.stores import open_store
 from regdemo.training import engine
 from regdemo.training.config import ConfigError, RunConfig
 from regdemo.training.data import DataError, load_dataset
@@ -170,8 +172,9 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
     batcher = _Batcher(store, key)
     watcher = _Watcher(store, key, record, batcher)
     watcher.start()
+    model = None
     try:
-        _attempts(record, config, train, batcher, store, key)
+        model = _attempts(record, config, train, batcher, store, key)
     except BaseException as err:  # noqa: BLE001 -- even KeyboardInterrupt leaves a final status
         record.mark_failed(_failure_message(key, err))
         if not isinstance(err, Exception):
@@ -185,15 +188,17 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
         target = store if results is None else results
         if save and target is not None:
             try:
-                target.save(view, source=source)
+                if target.save(view, source=source) and model is not None and view.status in inference.KEEPS_WEIGHTS:
+                    target.save_weights(key, inference.weights_bytes(model))  # for the Draw page
             except Exception:  # noqa: BLE001 -- a store failure must not lose the status
                 log.exception("run %s: saving it failed", key)
         store.set_status(key, view.status, view.message)
     return view.status
 
 
-def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, key: str) -> None:
-    """fit on the asked device, else on the CPU (device missing, GPU out of memory)."""
+def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, key: str):
+    """fit on the asked device, else on the CPU (device missing, GPU out of memory); returns
+    the trained model of the final Done (None when there was none)."""
     train = train or engine.fit
     try:
         engine.resolve_device(config.device)
@@ -201,7 +206,7 @@ def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, k
         config = config.replace(device="cpu")
         _notice(record, store, key, encode(msg("run.device_missing", device=record.config.device)))
     try:
-        _consume(record, config, train, batcher)
+        return _consume(record, config, train, batcher)
     except torch.OutOfMemoryError:
         used = record.started.device if record.started else config.device
         if used == "cpu":
@@ -213,11 +218,12 @@ def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, k
         record.restart()  # the next Started tells the readers to forget this attempt too
         _notice(record, store, key, encode(msg("run.gpu_out_of_memory", device=used)))
         try:
-            _consume(record, config.replace(device="cpu"), train, batcher)
+            return _consume(record, config.replace(device="cpu"), train, batcher)
         except Exception as err:  # noqa: BLE001 -- any failure becomes the run's status
             record.mark_failed(_failure_message(key, err))
     except Exception as err:  # noqa: BLE001 -- any failure becomes the run's status
         record.mark_failed(_failure_message(key, err))
+    return None
 
 
 def _notice(record: Run, store, key: str, text: str) -> None:
@@ -225,13 +231,16 @@ def _notice(record: Run, store, key: str, text: str) -> None:
     store.set_status(key, RUNNING, record.notice)
 
 
-def _consume(record: Run, config: RunConfig, train, batcher: _Batcher) -> None:
+def _consume(record: Run, config: RunConfig, train, batcher: _Batcher):
+    model = None
     for event in train(config, stop=record.stop_event):
         record.apply(event)
         if isinstance(event, Done):  # the record's message: notices and stop reason included
+            model = event.model
             event = Done(event.status, event.epochs_run, event.best_epoch, event.step, record.message,
                          event.test_predictions)
         batcher.add(event)
+    return model
 
 
 def _failure_message(key: str, err: BaseException) -> str:
@@ -257,10 +266,11 @@ def death_message(returncode: int) -> str:
 
 class _Pool:
     """The FIFO hand-over both pools share: submit() queues, each slot's thread takes the
-    oldest waiting run when its worker is free."""
+    oldest waiting run when its worker is free. Both are a backend.Backend."""
 
-    def __init__(self, workers: int, name: str):
+    def __init__(self, workers: int, name: str, live):
         self.workers = workers
+        self._live = live  # the live channel: stop requests go to the workers through it
         self._pending: deque[tuple[str, dict]] = deque()
         self._cond = threading.Condition()
         self._closed = False
@@ -278,8 +288,14 @@ class _Pool:
             self._pending.append((key, config.to_dict()))
             self._cond.notify()
 
-    def available(self) -> str:
+    def capacity(self) -> str:
         return encode(msg("queue.closed")) if self._closed else ""
+
+    def stop(self, key: str, reason: str = "") -> None:
+        self._live.request_stop(key, reason)
+
+    def check_stale(self) -> list[str]:
+        return []  # a slot thread sees its process die at once and reports it (on_death)
 
     on_take: Callable[[str], bool] | None = None  # the registry: is the run still wanted?
 
@@ -310,8 +326,9 @@ class InProcessPool(_Pool):
     `train` and step it. The app always uses LocalPool."""
 
     def __init__(self, workers: int, store, results, source: str, save: bool, train: Callable | None):
-        super().__init__(workers, "trainer")
+        super().__init__(workers, "trainer", store)
         self.store, self.results, self.source, self.save, self.train = store, results, source, save, train
+        self._models = inference.Models(results)
         self._start()
 
     def _slot(self, index: int) -> None:
@@ -323,6 +340,10 @@ class InProcessPool(_Pool):
             except Exception:  # noqa: BLE001 -- a broken worker call must not kill the slot
                 log.exception("run %s: worker", key)
                 self.store.set_status(key, FAILED, encode(msg("run.worker_failed")))
+
+    def predict(self, keys: list[str], pixels, timeout: float = 5.0) -> dict[str, dict]:
+        """The Draw page's question, answered in this process (tests only)."""
+        return self._models.answer(keys, predict.request(keys, pixels)["pixels"])
 
     def close(self, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
@@ -373,12 +394,13 @@ class _Child:
 class LocalPool(_Pool):
     """`workers` processes on this machine, each training one run at a time."""
 
-    def __init__(self, workers: int, live_path, store_path=None, source: str = "app", save: bool = True,
+    def __init__(self, workers: int, live, store_path=None, source: str = "app", save: bool = True,
                  on_death: Callable[[str, str], None] | None = None):
-        """`live_path`: the store file live runs go through; `store_path`: where finished runs
-        are saved (None: not saved). `on_death(key, message)` is called when the process
-        training `key` died (the default marks the run failed in the live store)."""
-        super().__init__(workers, "pool")
+        """`live`: the SQLite store (storage.sqlite.RunStore) live runs go through; `store_path`:
+        where finished runs are saved (None: not saved). `on_death(key, message)` is called when
+        the process training `key` died (the default marks the run failed in the live store)."""
+        super().__init__(workers, "pool", live)
+        live_path = live.path
         self.threads = threads_per_worker(workers)
         self._command = [sys.executable, "-m", "regdemo.runs.worker", "serve", "--live", str(live_path),
                          "--source", source, "--threads", str(self.threads), "--parent", str(os.getpid())]
@@ -398,6 +420,12 @@ class LocalPool(_Pool):
 
     def pids(self) -> list[int]:
         return [c.process.pid for c in self._children if c is not None and c.process.poll() is None]
+
+    def predict(self, keys: list[str], pixels, timeout: float = 5.0) -> dict[str, dict]:
+        """The Draw page's question, answered by a worker process beside its training
+        (predict.py); raises predict.PredictError when no worker is listening yet."""
+        folder = pathlib.Path(self._live_path).parent
+        return predict.ask(lambda: [predict.socket_path(folder, pid) for pid in self.pids()], keys, pixels, timeout)
 
     def busy(self) -> list[str | None]:
         """The key each worker is training (None when idle)."""
@@ -483,12 +511,13 @@ def _watch_parent(parent: int) -> None:
 
 def serve(args) -> int:
     torch.set_num_threads(args.threads)
+    # open_store: PostgreSQL when REGDEMO_DATABASE_URL is set (inherited from the server), else the file
+    results = open_store(args.store) if args.store else None
+    inference.listen(predict.socket_path(pathlib.Path(args.live).parent, os.getpid()), results)  # the Draw page
     engine.warm_up()
     load_dataset(RunConfig().dataset)  # the default run's digits (a few MB): its first point comes sooner
     threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
     live = RunStore(args.live)
-    # open_store: PostgreSQL when REGDEMO_DATABASE_URL is set (inherited from the server), else the file
-    results = open_store(args.store) if args.store else None
     task_fd, result_fd = (int(fd) for fd in args.fds.split(","))
     with os.fdopen(task_fd, "r") as tasks, os.fdopen(result_fd, "w", buffering=1) as out:
         for line in tasks:  # end of file: the server closed the pool, or died

@@ -35,8 +35,6 @@ from contextlib import closing, suppress
 from regdemo import settings
 from regdemo.messages import Message, encode, msg, render
 from regdemo.runs.records import QUEUED, RUNNING
-from regdemo.settings import UrlError
-from regdemo.storage.postgres import PostgresStore, check_url
 from regdemo.storage.rows import (  # noqa: F401 -- REUSABLE, RunSummary, worth_saving: importable from here too
     REUSABLE,
     SOURCES,
@@ -112,6 +110,14 @@ CREATE TABLE IF NOT EXISTS live_events (
     event TEXT NOT NULL,           -- events.to_json_dict(compact=True) as JSON
     PRIMARY KEY (key, seq)
 ) WITHOUT ROWID;
+
+-- A finished run's weights (inference.weights_bytes), for the Draw page; runs saved before
+-- this table existed have none. A new table again: SCHEMA_VERSION stays 1.
+CREATE TABLE IF NOT EXISTS weights (
+    key TEXT PRIMARY KEY,
+    blob BLOB NOT NULL,
+    saved_at REAL NOT NULL
+);
 """
 
 
@@ -346,12 +352,27 @@ class RunStore:
 
     def delete(self, key: str) -> bool:
         def write(con):
+            con.execute("DELETE FROM weights WHERE key=?", (key,))
             return con.execute("DELETE FROM runs WHERE key=?", (key,)).rowcount > 0
 
         return self._run(lambda con: _write(con, write), False)
 
     def __len__(self) -> int:
         return self._run(lambda con: con.execute("SELECT count(*) FROM runs").fetchone()[0], 0)
+
+    def save_weights(self, key: str, blob: bytes) -> bool:
+        """Keep a finished run's weights (bytes the store does not look into). True when written."""
+        def write(con):
+            con.execute("INSERT OR REPLACE INTO weights (key, blob, saved_at) VALUES (?, ?, ?)",
+                        (key, sqlite3.Binary(blob), time.time()))
+            return True
+
+        return bool(self._run(lambda con: _write(con, write), False))
+
+    def weights(self, key: str) -> bytes | None:
+        """The run's weights as save_weights got them; None for a run stored without them."""
+        row = self._run(lambda con: con.execute("SELECT blob FROM weights WHERE key=?", (key,)).fetchone(), None)
+        return bytes(row[0]) if row is not None else None
 
     # -- live runs (see BOUNDARY: workers write, app servers read) ----------------------------
     def create_live(self, key: str, config: RunConfig, owner: str | None = None) -> bool:
@@ -456,26 +477,3 @@ def _write(con: sqlite3.Connection, work):
         if con.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
             con.execute("ROLLBACK")
         raise
-
-
-# -- which store: SQLite here, or PostgreSQL shared by a cluster ----------------------------------
-
-DATABASE_VARIABLE = "REGDEMO_DATABASE_URL"
-
-
-def open_store(path: str | os.PathLike | None = None):
-    """The run store this process should use: PostgreSQL when $REGDEMO_DATABASE_URL is set
-    (shared by every server, worker and CLI of a cluster), else the SQLite file at `path`
-    (default $REGDEMO_HOME/runs.sqlite3). Raises StoreUnavailable for a malformed URL, a
-    missing psycopg, or a database that does not answer."""
-    url = settings.read().database_url
-    if not url:
-        return RunStore(path)
-    try:
-        check_url(url, DATABASE_VARIABLE)
-    except UrlError as err:
-        raise StoreUnavailable(err.message) from None
-    try:
-        return PostgresStore(url)
-    except ImportError as err:  # PostgresStore imports psycopg, which only a cluster installs
-        raise StoreUnavailable(msg("store.no_driver", variable=DATABASE_VARIABLE, error=str(err))) from None

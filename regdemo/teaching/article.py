@@ -28,7 +28,8 @@ STUCK_LOSS, STUCK_ACC = 2.2, 0.25  # ln 10 = 2.303: the loss of answering every 
 
 def article_configs(dataset: str, epochs: int, recipe: str, seed: int) -> dict[str, RunConfig]:
     """The four runs, by preset name, in `recipe` ("class" or "article")."""
-    return {name: preset(name, dataset=dataset, epochs=epochs, seed=seed, **RECIPES[recipe]) for name in ARTICLE}
+    return {name: preset(name, dataset=dataset, epochs=epochs, seed=seed, **RECIPES[recipe]).validate()
+            for name in ARTICLE}
 
 
 def stuck(view) -> bool:

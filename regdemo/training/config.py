@@ -20,6 +20,12 @@ DATASETS = ("mnist-sample", "mnist", "fashion-mnist")
 # Size of each dataset's training split: a train size above it is an error,
 # never a silent clamp.
 DATASET_TRAIN_SIZES = {"mnist-sample": 4000, "mnist": 60000, "fashion-mnist": 60000}
+# The sidebar's train-size stops for each dataset (the last one is the whole split).
+TRAIN_SIZE_STEPS = {
+    "mnist-sample": (100, 250, 500, 1000, 2000, 4000),
+    "mnist": (500, 1000, 2000, 5000, 10000, 20000, 60000),
+    "fashion-mnist": (500, 1000, 2000, 5000, 10000, 20000, 60000),
+}
 MODELS = ("wide", "article")
 AUGMENT_LEVELS = ("off", "light", "strong")
 OPTIMIZERS = ("sgd", "adam")
@@ -39,72 +45,109 @@ class ConfigError(MessageError, ValueError):
 
 
 @dataclass(frozen=True)
+class Knob:
+    """How one RunConfig field is set from outside the library, declared once beside the field.
+
+    Everything that sets a field reads it from here: links (to_query_params, from_query_params),
+    the CLI (cli.parser.add_run_arguments, commands.config_from_args), the lesson catalog's
+    train_args, the sidebar's widgets (webapp.sidebar) and the Playground's "what changed".
+    validate() checks the bounds. A new knob: the field with its Knob, its use in the engine,
+    and its words in the catalogs.
+    """
+
+    flag: str  # `python -m regdemo train` flag; a bool field gets --no-... too
+    url: str | None = None  # its name in links (None: not in links: a property of the server)
+    label: str | None = None  # i18n key of its sidebar label (None: no widget)
+    help: str | None = None  # i18n key of the widget's help text
+    cli_help: str | None = None  # the flag's --help text (the CLI speaks English)
+    metavar: str | None = None
+    choices: tuple = ()  # a text field: the values it may take
+    low: float | None = None  # bounds validate() enforces (high None: no upper bound)
+    high: float | None = None
+    rule: str = "between"  # a float's bounds: between, fraction (low <= x < high), positive (0 < x <= high)
+    widget: str = ""  # select, slider, steps (a select slider), toggle, number; "" = drawn by hand or none
+    top: float | None = None  # a slider's usual top (a link may go above it, up to high)
+    step: float | None = None  # a slider's step
+    steps: tuple = ()  # a select slider's stops (a link's value off them is added, not lost)
+    words: str = ""  # i18n prefix wording each choice ("sidebar.model" -> sidebar.model.wide)
+    shows: str = ""  # how a number reads on its widget: lambda (off or :g), percent (off or %), count (1,000)
+    digits: int | None = None  # a slider's float rounded to this many digits (steps of 0.05 add up unevenly)
+
+
+def _knob(default, **knob):
+    return field(default=default, metadata={"knob": Knob(**knob)})
+
+
+@dataclass(frozen=True)
 class RunConfig:
-    dataset: str = "mnist-sample"
-    model: str = "wide"
-    dropout: float = 0.0  # probability a unit is zeroed in train mode
-    l1: float = 0.0  # lambda of lambda * sum|w|, added to the loss
-    l2: float = 0.0  # weight decay (SGD/Adam weight_decay via param groups)
+    dataset: str = _knob("mnist-sample", flag="--dataset", url="dataset", label="sidebar.dataset",
+                         choices=DATASETS, widget="select", words="sidebar.dataset")
+    model: str = _knob("wide", flag="--model", url="model", label="sidebar.model", choices=MODELS, widget="select",
+                       words="sidebar.model")
+    # probability a unit is zeroed in train mode
+    dropout: float = _knob(0.0, flag="--dropout", url="dropout", label="sidebar.dropout", help="sidebar.dropout.help",
+                           metavar="P", low=0.0, high=1.0, rule="fraction", widget="slider", top=0.9, step=0.05,
+                           digits=4)
+    # lambda of lambda * sum|w|, added to the loss (log-scale stops, 0 = off)
+    l1: float = _knob(0.0, flag="--l1", url="l1", label="sidebar.l1", help="sidebar.l1.help", metavar="LAMBDA",
+                      low=0.0, high=MAX_LAMBDA, widget="steps", shows="lambda",
+                      steps=(0.0, 1e-6, 3e-6, 1e-5, 3e-5, 5e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2))
+    # weight decay (SGD/Adam weight_decay via param groups)
+    l2: float = _knob(0.0, flag="--l2", url="l2", label="sidebar.l2", help="sidebar.l2.help", metavar="LAMBDA",
+                      low=0.0, high=MAX_LAMBDA, widget="steps", shows="lambda",
+                      steps=(0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1))
     # True: L1 and L2 act on every parameter, biases and batch-norm ones too
     # (the article's `weight_decay` and its sum over model.parameters()).
     # False: only conv/linear weights are penalized -- shrinking a bias or a
     # batch-norm scale does not reduce capacity, it only fights the data.
-    penalize_all: bool = False
-    augment: str = "off"
-    batchnorm: bool = False
-    patience: int = 0  # early stopping on held-out loss; 0 = off
-    train_size: int = 0  # 0 = the whole training split
+    penalize_all: bool = _knob(False, flag="--penalize-all",
+                               cli_help="L1/L2 on every parameter, biases and batch norm too (the article's way)")
+    augment: str = _knob("off", flag="--augment", url="augment", label="sidebar.augment", help="sidebar.augment.help",
+                         choices=AUGMENT_LEVELS, widget="steps", steps=AUGMENT_LEVELS, words="sidebar.augment")
+    batchnorm: bool = _knob(False, flag="--batchnorm", url="bn", label="sidebar.batchnorm", widget="toggle")
+    # early stopping on held-out loss; 0 = off
+    patience: int = _knob(0, flag="--early-stopping", url="patience", label="sidebar.patience",
+                          help="sidebar.patience.help", metavar="PATIENCE", low=0, high=MAX_PATIENCE,
+                          widget="slider", top=10)
+    # 0 = the whole training split; the sidebar's stops depend on the dataset (TRAIN_SIZE_STEPS)
+    train_size: int = _knob(0, flag="--train-size", url="train_size", label="sidebar.train_size",
+                            help="sidebar.train_size.help", metavar="N", low=0, shows="count")
     # Fraction of the training digits given a wrong label (data.noisy_labels): the
     # same digits in every run, whatever the seed. Test labels are never touched.
-    label_noise: float = 0.0
-    epochs: int = 10
-    batch_size: int = 64
-    optimizer: str = "sgd"
-    lr: float = 0.02
-    momentum: float = 0.9
-    seed: int = 0
-    device: str = "auto"
+    label_noise: float = _knob(0.0, flag="--label-noise", url="noise", label="sidebar.noise", help="sidebar.noise.help",
+                               metavar="F", low=0.0, high=MAX_LABEL_NOISE, widget="steps", shows="percent", digits=4,
+                               cli_help="fraction of training digits given a wrong label "
+                                        f"(0-{MAX_LABEL_NOISE:g}; the same digits every run)",
+                               steps=tuple(round(i / 10, 1) for i in range(9)))  # off, then 10 % steps
+    epochs: int = _knob(10, flag="--epochs", url="epochs", label="sidebar.epochs", low=1, high=MAX_EPOCHS, top=50)
+    batch_size: int = _knob(64, flag="--batch-size", url="batch", label="sidebar.batch_size", low=1, high=MAX_BATCH,
+                            widget="steps", steps=(16, 32, 64, 128, 256))
+    optimizer: str = _knob("sgd", flag="--optimizer", url="optimizer", label="sidebar.optimizer", choices=OPTIMIZERS,
+                           widget="select")
+    lr: float = _knob(0.02, flag="--lr", url="lr", label="sidebar.lr", low=0.0, high=MAX_LR, rule="positive",
+                      widget="steps", steps=(0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2))
+    momentum: float = _knob(0.9, flag="--momentum", low=0.0, high=1.0, rule="fraction")
+    seed: int = _knob(0, flag="--seed", url="seed", label="sidebar.seed", low=0, high=MAX_SEED, widget="number")
+    # the server's (or the CLI's) device: not in links; drawn by hand (which devices exist is the server's)
+    device: str = _knob("auto", flag="--device", label="sidebar.device", choices=DEVICES, words="sidebar.device")
     # Where IDX files live for mnist / fashion-mnist. Not part of the key:
     # the same digits read from another folder are the same experiment.
-    data_dir: str = field(default="", compare=False)
+    data_dir: str = field(default="", compare=False, metadata={"knob": Knob(
+        flag="--data-dir", cli_help="folder with the four IDX files (raw or .gz)")})
 
     def validate(self) -> RunConfig:
-        """Raise ConfigError naming the first bad choice; return self when fine."""
-        _choice("dataset", self.dataset, DATASETS)
-        _choice("model", self.model, MODELS)
-        _choice("augment", self.augment, AUGMENT_LEVELS)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("device", self.device, DEVICES)
-        _number("dropout", self.dropout)
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(msg("config.fraction", name="dropout", value=self.dropout))
-        for name in ("l1", "l2"):
-            value = _number(name, getattr(self, name))
-            if not 0.0 <= value <= MAX_LAMBDA:
-                raise ConfigError(msg("config.between", name=name, low=0, high=f"{MAX_LAMBDA:g}", value=value))
-        _number("lr", self.lr)
-        if not 0.0 < self.lr <= MAX_LR:
-            raise ConfigError(msg("config.lr", high=f"{MAX_LR:g}", value=self.lr))
-        _number("momentum", self.momentum)
-        if not 0.0 <= self.momentum < 1.0:
-            raise ConfigError(msg("config.fraction", name="momentum", value=self.momentum))
-        _number("label_noise", self.label_noise)
-        if not 0.0 <= self.label_noise <= MAX_LABEL_NOISE:
-            raise ConfigError(msg("config.between", name="label_noise", low=0, high=f"{MAX_LABEL_NOISE:g}",
-                                   value=self.label_noise))
-        _integer("epochs", self.epochs, 1, MAX_EPOCHS)
-        _integer("batch_size", self.batch_size, 1, MAX_BATCH)
-        _integer("patience", self.patience, 0, MAX_PATIENCE)
-        _integer("seed", self.seed, 0, MAX_SEED)
+        """Raise ConfigError naming the first bad choice; return self when fine.
+
+        Called where a config enters (a link, the CLI, the catalog, the sidebar's widgets);
+        past that boundary a RunConfig is trusted."""
+        for f in fields(self):
+            _check(f.name, getattr(self, f.name), f.default, f.metadata["knob"])
         full = DATASET_TRAIN_SIZES[self.dataset]
-        _integer("train_size", self.train_size, 0, None)
         if self.train_size > full:
             raise ConfigError(msg("config.train_size_too_large", value=self.train_size, dataset=self.dataset,
                                   count=full))
         if 0 < self.train_size < 10 * 2:
             raise ConfigError(msg("config.train_size_too_small", count=20))
-        if not isinstance(self.batchnorm, bool) or not isinstance(self.penalize_all, bool):
-            raise ConfigError(msg("config.flags"))
         return self
 
     @property
@@ -168,6 +211,32 @@ class RunConfig:
 _LATER_FIELDS = {"label_noise": 0.0}
 
 
+def knobs() -> dict[str, Knob]:
+    """Field name -> its Knob, in the fields' order."""
+    return {f.name: f.metadata["knob"] for f in fields(RunConfig)}
+
+
+def _check(name: str, value, default, knob: Knob) -> None:
+    """One field against its Knob: a choice, a number within bounds, a whole number, a flag."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(msg("config.flags"))
+    elif isinstance(default, str):
+        if knob.choices:
+            _choice(name, value, knob.choices)
+    elif isinstance(default, int):
+        _integer(name, value, knob.low, knob.high)
+    else:
+        value = _number(name, value)
+        if knob.rule == "fraction" and not knob.low <= value < knob.high:
+            raise ConfigError(msg("config.fraction", name=name, value=value))
+        if knob.rule == "positive" and not 0.0 < value <= knob.high:
+            raise ConfigError(msg("config.lr", high=f"{knob.high:g}", value=value))
+        if knob.rule == "between" and not knob.low <= value <= knob.high:
+            raise ConfigError(msg("config.between", name=name, low=f"{knob.low:g}", high=f"{knob.high:g}",
+                                  value=value))
+
+
 def _choice(name, value, allowed):
     if value not in allowed:
         raise ConfigError(msg("config.choice", name=name, allowed=", ".join(allowed), value=repr(value)))
@@ -226,23 +295,7 @@ def preset(name: str, **overrides) -> RunConfig:
 # URL name -> RunConfig field: everything the sidebar sets, except the device
 # (a property of the server, not of the experiment). Only values that differ
 # from the defaults are written, so links stay short.
-QUERY_FIELDS = {
-    "model": "model",
-    "dataset": "dataset",
-    "dropout": "dropout",
-    "l1": "l1",
-    "l2": "l2",
-    "augment": "augment",
-    "bn": "batchnorm",
-    "patience": "patience",
-    "train_size": "train_size",
-    "noise": "label_noise",
-    "epochs": "epochs",
-    "seed": "seed",
-    "optimizer": "optimizer",
-    "lr": "lr",
-    "batch": "batch_size",
-}
+QUERY_FIELDS = {knob.url: name for name, knob in knobs().items() if knob.url}
 MAX_QUERY_VALUE = 64  # longer values are garbage, never parsed
 
 

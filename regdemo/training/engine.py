@@ -246,8 +246,8 @@ def fit(
     `stop` (a threading.Event) is checked before every step: once set, the run
     ends with Done(status="stopped") within one step. `dataset` may be passed
     to skip loading (tests, the benchmark); otherwise data.load_dataset loads it.
+    `config` was validated where it entered (RunConfig.validate); fit trusts it.
     """
-    config.validate()
     keep_freed_memory()
     device = resolve_device(config.device)
     if dataset is None:

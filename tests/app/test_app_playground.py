@@ -99,7 +99,7 @@ def test_a_link_with_the_advanced_settings_round_trips(registry):
     at = app(to_query_params(config))
     assert not at.exception and not at.warning
     assert at.select_slider(key="cfg_lr").value == pytest.approx(0.07)
-    assert at.select_slider(key="cfg_batch_size").value == 100  # off the slider's stops, kept
+    assert at.select_slider(key="cfg_batch").value == 100  # off the slider's stops, kept
     assert at.session_state["config"] == config
 
 

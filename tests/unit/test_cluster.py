@@ -20,7 +20,8 @@ from support import make_run
 from regdemo.messages import render
 from regdemo.runs import cluster
 from regdemo.runs.records import RUNNING, RunLimitError
-from regdemo.storage.sqlite import StoreUnavailable, open_store
+from regdemo.storage.sqlite import StoreUnavailable
+from regdemo.storage.stores import open_store
 from regdemo.training.config import RunConfig
 from regdemo.training.events import FAILED, FINISHED
 

@@ -356,3 +356,10 @@ def _running(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_worker_that_exits_with_a_code_says_so():
+    """msg()'s own first argument is named code: a parameter of that name must still reach the words."""
+    from regdemo.runs.worker import death_message
+
+    assert "exit code 3" in render(death_message(3), "en") and "退出码 3" in render(death_message(3), "zh")

@@ -151,3 +151,41 @@ def test_the_library_imports_no_ui_or_browser_package():
             if target.split(".")[0] in UI_ONLY:
                 problems.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
     assert not problems, "\n".join(problems)
+
+
+# The library's layers, lowest first: a module may import its own layer and those below it.
+LAYERS = ("i18n", "messages", "settings", "training", "storage", "runs", "teaching", "viz", "cli")
+# Upward edges allowed, each for a stated reason.
+UPWARD = {
+    # A run's records (RunView, Run, the statuses) are what the stores save and return.
+    ("storage", "regdemo.runs.records"),
+    # lessons --check runs `python -m regdemo train --json` and reads its lines with the CLI's own schema.
+    ("teaching", "regdemo.cli.output"),
+}
+MAX_TOP_LEVEL_MODULES = 8  # besides the packages; the issue that made the packages asked for it
+
+
+def _layer(module: str) -> str:
+    return module.split(".")[1].removesuffix(".py")
+
+
+def test_the_library_imports_only_downwards_through_its_layers():
+    graph = _graph()
+    problems = []
+    for name, edges in graph.items():
+        if not name.startswith("regdemo.") or name == "regdemo.__main__":
+            continue
+        here = LAYERS.index(_layer(name))
+        for target, line in edges.items():
+            if not target.startswith("regdemo.") or (_layer(name), target) in UPWARD:
+                continue
+            if LAYERS.index(_layer(target)) > here:
+                problems.append(f"{name} (line {line}) imports {target}, a higher layer")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_library_top_level_is_packages_and_a_few_modules():
+    top = sorted(p.name for p in (ROOT / "regdemo").glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL_MODULES, top
+    packages = {p.name for p in (ROOT / "regdemo").iterdir() if (p / "__init__.py").exists()}
+    assert set(LAYERS) == packages | {p.removesuffix(".py") for p in top} - {"__init__", "__main__"}

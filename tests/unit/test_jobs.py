@@ -199,13 +199,6 @@ def test_a_full_queue_refuses_new_runs(make_registry):
     train.allow(1000)
 
 
-def test_config_errors_are_raised_before_anything_starts(make_registry):
-    registry = make_registry(train=FakeTrain())
-    with pytest.raises(ValueError, match="dropout"):
-        registry.get_or_start(RunConfig(dropout=1.5))
-    assert registry.runs() == []
-
-
 def test_workers_are_processes_with_their_share_of_the_cores(make_registry, tmp_path):
     registry = make_registry(workers=2, store=RunStore(tmp_path / "runs.sqlite3"))
     pids = registry.pool.pids()

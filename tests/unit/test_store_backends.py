@@ -14,8 +14,9 @@ import pytest
 from support import epoch, make_run
 
 from regdemo.messages import render
-from regdemo.storage import sqlite as store
-from regdemo.storage.sqlite import RunStore, StoreUnavailable, open_store
+from regdemo.storage import stores
+from regdemo.storage.sqlite import RunStore, StoreUnavailable
+from regdemo.storage.stores import open_store
 from regdemo.training.config import RunConfig
 from regdemo.training.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED
 
@@ -25,9 +26,9 @@ def backend(request, tmp_path, monkeypatch):
     """A fresh, empty store of each kind, opened the way the app opens it (open_store)."""
     monkeypatch.setenv("REGDEMO_HOME", str(tmp_path / "home"))
     if request.param == "sqlite":
-        monkeypatch.delenv(store.DATABASE_VARIABLE, raising=False)
+        monkeypatch.delenv(stores.DATABASE_VARIABLE, raising=False)
     else:
-        monkeypatch.setenv(store.DATABASE_VARIABLE, request.getfixturevalue("postgres_url"))
+        monkeypatch.setenv(stores.DATABASE_VARIABLE, request.getfixturevalue("postgres_url"))
     s = open_store()
     yield s
     if hasattr(s, "close"):
@@ -37,7 +38,7 @@ def backend(request, tmp_path, monkeypatch):
 def test_the_variable_picks_the_store(backend):
     from regdemo.storage.postgres import PostgresStore
 
-    assert isinstance(backend, PostgresStore if os.environ.get(store.DATABASE_VARIABLE) else RunStore)
+    assert isinstance(backend, PostgresStore if os.environ.get(stores.DATABASE_VARIABLE) else RunStore)
 
 
 def test_save_and_get_round_trip(backend):
@@ -110,15 +111,15 @@ def test_many_threads_save_at_once(backend):
     ("postgresql:///db", "names no database host"),
 ])
 def test_a_malformed_url_names_the_variable(monkeypatch, url, words):
-    monkeypatch.setenv(store.DATABASE_VARIABLE, url)
+    monkeypatch.setenv(stores.DATABASE_VARIABLE, url)
     with pytest.raises(StoreUnavailable) as info:
         open_store()
-    assert store.DATABASE_VARIABLE in str(info.value) and words in str(info.value)
+    assert stores.DATABASE_VARIABLE in str(info.value) and words in str(info.value)
     assert "\n" not in str(info.value)
 
 
 def test_a_password_never_shows_in_a_message(monkeypatch):
-    monkeypatch.setenv(store.DATABASE_VARIABLE, "mysql://u:s3cret@h/db")
+    monkeypatch.setenv(stores.DATABASE_VARIABLE, "mysql://u:s3cret@h/db")
     with pytest.raises(StoreUnavailable) as info:
         open_store()
     assert "s3cret" not in str(info.value)
@@ -128,7 +129,7 @@ def test_a_database_that_does_not_answer_is_one_clear_line(monkeypatch):
     pytest.importorskip("psycopg")
     from tools.services import free_port
 
-    monkeypatch.setenv(store.DATABASE_VARIABLE, f"postgresql://regdemo:pw@127.0.0.1:{free_port()}/regdemo")
+    monkeypatch.setenv(stores.DATABASE_VARIABLE, f"postgresql://regdemo:pw@127.0.0.1:{free_port()}/regdemo")
     with pytest.raises(StoreUnavailable) as info:
         open_store()
     text = str(info.value)

@@ -16,7 +16,7 @@ import logging
 import pathlib
 from dataclasses import dataclass
 
-from regdemo.training.config import PRESETS, RunConfig
+from regdemo.training.config import PRESETS, RunConfig, knobs
 
 log = logging.getLogger(__name__)
 
@@ -108,23 +108,19 @@ def lesson_named(name: str) -> Lesson:
     return LESSONS[name]
 
 
-# RunConfig field -> `python -m regdemo train` flag. Every field but the seed (the check
-# and a class vary it) and data_dir (where files live is not part of the experiment).
-_FLAGS = {
-    "dataset": "--dataset", "model": "--model", "dropout": "--dropout", "l1": "--l1", "l2": "--l2",
-    "penalize_all": "--penalize-all", "augment": "--augment", "batchnorm": "--batchnorm",
-    "patience": "--early-stopping", "train_size": "--train-size", "label_noise": "--label-noise",
-    "epochs": "--epochs", "batch_size": "--batch-size", "optimizer": "--optimizer", "lr": "--lr",
-    "momentum": "--momentum", "device": "--device",
-}
+# The fields train_args writes: all but the seed (the check and a class vary it) and data_dir
+# (where files live is not part of the experiment); each one's flag is its config.Knob's.
+_UNWRITTEN = ("seed", "data_dir")
 
 
 def train_args(config: RunConfig) -> list[str]:
     """Arguments of `python -m regdemo train` that reproduce `config`, every choice explicit
     (a later change of a default does not change the run), without --seed, --json or --save."""
     args = []
-    for name, flag in _FLAGS.items():
-        value = getattr(config, name)
+    for name, knob in knobs().items():
+        if name in _UNWRITTEN:
+            continue
+        flag, value = knob.flag, getattr(config, name)
         if isinstance(value, bool):
             args.append(flag if value else "--no-" + flag[2:])
         else:
