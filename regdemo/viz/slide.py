@@ -24,6 +24,12 @@ SLIDE_WIDTH = 1600  # px: a 16:9 slide's width at 1600x900
 SLIDE_SCALE = 1.3
 MIN_TEXT_PX = 16
 FORMATS = ("png", "svg")
+# vl-convert takes the first family of a font list and, for a character that family lacks,
+# falls back on its own: Chinese bold text (titles, axis titles) came out in a serif CJK face,
+# Latin letters beside it too. Noto Sans CJK carries both scripts (its Latin glyphs are Source
+# Sans, the face the app's charts use on screen); where it is not installed the fallback
+# stays as it was.
+SLIDE_FONT = "Noto Sans CJK SC"
 
 
 def missing() -> str:
@@ -59,6 +65,7 @@ def slide_chart(chart, title: str | None = None, scale: float = SLIDE_SCALE):
     if _is_single(chart):
         chart = chart.properties(width=SLIDE_WIDTH, autosize=FIT_WIDTH)
     styled = style(chart, scale)
+    styled.config.font = SLIDE_FONT
     return _legends_inside(styled) if _is_single(chart) else styled
 
 

@@ -19,7 +19,7 @@ from regdemo.runs.frames import TEST, TRAIN_EVAL, curves_frame, epochs_frame
 from regdemo.teaching.lessons import measured_sweep
 from regdemo.teaching.lessons.catalog import LESSONS
 from regdemo.teaching.sweep import SweepPoint
-from regdemo.viz import slide
+from regdemo.viz import glance, slide
 from regdemo.viz.curves import curves_chart, curves_data
 from regdemo.viz.glance import glance_chart, glance_claim, glance_frame
 from regdemo.viz.mistakes import confusion_chart
@@ -148,6 +148,34 @@ def test_glance_frame_reads_final_peak_and_treated_with_the_seeds_spread():
         "Above the baseline's peak: augmentation. Below it: dropout."
     assert glance_claim(glance_frame(MEASURED, t=ZH), t=ZH) == "超过基线峰值：数据增强。低于峰值：Dropout。"
     assert glance_frame({}, t=EN).empty
+
+
+@needs_vl
+def test_glance_axis_does_not_stretch_to_a_run_that_never_learned():
+    """Batch norm's baseline stays near chance (16 %): drawn at the axis' left edge, its number
+    beside it, while the axis starts just below the runs that learned."""
+    stored = {"lessons": dict(MEASURED["lessons"], batchnorm={"baseline": side([14.0, 18.0], [0.0, 0.0]),
+                                                             "treated": side([95.0, 96.0])})}
+    frame = glance_frame(stored, t=EN)
+    assert glance.axis_start(frame) == 80.0  # the lowest learned seed, 80.0, not 14.0
+    svg = slide.slide_bytes(glance_chart(frame, t=EN, scale=slide.SLIDE_SCALE), "svg").decode()
+    words = [text for _, text in texts(svg)]
+    assert "16.0" in words and "96.0" in words  # the off-axis baseline keeps its number
+    assert "10" not in words and "80" in words  # axis ticks: no stretch down to chance
+    assert glance.axis_start(glance_frame(MEASURED, t=EN)) == 80.0
+
+
+@needs_vl
+def test_confusion_counts_on_dark_cells_are_white_and_zh_exports_use_a_sans_cjk_face():
+    chart = confusion_chart([[50, 9, 3], [4, 60, 0], [0, 0, 70]], ["0", "1", "2"], t=ZH, scale=slide.SLIDE_SCALE)
+    svg = slide.slide_bytes(chart, "svg", title="混淆矩阵").decode()
+    inks = {text: fill.lower() for fill, text in
+            re.findall(r'<text[^>]*fill="(#[0-9a-fA-F]{3,6})"[^>]*>([^<]*)</text>', svg)}
+    white, black = ("#fff", "#ffffff"), ("#000", "#000000")
+    assert inks["9"] in white  # the worst mistake: the darkest cell
+    assert inks["4"] in black and inks["3"] in black  # lighter mistakes
+    assert inks["50"] in black  # the diagonal's light green
+    assert slide.SLIDE_FONT in svg  # Chinese bold titles no longer fall back to a serif face
 
 
 def test_lessons_figure_puts_its_block_into_the_doc_and_knows_when_it_is_stale():
