@@ -204,7 +204,7 @@ def lesson_pair(name: str) -> None:
         epochs = max(found.baseline.epochs, found.treated.epochs)
         for col, metric in zip(st.columns(2), ("acc", "loss"), strict=True):
             options = dict(colors=colors, t=t, splits=[TRAIN_EVAL, TEST], epochs=epochs,
-                           title=t(f"pair.chart.{metric}"), height=300, **axes)
+                           title=t(f"pair.chart.{metric}"), height=300, peak_of=names[found.baseline.key()], **axes)
             col.vega_lite_chart(overlay_spec(curves, metric, **options, scale=chart_scale()), width="stretch",
                                 alt=t(f"pair.chart.{metric}"))
             if all(v.finished for v in shown):  # the figure for a slide, with the claim as its title

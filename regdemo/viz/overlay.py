@@ -64,9 +64,29 @@ def overlay_data(curves: pd.DataFrame, metric: str = "acc", splits: Iterable[str
     }).reset_index(drop=True)
 
 
+def peak_data(curves: pd.DataFrame, run: str | None, *, t: Translate) -> pd.DataFrame:
+    """Where `run` (a label of `curves`) had its best test accuracy: epoch and the rule's words;
+    empty for no run or before its first epoch ends. A lesson's pair marks its baseline's
+    peak: the regularized run is judged against it, not only against the baseline's last epoch."""
+    rows = curves[(curves["kind"] == "epoch") & (curves["split"] == TEST) & (curves["label"] == run)]
+    if run is None or rows.empty:
+        return pd.DataFrame({"epoch": pd.Series(dtype=float), "label": pd.Series(dtype=str)})
+    best = int(rows.loc[rows["acc"].astype(float).idxmax(), "epoch"])
+    return pd.DataFrame({"epoch": [float(best)], "label": [t("chart.peak", run=run, epoch=best)]})
+
+
+def _peak_layers(peak, scale: float):
+    rule = alt.Chart(peak).mark_rule(color="#000000", strokeWidth=1.5 * scale, strokeDash=[6, 4]).encode(
+        x="epoch:Q")
+    words = alt.Chart(peak).mark_text(align="left", baseline="top", dx=5 * scale, dy=4 * scale,
+                                      fontSize=FONT["mark"] * scale, color="#000000").encode(
+        x="epoch:Q", y=alt.value(0), text="label:N")
+    return [rule, words]
+
+
 def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapping[str, str],
                     text: Mapping[str, str], epochs: int | None, title: str | None, height: int, scale: float,
-                    domain: tuple[float, float] | None = None, log: bool = False):
+                    domain: tuple[float, float] | None = None, log: bool = False, peak=None):
     # Legends above the plot: a projector or a slide often shows only the first screen, and
     # legends below the axes fell off it. Each line also carries its run's name at its end.
     color = alt.Color("label:N", title=None,
@@ -91,39 +111,47 @@ def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapp
         base.mark_line(strokeWidth=LINE_WIDTH * scale, clip=True).encode(strokeDash=dash),
         base.mark_circle(size=35 * scale * scale, opacity=1, clip=True),
         ends,
+        *(_peak_layers(peak, scale) if peak is not None else ()),
     ).properties(height=int(height * scale), width="container", autosize=FIT_WIDTH)
     return chart.properties(title=title) if title else chart
 
 
 def overlay_chart(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[str, str], t: Translate,
                   splits: Iterable[str] = (TRAIN, TEST), epochs: int | None = None, title: str | None = None,
-                  height: int = HEIGHT, scale: float = 1.0, zoom: bool = True, log_loss: bool = False):
+                  height: int = HEIGHT, scale: float = 1.0, zoom: bool = True, log_loss: bool = False,
+                  peak_of: str | None = None):
     """Several runs on the same axes: colour = run (fixed, from `colors` by label),
     line style = split (test solid, train dashed). Epoch-end points only.
 
     curves: frames.curves_frame of each run concatenated, their `label`
     column unique per run (the legend). colors: label -> colour, in legend order.
     t: the page's translate function. zoom, log_loss: the y axis, as in curves_chart.
+    peak_of: a run's label whose best test epoch a dashed rule marks (peak_data).
     """
     data = overlay_data(curves, metric, splits, t=t)
+    peak = peak_data(curves, peak_of, t=t) if peak_of is not None else None
     return _overlay_layers(data, metric, tuple(colors.items()), tuple(splits), split_names(t), words(t),
-                           epochs, title, height, scale, *y_options(data, metric, zoom, log_loss))
+                           epochs, title, height, scale, *y_options(data, metric, zoom, log_loss), peak=peak)
 
 
 def overlay_spec(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[str, str], t: Translate,
                  splits: Iterable[str] = (TRAIN, TEST), epochs: int | None = None, title: str | None = None,
-                 height: int = HEIGHT, scale: float = 1.0, zoom: bool = True, log_loss: bool = False) -> dict:
+                 height: int = HEIGHT, scale: float = 1.0, zoom: bool = True, log_loss: bool = False,
+                 peak_of: str | None = None) -> dict:
     """overlay_chart, styled, as a Vega-Lite dict with a cached spec (see curves.curves_spec)."""
     data = overlay_data(curves, metric, splits, t=t)
     skeleton = _overlay_skeleton(metric, tuple(colors.items()), tuple(splits), frozen(split_names(t)),
                                  frozen(words(t)), epochs, title, height, scale,
-                                 *y_options(data, metric, zoom, log_loss))
-    return with_data(skeleton, {"runs": data})
+                                 *y_options(data, metric, zoom, log_loss), peak=peak_of is not None)
+    datasets = {"runs": data}
+    if peak_of is not None:  # data, not spec: the rule moves as epochs arrive without a new spec
+        datasets["peak"] = peak_data(curves, peak_of, t=t)
+    return with_data(skeleton, datasets)
 
 
 @functools.lru_cache(maxsize=64)
 def _overlay_skeleton(metric, colors, splits, names, text, epochs, title, height, scale, domain=None,
-                      log=False) -> dict:
+                      log=False, peak=False) -> dict:
     chart = _overlay_layers(alt.NamedData(name="runs"), metric, colors, splits, dict(names), dict(text), epochs,
-                            title, height, scale, domain, log)
+                            title, height, scale, domain, log, peak=alt.NamedData(name="peak") if peak else None)
     return to_spec(style(chart, scale))

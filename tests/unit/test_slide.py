@@ -23,7 +23,7 @@ from regdemo.viz import glance, slide
 from regdemo.viz.curves import curves_chart, curves_data
 from regdemo.viz.glance import glance_chart, glance_claim, glance_frame
 from regdemo.viz.mistakes import confusion_chart
-from regdemo.viz.overlay import overlay_chart
+from regdemo.viz.overlay import overlay_chart, overlay_spec, peak_data
 from regdemo.viz.sweep import strength_chart
 from regdemo.viz.theme import readable_label_expr, readable_number
 from tools import lessons_figure
@@ -148,6 +148,23 @@ def test_glance_frame_reads_final_peak_and_treated_with_the_seeds_spread():
         "Above the baseline's peak: augmentation. Below it: dropout."
     assert glance_claim(glance_frame(MEASURED, t=ZH), t=ZH) == "超过基线峰值：数据增强。低于峰值：Dropout。"
     assert glance_frame({}, t=EN).empty
+
+
+def test_a_pair_marks_the_baselines_best_test_epoch_live_and_in_the_export():
+    peaked = [epoch(1, 0.80, 0.78), epoch(2, 0.90, 0.88), epoch(3, 0.97, 0.83)]  # test peaks at epoch 2
+    curves = pd.concat([curves_frame(run(peaked), label="without", eval_train=True),
+                        curves_frame(run(EPOCHS), label="with", eval_train=True)], ignore_index=True)
+    assert peak_data(curves, "without", t=EN).to_dict("list") == {
+        "epoch": [2.0], "label": ["without: best test accuracy at epoch 2"]}
+    assert peak_data(curves, "with", t=ZH)["label"].tolist() == ["with：测试集准确率在第 2 轮最高"]
+    assert peak_data(curves.iloc[:0], "without", t=EN).empty and peak_data(curves, None, t=EN).empty
+    options = dict(colors={"without": "#000000", "with": "#E69F00"}, t=EN, splits=[TRAIN_EVAL, TEST])
+    spec = overlay_spec(curves, "loss", **options, peak_of="without")  # the loss chart marks the same epoch
+    assert spec["datasets"]["peak"]["epoch"].tolist() == [2.0]
+    assert "peak" not in overlay_spec(curves, "loss", **options)["datasets"]
+    if importlib.util.find_spec("vl_convert") is not None:
+        svg = slide.slide_bytes(overlay_chart(curves, "acc", **options, peak_of="without"), "svg").decode()
+        assert "without: best test accuracy at epoch 2" in [text for _, text in texts(svg)]
 
 
 @needs_vl
