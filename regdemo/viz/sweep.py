@@ -34,11 +34,14 @@ def strength_chart(param: str, rows: Sequence[sweep.SummaryRow], points: Sequenc
         x = alt.X("x:N", title=name, sort=list(sweep.DEFAULT_VALUES["augment"]))
     else:
         x_scale = alt.Scale(type="log") if param in sweep.LOG_PARAMS or param == "train_size" else alt.Scale()
-        axis = alt.Axis(format="~g")
+        # A tick at each swept value and nowhere else: a log axis' own ticks (0.003, 0.02)
+        # fell between the points, and the values measured (0.01, 0.05) went unnamed.
+        ticks = sorted(float(x) for x in sweep.x_positions(param, values).values())
+        axis = alt.Axis(format="~g", values=ticks, grid=False)
         if zero is not None:
             # The tick where λ = 0 is drawn reads "0", not the stand-in value.
-            axis = alt.Axis(format="~g", labelExpr=f"abs(datum.value - {zero!r}) < {zero * 1e-6!r} "
-                                                   "? '0' : datum.label")
+            axis = alt.Axis(format="~g", values=ticks, grid=False,
+                            labelExpr=f"abs(datum.value - {zero!r}) < {zero * 1e-6!r} ? '0' : datum.label")
         x = alt.X("x:Q", title=name, scale=x_scale, axis=axis)
     y = alt.Y(f"{which}_mean:Q", title=title, scale=alt.Scale(zero=False))
     tooltip = [alt.Tooltip("value:N", title=name), alt.Tooltip(f"{which}_mean:Q", title=title, format=".2f"),

@@ -226,6 +226,18 @@ def test_the_shipped_sweep_reads_back_and_shows_the_u_shape():
     assert 0 < best < len(means) - 1  # up, then down: neither end is best
 
 
+@needs_vl
+def test_the_sweep_axis_names_each_swept_value_and_no_other():
+    values = (0.0, 0.01, 0.05, 0.3)
+    points = [SweepPoint(v, 0, f"k{v}", "finished", 0.9, 0.8, 0.8 - v, 20) for v in values]
+    from regdemo.teaching import sweep
+
+    chart = strength_chart("l2", sweep.summarize(points, values), points, values, "test", t=EN, scale=slide.SLIDE_SCALE)
+    words = [text for _, text in texts(slide.slide_bytes(chart, "svg").decode())]
+    assert all(v in words for v in ("0", "0.01", "0.05", "0.3"))
+    assert "0.003" not in words and "0.02" not in words and "0.1" not in words  # log ticks between the points
+
+
 def test_measured_sweep_round_trips_and_a_damaged_file_reads_as_none(tmp_path):
     point = SweepPoint(0.01, 0, "abc", "finished", 0.9, 0.8, 0.79, 20)
     data = measured_sweep.to_json(LESSONS["l2"].baseline, "l2", (0.0, 0.01), 1, [point], {"date": "d"})
