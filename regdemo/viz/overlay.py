@@ -64,6 +64,49 @@ def overlay_data(curves: pd.DataFrame, metric: str = "acc", splits: Iterable[str
     }).reset_index(drop=True)
 
 
+SEP = " · "  # between the parts of a run's label (RunConfig.label)
+
+
+def distinct_names(labels: Iterable[str]) -> dict[str, str]:
+    """Each label without the parts every label shares ("wide · L2 0.05 · n=2000" beside
+    "wide · n=2000" -> "L2 0.05"): what a line's end needs to say, the legend says the rest.
+    A label with nothing of its own keeps all of it."""
+    labels = list(dict.fromkeys(labels))
+    parts = {label: label.split(SEP) for label in labels}
+    shared = set.intersection(*(set(p) for p in parts.values())) if len(labels) > 1 else set()
+    return {label: SEP.join(p for p in parts[label] if p not in shared) or label for label in labels}
+
+
+def end_labels(data: pd.DataFrame, splits: Iterable[str], span: float | None, height: float,
+               font: float) -> pd.DataFrame:
+    """Where each run's name goes at the end of its line (the first split shown): label, short
+    (distinct_names), epoch and y. On a linear axis `span` units tall drawn `height` px high,
+    names closer than a line of `font` px text are pushed apart, the lower ones down, so they
+    never print over each other; `span` None (a log axis) leaves them at their lines' ends."""
+    first = next((s for s in SPLIT_DASHES if s in set(splits)), None)
+    rows = data[data["split"] == first]
+    if rows.empty:
+        return pd.DataFrame({"label": [], "short": [], "epoch": [], "y": []})
+    ends = rows.loc[rows.groupby("label", sort=False)["epoch"].idxmax()].sort_values("value", ascending=False)
+    ys = ends["value"].astype(float).tolist()
+    if span and height > 0:
+        gap = 1.2 * font * span / height
+        for i in range(1, len(ys)):
+            ys[i] = min(ys[i], ys[i - 1] - gap)
+    short = distinct_names(data["label"])
+    return pd.DataFrame({"label": ends["label"].tolist(), "short": [short[k] for k in ends["label"]],
+                         "epoch": ends["epoch"].astype(float).tolist(), "y": ys})
+
+
+def _span(data: pd.DataFrame, metric: str, domain, log: bool) -> float | None:
+    """How many units the y axis spans (None on a log axis)."""
+    if log:
+        return None
+    if domain:
+        return domain[1] - domain[0]
+    return 1.0 if metric == "acc" else max(float(data["value"].max()) if not data.empty else 1.0, 1e-9)
+
+
 def peak_data(curves: pd.DataFrame, run: str | None, *, t: Translate) -> pd.DataFrame:
     """Where `run` (a label of `curves`) had its best test accuracy: epoch and the rule's words;
     empty for no run or before its first epoch ends. A lesson's pair marks its baseline's
@@ -75,18 +118,18 @@ def peak_data(curves: pd.DataFrame, run: str | None, *, t: Translate) -> pd.Data
     return pd.DataFrame({"epoch": [float(best)], "label": [t("chart.peak", run=run, epoch=best)]})
 
 
-def _peak_layers(peak, scale: float):
-    rule = alt.Chart(peak).mark_rule(color="#000000", strokeWidth=1.5 * scale, strokeDash=[6, 4]).encode(
-        x="epoch:Q")
+def _peak_layers(peak, at: alt.X, scale: float):
+    """The rule and its words; `at`: the base layer's x encoding (the same axis, not a second title)."""
+    rule = alt.Chart(peak).mark_rule(color="#000000", strokeWidth=1.5 * scale, strokeDash=[6, 4]).encode(x=at)
     words = alt.Chart(peak).mark_text(align="left", baseline="top", dx=5 * scale, dy=4 * scale,
                                       fontSize=FONT["mark"] * scale, color="#000000").encode(
-        x="epoch:Q", y=alt.value(0), text="label:N")
+        x=at, y=alt.value(0), text="label:N")
     return [rule, words]
 
 
 def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapping[str, str],
                     text: Mapping[str, str], epochs: int | None, title: str | None, height: int, scale: float,
-                    domain: tuple[float, float] | None = None, log: bool = False, peak=None):
+                    domain: tuple[float, float] | None = None, log: bool = False, peak=None, labels=None):
     # Legends above the plot: a projector or a slide often shows only the first screen, and
     # legends below the axes fell off it. Each line also carries its run's name at its end.
     color = alt.Color("label:N", title=None,
@@ -101,17 +144,17 @@ def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapp
                alt.Tooltip("value:Q", title=text[metric], format=".2%" if metric == "acc" else ".4f")]
     base = alt.Chart(data).encode(x=x_axis(epochs, text), y=y_axis(metric, text, domain=domain, log=log),
                                   color=color, tooltip=tooltip, detail="split:N")
-    # The run's name at the end of its line on the first split shown (test when shown: solid).
-    first = next((s for s in SPLIT_DASHES if s in splits), None)
-    ends = base.transform_filter(alt.datum.split == first).transform_joinaggregate(
-        last="max(epoch)", groupby=["label"]).transform_filter("datum.epoch === datum.last").mark_text(
-        align="left", dx=7 * scale, fontSize=FONT["mark"] * scale, fontWeight="bold", limit=260 * scale).encode(
-        text="label:N")
+    # The run's name (what sets it apart) at the end of its line on the first split shown (test
+    # when shown: solid), pushed apart where lines end close together (end_labels).
+    ends = alt.Chart(labels).mark_text(align="left", dx=7 * scale, fontSize=FONT["mark"] * scale, fontWeight="bold",
+                                       limit=260 * scale).encode(
+        x=x_axis(epochs, text), y=y_axis(metric, text, field="y", domain=domain, log=log), text="short:N",
+        color=color)
     chart = alt.layer(
         base.mark_line(strokeWidth=LINE_WIDTH * scale, clip=True).encode(strokeDash=dash),
         base.mark_circle(size=35 * scale * scale, opacity=1, clip=True),
         ends,
-        *(_peak_layers(peak, scale) if peak is not None else ()),
+        *(_peak_layers(peak, x_axis(epochs, text), scale) if peak is not None else ()),
     ).properties(height=int(height * scale), width="container", autosize=FIT_WIDTH)
     return chart.properties(title=title) if title else chart
 
@@ -130,8 +173,10 @@ def overlay_chart(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[
     """
     data = overlay_data(curves, metric, splits, t=t)
     peak = peak_data(curves, peak_of, t=t) if peak_of is not None else None
+    domain, log = y_options(data, metric, zoom, log_loss)
+    labels = end_labels(data, splits, _span(data, metric, domain, log), height * scale, FONT["mark"] * scale)
     return _overlay_layers(data, metric, tuple(colors.items()), tuple(splits), split_names(t), words(t),
-                           epochs, title, height, scale, *y_options(data, metric, zoom, log_loss), peak=peak)
+                           epochs, title, height, scale, domain, log, peak=peak, labels=labels)
 
 
 def overlay_spec(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[str, str], t: Translate,
@@ -140,10 +185,12 @@ def overlay_spec(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[s
                  peak_of: str | None = None) -> dict:
     """overlay_chart, styled, as a Vega-Lite dict with a cached spec (see curves.curves_spec)."""
     data = overlay_data(curves, metric, splits, t=t)
+    domain, log = y_options(data, metric, zoom, log_loss)
     skeleton = _overlay_skeleton(metric, tuple(colors.items()), tuple(splits), frozen(split_names(t)),
-                                 frozen(words(t)), epochs, title, height, scale,
-                                 *y_options(data, metric, zoom, log_loss), peak=peak_of is not None)
-    datasets = {"runs": data}
+                                 frozen(words(t)), epochs, title, height, scale, domain, log,
+                                 peak=peak_of is not None)
+    datasets = {"runs": data, "ends": end_labels(data, splits, _span(data, metric, domain, log), height * scale,
+                                                 FONT["mark"] * scale)}
     if peak_of is not None:  # data, not spec: the rule moves as epochs arrive without a new spec
         datasets["peak"] = peak_data(curves, peak_of, t=t)
     return with_data(skeleton, datasets)
@@ -153,5 +200,6 @@ def overlay_spec(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[s
 def _overlay_skeleton(metric, colors, splits, names, text, epochs, title, height, scale, domain=None,
                       log=False, peak=False) -> dict:
     chart = _overlay_layers(alt.NamedData(name="runs"), metric, colors, splits, dict(names), dict(text), epochs,
-                            title, height, scale, domain, log, peak=alt.NamedData(name="peak") if peak else None)
+                            title, height, scale, domain, log, peak=alt.NamedData(name="peak") if peak else None,
+                            labels=alt.NamedData(name="ends"))
     return to_spec(style(chart, scale))

@@ -26,10 +26,11 @@ MIN_TEXT_PX = 16
 FORMATS = ("png", "svg")
 # vl-convert takes the first family of a font list and, for a character that family lacks,
 # falls back on its own: Chinese bold text (titles, axis titles) came out in a serif CJK face,
-# Latin letters beside it too. Noto Sans CJK carries both scripts (its Latin glyphs are Source
-# Sans, the face the app's charts use on screen); where it is not installed the fallback
-# stays as it was.
+# Latin letters beside it too. A figure with Chinese text is set in Noto Sans CJK, which carries
+# both scripts (where it is not installed the fallback stays as it was); an English one keeps
+# the default sans (Noto Sans CJK's "·" is full-width).
 SLIDE_FONT = "Noto Sans CJK SC"
+_CJK = re.compile("[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 
 
 def missing() -> str:
@@ -65,7 +66,8 @@ def slide_chart(chart, title: str | None = None, scale: float = SLIDE_SCALE):
     if _is_single(chart):
         chart = chart.properties(width=SLIDE_WIDTH, autosize=FIT_WIDTH)
     styled = style(chart, scale)
-    styled.config.font = SLIDE_FONT
+    if _CJK.search(styled.to_json(validate=False)):
+        styled.config.font = SLIDE_FONT
     return _legends_inside(styled) if _is_single(chart) else styled
 
 

@@ -23,7 +23,7 @@ from regdemo.viz import glance, slide
 from regdemo.viz.curves import curves_chart, curves_data
 from regdemo.viz.glance import glance_chart, glance_claim, glance_frame
 from regdemo.viz.mistakes import confusion_chart
-from regdemo.viz.overlay import overlay_chart, overlay_spec, peak_data
+from regdemo.viz.overlay import distinct_names, end_labels, overlay_chart, overlay_spec, peak_data
 from regdemo.viz.sweep import strength_chart
 from regdemo.viz.theme import readable_label_expr, readable_number
 from tools import lessons_figure
@@ -165,6 +165,20 @@ def test_a_pair_marks_the_baselines_best_test_epoch_live_and_in_the_export():
     if importlib.util.find_spec("vl_convert") is not None:
         svg = slide.slide_bytes(overlay_chart(curves, "acc", **options, peak_of="without"), "svg").decode()
         assert "without: best test accuracy at epoch 2" in [text for _, text in texts(svg)]
+
+
+def test_line_ends_name_what_sets_a_run_apart_and_never_print_over_each_other():
+    labels = ["wide · L2 0.05 · n=2000", "wide · L1 0.001 · n=2000", "wide · n=2000"]
+    assert distinct_names(labels) == {labels[0]: "L2 0.05", labels[1]: "L1 0.001", labels[2]: "wide · n=2000"}
+    assert distinct_names(labels[:1]) == {labels[0]: labels[0]}  # alone: all of it
+    data = pd.DataFrame({"label": labels * 2, "epoch": [1.0] * 3 + [2.0] * 3, "split": [TEST] * 6,
+                         "value": [0.5, 0.5, 0.5, 0.935, 0.93, 0.80]})
+    ends = end_labels(data, [TEST], span=0.2, height=400, font=20)  # a line of text: 0.012 units
+    assert ends["short"].tolist() == ["L2 0.05", "L1 0.001", "wide · n=2000"]  # top to bottom
+    ys = ends["y"].tolist()
+    assert ys[0] == 0.935 and abs(ys[1] - (0.935 - 0.012)) < 1e-9  # pushed down from 0.93
+    assert ys[2] == 0.80  # far enough below: where its line ends
+    assert end_labels(data, [TEST], span=None, height=400, font=20)["y"].tolist() == [0.935, 0.93, 0.80]  # log axis
 
 
 @needs_vl
