@@ -41,7 +41,9 @@ pages = {
 # The page files live in app_pages/, not pages/: with a folder named pages/
 # beside the entry script, a cold server's first request to a page link runs
 # Streamlit's older folder-based navigation (no sidebar, file names as titles).
-page = st.navigation(pages)
+# expanded=True: with 14 pages Streamlit would show ten and a "View 4 more" button (in English,
+# on the Chinese pages too), hiding three lessons from a student and from the screenshots.
+page = st.navigation(pages, expanded=True)
 sidebar.render()
 layout.apply_presentation_mode()
 sidebar.show_url_warnings()

@@ -70,7 +70,7 @@ def draw(views) -> None:
     st.altair_chart(style(size_chart(frame, t=t), chart_scale()), width="content")
     if bool(frame["final"].all()):
         export.chart_buttons(lambda scale: size_chart(frame, t=t), "regdemo-train-size", key="augment_sizes",
-                             label=t("augment.size.title"))
+                             label=t("augment.size.title"), title=t("augment.size.title"))
     st.caption(t("augment.size.why"))
 
 

@@ -49,7 +49,7 @@ def draw_masks(view) -> None:
         st.altair_chart(style(build(1.0), chart_scale()), width="content")
         if view.finished:
             export.chart_buttons(build, f"regdemo-masks-{layer}", key=f"dropout_masks_{layer}",
-                                 label=t("dropout.masks.chart"))
+                                 label=t("dropout.masks.chart"), title=t("dropout.masks.chart"))
     if eval_mode:
         st.info(t("dropout.eval.why"))
     else:
@@ -73,7 +73,7 @@ def draw(view) -> None:
     st.altair_chart(style(chart, chart_scale()), width="stretch")
     if view.finished:
         export.chart_buttons(lambda scale: chart, "regdemo-dropout-modes", key="dropout_modes",
-                             label=t("dropout.modes.title"))
+                             label=t("dropout.modes.title"), title=t("dropout.modes.title"))
     st.caption(t("dropout.modes.why"))
 
 

@@ -63,7 +63,7 @@ def draw(view) -> None:
     st.altair_chart(style(chart, chart_scale()), width="stretch")
     if view.finished:
         export.chart_buttons(lambda scale: chart, "regdemo-early-stopping", key="early_chart",
-                             label=t("chart.loss"))
+                             label=t("chart.loss"), title=t("early.inside.title"))
     st.caption(t("early.chart.why") if patience else t("early.chart.off"))
 
 

@@ -47,7 +47,7 @@ def draw(views) -> None:
     done = all(v is not None and v.finished for v in named.values())
     if done:
         export.chart_buttons(lambda scale: weight_hist_chart(hist, epoch, t=t), "regdemo-weights", key="l1l2_hist",
-                             label=t("l1l2.hist.title"))
+                             label=t("l1l2.hist.title"), title=t("l1l2.hist.title"))
     st.caption(t("l1l2.hist.why"))
     st.subheader(t("l1l2.near_zero.title"))
     near = near_zero_frame(named)
@@ -55,7 +55,7 @@ def draw(views) -> None:
     st.altair_chart(style(chart, chart_scale()), width="stretch")
     if done:
         export.chart_buttons(lambda scale: chart, "regdemo-near-zero", key="l1l2_near_zero",
-                             label=t("l1l2.near_zero.title"))
+                             label=t("l1l2.near_zero.title"), title=t("l1l2.near_zero.title"))
     st.dataframe(penalty_summary(near, t=t), hide_index=True, width="content")
     st.caption(t("l1l2.near_zero.why"))
 

@@ -135,7 +135,7 @@ with chart_col:
     st.markdown(f"**{t('mistakes.confusion')}**")
     st.altair_chart(style(confusion_chart(matrix, classes, t=t, scale=chart_scale()), chart_scale()), width="stretch")
     export.chart_buttons(lambda scale: confusion_chart(matrix, classes, t=t, scale=scale), "regdemo-confusion",
-                         key="mistakes_confusion", label=t("mistakes.confusion"))
+                         key="mistakes_confusion", label=t("mistakes.confusion"), title=t("mistakes.confusion"))
 with side_col:
     st.markdown(f"**{t('mistakes.top_confusions')}**")
     top = mistakes.most_confused(matrix, k=5)

@@ -212,10 +212,14 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
                 elif action:
                     wait_finished(tab, code)
                 if action:
-                    # On the projector a lesson pair's charts fall below the first screen: its
-                    # buttons go to the top, the charts under them.
+                    # On the projector a lesson pair's charts fall below the first screen: they
+                    # go to the top. Presentation mode draws no buttons, so the first chart
+                    # (the pair's accuracy, its title and legend with it) is what is scrolled to.
                     pair = present and action.startswith("pair_")
-                    scroll_to(tab, f".st-key-{action}", top=40 if pair else 120, force=pair)
+                    target = f".st-key-{action}"
+                    if present and not tab.locator(target).count():
+                        target = '[data-testid="stVegaLiteChart"]'
+                    scroll_to(tab, target, top=40 if pair else 120, force=pair)
                 written.append(langs[code] / f"{name(slug, code)}{suffix}{present}.png")
                 shoot(tab, written[-1])
 
