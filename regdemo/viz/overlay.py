@@ -112,19 +112,26 @@ def peak_data(curves: pd.DataFrame, run: str | None, *, t: Translate) -> pd.Data
     empty for no run or before its first epoch ends. A lesson's pair marks its baseline's
     peak: the regularized run is judged against it, not only against the baseline's last epoch."""
     rows = curves[(curves["kind"] == "epoch") & (curves["split"] == TEST) & (curves["label"] == run)]
+    empty = pd.DataFrame({"epoch": pd.Series(dtype=float), "label": pd.Series(dtype=str),
+                          "right": pd.Series(dtype=bool)})
     if run is None or rows.empty:
-        return pd.DataFrame({"epoch": pd.Series(dtype=float), "label": pd.Series(dtype=str)})
-    best = int(rows.loc[rows["acc"].astype(float).idxmax(), "epoch"])
-    return pd.DataFrame({"epoch": [float(best)], "label": [t("chart.peak", run=run, epoch=best)]})
+        return empty
+    best, last = int(rows.loc[rows["acc"].astype(float).idxmax(), "epoch"]), int(rows["epoch"].max())
+    if best == last:  # still at its best (batch norm's baseline, a run still climbing): no peak behind it
+        return empty
+    # Words right of the rule, or left of it in the second half (clear of the lines' end names).
+    return pd.DataFrame({"epoch": [float(best)], "label": [t("chart.peak", run=run, epoch=best)],
+                         "right": [best > last / 2]})
 
 
 def _peak_layers(peak, at: alt.X, scale: float):
     """The rule and its words; `at`: the base layer's x encoding (the same axis, not a second title)."""
     rule = alt.Chart(peak).mark_rule(color="#000000", strokeWidth=1.5 * scale, strokeDash=[6, 4]).encode(x=at)
-    words = alt.Chart(peak).mark_text(align="left", baseline="top", dx=5 * scale, dy=4 * scale,
-                                      fontSize=FONT["mark"] * scale, color="#000000").encode(
-        x=at, y=alt.value(0), text="label:N")
-    return [rule, words]
+    words = [alt.Chart(peak).transform_filter(test).mark_text(
+        align=align, baseline="top", dx=dx * scale, dy=4 * scale, fontSize=FONT["mark"] * scale,
+        color="#000000").encode(x=at, y=alt.value(0), text="label:N")
+        for test, align, dx in (("!datum.right", "left", 5), ("datum.right", "right", -5))]
+    return [rule, *words]
 
 
 def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapping[str, str],

@@ -155,9 +155,12 @@ def test_a_pair_marks_the_baselines_best_test_epoch_live_and_in_the_export():
     curves = pd.concat([curves_frame(run(peaked), label="without", eval_train=True),
                         curves_frame(run(EPOCHS), label="with", eval_train=True)], ignore_index=True)
     assert peak_data(curves, "without", t=EN).to_dict("list") == {
-        "epoch": [2.0], "label": ["without: best test accuracy at epoch 2"]}
-    assert peak_data(curves, "with", t=ZH)["label"].tolist() == ["with：测试集准确率在第 2 轮最高"]
+        "epoch": [2.0], "label": ["without: best test accuracy at epoch 2"], "right": [True]}  # 2 > 3 / 2
+    assert peak_data(curves, "without", t=ZH)["label"].tolist() == ["without：测试集准确率在第 2 轮最高"]
+    assert peak_data(curves, "with", t=EN).empty  # its best is its last epoch
     assert peak_data(curves.iloc[:0], "without", t=EN).empty and peak_data(curves, None, t=EN).empty
+    climbing = curves_frame(run([epoch(1, 0.8, 0.7), epoch(2, 0.9, 0.8)]), label="climbing", eval_train=True)
+    assert peak_data(climbing, "climbing", t=EN).empty  # best at its last epoch: no peak behind it
     options = dict(colors={"without": "#000000", "with": "#E69F00"}, t=EN, splits=[TRAIN_EVAL, TEST])
     spec = overlay_spec(curves, "loss", **options, peak_of="without")  # the loss chart marks the same epoch
     assert spec["datasets"]["peak"]["epoch"].tolist() == [2.0]
