@@ -141,7 +141,9 @@ def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapp
     # legends below the axes fell off it. Each line also carries its run's name at its end.
     color = alt.Color("label:N", title=None,
                       scale=alt.Scale(domain=[k for k, _ in colors], range=[c for _, c in colors]),
-                      legend=alt.Legend(orient="top", direction="vertical"))
+                      # Two runs a row: four runs' legend in two rows, so the plot and its
+                      # x axis stay on a projected first screen.
+                      legend=alt.Legend(orient="top", direction="vertical", columns=2))
     shown = [s for s in SPLIT_DASHES if s in splits]
     dashes = alt.Scale(domain=[names.get(s, s) for s in shown], range=[SPLIT_DASHES[s] for s in shown])
     dash = alt.StrokeDash("name:N", title=None, scale=dashes,
