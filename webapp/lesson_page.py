@@ -19,6 +19,7 @@ from webapp import export, sidebar
 from webapp.axes import axis_defaults, axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
+from webapp.memorization import memorization_panel
 from webapp.state import (
     current_config,
     current_run,
@@ -31,6 +32,7 @@ from webapp.state import (
     start_current,
     t,
 )
+from webapp.weights import weights_panel
 
 
 def header(title_key: str, topic: str) -> None:
@@ -212,6 +214,10 @@ def lesson_pair(name: str) -> None:
                     export.chart_buttons(lambda scale, m=metric, o=options: overlay_chart(curves, m, **o, scale=scale),
                                          f"regdemo-{name}-{metric}", key=f"pair_{name}_{metric}",
                                          label=t(f"chart.{metric}"), title=claim)
+        named = {names[v.key]: v for v in shown}
+        weights_panel(name, named, colors, epochs=epochs)  # the L2 and L1 pairs only
+        if found.baseline.label_noise:
+            memorization_panel(named, colors, epochs=epochs, lesson=name)
         live = lesson_effect.live_effect(by_key.get(found.baseline.key()), by_key.get(found.treated.key()),
                                          getattr(found, "measure", "accuracy"))
         if live is not None:

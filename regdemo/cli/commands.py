@@ -234,7 +234,8 @@ def cmd_lessons(args) -> int:
         # label() names a seed other than 0 itself
         print(f"  {config.label()}{' · seed 0' if config.seed == 0 else ''}: test {result.test_acc:.1f} % (kept epoch "
               f"{result.best_epoch}/{result.epochs_run}), peak {result.peak_test_acc:.1f} %, "
-              f"{result.seconds:.1f} s", file=out, flush=True)
+              f"{result.seconds:.1f} s" + ("" if result.memorized is None else f", memorized {result.memorized:.2f}"),
+              file=out, flush=True)
 
     try:
         results = check.run_check(lessons, seeds, on_run=report)

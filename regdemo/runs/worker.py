@@ -50,16 +50,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-import torch
-
 from regdemo.messages import encode, msg
-from regdemo.runs import inference, predict
+from regdemo.runs import predict
 from regdemo.runs.records import RUNNING, Run
 from regdemo.storage.sqlite import RunStore
 from regdemo.storage.stores import open_store
-from regdemo.training import engine
 from regdemo.training.config import ConfigError, RunConfig
-from regdemo.training.data import DataError, load_dataset
 from regdemo.training.events import FAILED, FINAL_STATUSES, Done, EpochEnd, Started
 
 log = logging.getLogger(__name__)
@@ -188,8 +184,11 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
         target = store if results is None else results
         if save and target is not None:
             try:
-                if target.save(view, source=source) and model is not None and view.status in inference.KEEPS_WEIGHTS:
-                    target.save_weights(key, inference.weights_bytes(model))  # for the Draw page
+                if target.save(view, source=source) and model is not None:
+                    from regdemo.runs import inference  # noqa: PLC0415 -- torch (a model exists): see _attempts
+
+                    if view.status in inference.KEEPS_WEIGHTS:
+                        target.save_weights(key, inference.weights_bytes(model))  # for the Draw page
             except Exception:  # noqa: BLE001 -- a store failure must not lose the status
                 log.exception("run %s: saving it failed", key)
         store.set_status(key, view.status, view.message)
@@ -199,6 +198,12 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
 def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, key: str):
     """fit on the asked device, else on the CPU (device missing, GPU out of memory); returns
     the trained model of the final Done (None when there was none)."""
+    # torch here, not at the top: the Streamlit server imports this module for its pool and
+    # must stay free of torch (docs/deploy.md); the worker processes have it loaded already.
+    import torch  # noqa: PLC0415 -- see above
+
+    from regdemo.training import engine  # noqa: PLC0415 -- see above
+
     train = train or engine.fit
     try:
         engine.resolve_device(config.device)
@@ -244,6 +249,8 @@ def _consume(record: Run, config: RunConfig, train, batcher: _Batcher):
 
 
 def _failure_message(key: str, err: BaseException) -> str:
+    from regdemo.training.data import DataError  # noqa: PLC0415 -- loaded already where a run trains (see _attempts)
+
     if isinstance(err, (DataError, ConfigError)):
         return encode(err.message)  # written for the user already
     log.error("run %s failed", key, exc_info=err)  # the traceback goes to the log only
@@ -328,6 +335,8 @@ class InProcessPool(_Pool):
     def __init__(self, workers: int, store, results, source: str, save: bool, train: Callable | None):
         super().__init__(workers, "trainer", store)
         self.store, self.results, self.source, self.save, self.train = store, results, source, save, train
+        from regdemo.runs import inference  # noqa: PLC0415 -- torch (tests only): see _attempts
+
         self._models = inference.Models(results)
         self._start()
 
@@ -510,13 +519,22 @@ def _watch_parent(parent: int) -> None:
 
 
 def serve(args) -> int:
+    # The watcher first: a server that dies while this worker still warms up (seconds on a busy
+    # machine) must not leave it behind to finish warming and wait forever.
+    threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
+    # The worker process: torch and the digits loaded before the first run (see _attempts).
+    import torch  # noqa: PLC0415
+
+    from regdemo.runs import inference  # noqa: PLC0415
+    from regdemo.training import engine  # noqa: PLC0415
+    from regdemo.training.data import load_dataset  # noqa: PLC0415
+
     torch.set_num_threads(args.threads)
     # open_store: PostgreSQL when REGDEMO_DATABASE_URL is set (inherited from the server), else the file
     results = open_store(args.store) if args.store else None
     inference.listen(predict.socket_path(pathlib.Path(args.live).parent, os.getpid()), results)  # the Draw page
     engine.warm_up()
     load_dataset(RunConfig().dataset)  # the default run's digits (a few MB): its first point comes sooner
-    threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
     live = RunStore(args.live)
     task_fd, result_fd = (int(fd) for fd in args.fds.split(","))
     with os.fdopen(task_fd, "r") as tasks, os.fdopen(result_fd, "w", buffering=1) as out:

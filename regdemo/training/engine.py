@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 from regdemo.messages import encode, msg
 from regdemo.training import data as data_module
+from regdemo.training import memorization
 from regdemo.training.augment import random_affine
 from regdemo.training.config import ConfigError, RunConfig
 from regdemo.training.events import (
@@ -129,6 +130,10 @@ class Split:
 
     images: torch.Tensor  # uint8 (N, 28, 28)
     labels: torch.Tensor  # int64 (N,)
+    # With label noise: the digits' real labels, and (training split only) the digits the
+    # pages' gallery of wrong labels follows. None on clean data.
+    true_labels: torch.Tensor | None = None
+    gallery: memorization.Gallery | None = None
 
     def __len__(self):
         return len(self.labels)
@@ -141,20 +146,24 @@ def prepare_data(config: RunConfig, dataset, device) -> tuple[Split, Split, Spli
         # A fixed choice of digits (seed 0): "n=1000" means the same 1,000
         # digits in every run, so runs differ only in what they claim to.
         train_idx = data_module.stratified_subset(dataset.train_labels, config.train_size, seed=0)
-    labels = dataset.train_labels[train_idx]
+    labels = true = dataset.train_labels[train_idx]
+    n_val = max(10, round(len(train_idx) * VAL_FRACTION))
+    is_val = torch.zeros(len(train_idx), dtype=torch.bool)
+    if config.patience or config.label_noise:  # the noisy gallery avoids these digits, too
+        is_val[data_module.stratified_subset(true, n_val, seed=1)] = True
+    gallery = None
     if config.label_noise:
         # The wrong labels are chosen among the digits this run trains on, so the
         # fraction is exact; the held-out split below is noisy like the rest.
         labels = data_module.noisy_labels(labels, config.label_noise)
+        gallery = memorization.pick_gallery(dataset.train_images[train_idx], labels, true, train_idx, ~is_val, device)
+    noisy = bool(config.label_noise)
     val = None
     if config.patience:
-        n_val = max(10, round(len(train_idx) * VAL_FRACTION))
-        pick = data_module.stratified_subset(dataset.train_labels[train_idx], n_val, seed=1)
-        is_val = torch.zeros(len(train_idx), dtype=torch.bool)
-        is_val[pick] = True
         val = Split(dataset.train_images[train_idx[is_val]].to(device), labels[is_val].to(device))
-        train_idx, labels = train_idx[~is_val], labels[~is_val]
-    train = Split(dataset.train_images[train_idx].to(device), labels.to(device))
+        train_idx, labels, true = train_idx[~is_val], labels[~is_val], true[~is_val]
+    train = Split(dataset.train_images[train_idx].to(device), labels.to(device),
+                  true.to(device) if noisy else None, gallery)
     test = Split(dataset.test_images.to(device), dataset.test_labels.to(device))
     return train, test, val
 
@@ -165,7 +174,8 @@ def train_eval_split(train: Split, test: Split) -> Split:
     if size == len(train):
         return train
     pick = data_module.stratified_subset(train.labels.cpu(), size, seed=2).to(train.labels.device)
-    return Split(train.images[pick], train.labels[pick])
+    true = train.true_labels[pick] if train.true_labels is not None else None
+    return Split(train.images[pick], train.labels[pick], true)
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
@@ -275,9 +285,11 @@ def fit(
     bs = min(config.batch_size, n)
     steps_per_epoch = math.ceil(n / bs)
     progress_every = max(1, steps_per_epoch // max(1, progress_per_epoch))
+    gallery = train.gallery
     yield Started(
         device=str(device), train_size=n, test_size=len(test), val_size=len(val) if val else 0,
         steps_per_epoch=steps_per_epoch, parameters=count_parameters(model),
+        **(gallery.started_fields() if gallery is not None else {}),
     )
 
     step = 0
@@ -358,7 +370,11 @@ def fit(
                 window_correct.zero_()
                 window_steps, window_seen = 0, 0
 
-        train_loss_eval, train_acc_eval, _ = evaluate(model, train_eval, autocast=autocast)
+        train_loss_eval, train_acc_eval, train_preds = evaluate(model, train_eval, autocast=autocast)
+        memorized = train_acc_clean = None  # label noise: how much of it the net has learnt by heart
+        if train_eval.true_labels is not None:
+            memorized, train_acc_clean = memorization.measure(train_preds, train_eval.labels, train_eval.true_labels)
+        gallery_preds = tuple(evaluate(model, gallery, autocast=autocast)[2].tolist()) if gallery else ()
         test_loss, test_acc, test_preds = evaluate(model, test, autocast=autocast)
         val_loss = val_acc = None
         if val is not None:
@@ -383,6 +399,7 @@ def fit(
             test_loss=test_loss, test_acc=test_acc, val_loss=val_loss, val_acc=val_acc,
             l1_norm=l1_norm, l2_norm=l2_norm, near_zero=near_zero, weight_hist=hist,
             best_epoch=best_epoch, seconds=time.perf_counter() - started, step=step,
+            memorized=memorized, train_acc_clean=train_acc_clean, gallery_predictions=gallery_preds,
         )
         if config.patience and since_best >= config.patience:
             status = EARLY_STOPPED

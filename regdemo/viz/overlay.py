@@ -151,7 +151,9 @@ def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapp
     tooltip = [alt.Tooltip("label:N", title=text["run"]), alt.Tooltip("name:N", title=text["split"]),
                alt.Tooltip("epoch:Q"),
                alt.Tooltip("value:Q", title=text[metric], format=".2%" if metric == "acc" else ".4f")]
-    base = alt.Chart(data).encode(x=x_axis(epochs, text), y=y_axis(metric, text, domain=domain, log=log),
+    # The lines' data is the layer's own (the spec's top-level "runs"); end names and the peak
+    # rule bring theirs.
+    base = alt.Chart().encode(x=x_axis(epochs, text), y=y_axis(metric, text, domain=domain, log=log),
                                   color=color, tooltip=tooltip, detail="split:N")
     # The run's name (what sets it apart) at the end of its line on the first split shown (test
     # when shown: solid), pushed apart where lines end close together (end_labels).
@@ -164,6 +166,7 @@ def _overlay_layers(data, metric: str, colors: tuple, splits: tuple, names: Mapp
         base.mark_circle(size=35 * scale * scale, opacity=1, clip=True),
         ends,
         *(_peak_layers(peak, x_axis(epochs, text), scale) if peak is not None else ()),
+        data=data,
     ).properties(height=int(height * scale), width="container", autosize=FIT_WIDTH)
     return chart.properties(title=title) if title else chart
 

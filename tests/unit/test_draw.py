@@ -16,7 +16,8 @@ from support import make_run
 from regdemo.i18n import translate
 from regdemo.messages import msg, render
 from regdemo.runs import inference, predict
-from regdemo.storage.sqlite import DATABASE_VARIABLE, RunStore, open_store
+from regdemo.storage.sqlite import RunStore
+from regdemo.storage.stores import DATABASE_VARIABLE, open_store
 from regdemo.training import drawing
 from regdemo.training.config import RunConfig
 from regdemo.training.models import build_model

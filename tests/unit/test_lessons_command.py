@@ -179,6 +179,30 @@ def test_check_table_and_json(tiny_results, tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
 
 
+def test_check_reports_memorized_at_the_kept_epoch(tiny_results):
+    results, _ = tiny_results
+    for r in results:
+        for run in r.baseline + r.treated:
+            assert 0.0 <= run.memorized <= 1.0  # every tiny lesson has label noise
+        assert r.memorizes_less == [t.memorized < b.memorized for b, t in zip(r.baseline, r.treated, strict=True)]
+    text = check.table(results)
+    assert "base mem" in text.splitlines()[0] and "treat mem" in text.splitlines()[0]
+    entry = check.to_json(results)["lessons"]["dropout"]
+    assert entry["baseline"]["memorized"]["per_seed"] == [round(r.memorized, 4) for r in results[0].baseline]
+
+
+def test_memorizes_less_seed_by_seed_and_the_table_says_where_not():
+    def run(memorized):
+        return check.RunResult(80, 0.5, 85, 80, 0.02, 20, 20, 1.0, memorized)
+
+    worse = check.LessonResult(TINY[0], (0, 1, 2), (run(0.9),) * 3, (run(0.3), run(0.95), run(0.2)))
+    assert worse.memorizes_less == [True, False, True]
+    assert "dropout: the treated run memorized NOT less than the baseline in seed(s) 1" in check.table([worse])
+    clean = check.LessonResult(TINY[0], (0,), (run(None),), (run(None),))
+    assert clean.memorizes_less is None and "NOT less" not in check.table([clean])
+    assert "memorized" not in check.to_json([clean])["lessons"]["dropout"]["baseline"]
+
+
 def test_proven_follows_the_bars():
     def run(acc, loss=0.5, near_zero=0.02):
         return check.RunResult(acc, loss, acc + 5, acc, near_zero, 20, 20, 1.0)
