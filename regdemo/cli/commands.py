@@ -64,7 +64,7 @@ def cmd_train(args) -> int:
             record.apply(event)
             if event.kind == "started" and not args.json:
                 print(f"device {event.device}: {event.train_size} train / {event.test_size} test digits"
-                      + (f" / {event.val_size} held out" if event.val_size else "")
+                      + (f" / {event.val_size} validation" if event.val_size else "")
                       + f", {event.parameters:,} parameters", file=out)
                 print(TABLE_HEADER, file=out)
             elif event.kind == "epoch":
@@ -149,7 +149,7 @@ def train_through_queue(config: RunConfig, args, out) -> int:
                 seen["seq"] = n
                 if event.kind == "started" and not args.json:
                     print(f"device {event.device}: {event.train_size} train / {event.test_size} test digits"
-                          + (f" / {event.val_size} held out" if event.val_size else "")
+                          + (f" / {event.val_size} validation" if event.val_size else "")
                           + f", {event.parameters:,} parameters", file=out)
                     print(TABLE_HEADER, file=out, flush=True)
                 elif event.kind == "epoch":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 # Split names as they appear in legends; regdemo.viz.theme gives each a fixed colour.
-TRAIN, TRAIN_EVAL, TEST, VAL = "train", "train (eval mode)", "test", "held-out"
+TRAIN, TRAIN_EVAL, TEST, VAL = "train", "train (eval mode)", "test", "validation"
 
 EPOCH_COLUMNS = [
     "run", "label", "epoch", "train_loss", "train_acc", "train_loss_eval", "train_acc_eval",
@@ -43,7 +43,7 @@ def epochs_frame(view, label: str | None = None) -> pd.DataFrame:
 def curves_frame(view, label: str | None = None, eval_train: bool = False) -> pd.DataFrame:
     """Long format for curves: columns run, label, epoch, split, acc, loss, kind.
 
-    Epoch-end points (kind "epoch") for train, test and held-out; plus the
+    Epoch-end points (kind "epoch") for train, test and validation; plus the
     running train-mode points from progress events (kind "progress") so the
     curve moves several times per epoch before the first epoch ends.
     """

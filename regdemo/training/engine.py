@@ -12,10 +12,10 @@ sync. The host reads numbers back only at progress points, a few times an epoch.
 Where each regularizer lives (one grep each):
   dropout      models.CapturingDropout, its p from config.dropout
   L1           `l1_penalty` below, added to the loss
-  L2           optimizer param groups' weight_decay in `make_optimizer`
+  L2           optimizer param groups' weight_decay in `make_optimizer` (decoupled for AdamW)
   augmentation augment.random_affine, called on each training batch
   batch norm   models._norm
-  early stop   `patience` below, on a held-out split of the training digits
+  early stop   `patience` below, on the validation split (10 % of the training digits)
   train size   data.stratified_subset in `prepare_data`
 """
 
@@ -65,7 +65,7 @@ EVAL_BATCH_GPU = 4096
 # same sampling noise, and evaluation costs the sample's 4,000-digit epoch about 10 %
 # instead of 25 % (bench.py: the article net forwards ~35k digits/s, trains ~7k/s).
 TRAIN_EVAL_LIMIT = 10_000
-VAL_FRACTION = 0.1  # held out of the training digits when early stopping is on
+VAL_FRACTION = 0.1  # the validation split, taken from the training digits when early stopping is on
 
 # Model initialisation draws from torch's global RNG; runs in other threads
 # draw only from their own generators, so seeding under this lock keeps every
@@ -154,7 +154,7 @@ def prepare_data(config: RunConfig, dataset, device) -> tuple[Split, Split, Spli
     gallery = None
     if config.label_noise:
         # The wrong labels are chosen among the digits this run trains on, so the
-        # fraction is exact; the held-out split below is noisy like the rest.
+        # fraction is exact; the validation split below is noisy like the rest.
         labels = data_module.noisy_labels(labels, config.label_noise)
         gallery = memorization.pick_gallery(dataset.train_images[train_idx], labels, true, train_idx, ~is_val, device)
     noisy = bool(config.label_noise)
@@ -192,6 +192,12 @@ def make_optimizer(model, config: RunConfig) -> torch.optim.Optimizer:
     groups = [{"params": decayed, "weight_decay": config.l2}]
     if rest:
         groups.append({"params": rest, "weight_decay": 0.0})
+    # The same weight_decay means different things (Loshchilov & Hutter 2019). SGD and Adam add
+    # l2 * w to the gradient: with plain SGD that is decay by lr * l2 * w per step, with momentum
+    # it goes through the velocity, and Adam divides it by each weight's running gradient scale.
+    # AdamW takes it out of the gradient: w <- w - lr * l2 * w, decoupled from Adam's step.
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=config.lr)
     if config.optimizer == "adam":
         return torch.optim.Adam(groups, lr=config.lr)
     return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
@@ -407,7 +413,7 @@ def fit(
             break
 
     if best_state is not None and best_epoch != epoch:
-        # Early stopping keeps the best held-out weights, also when training
+        # Early stopping keeps the weights of the best validation epoch, also when training
         # ran to the last epoch; their predictions replace the last epoch's.
         model.load_state_dict(best_state)
         _, _, test_preds = evaluate(model, test, autocast=autocast)

@@ -68,13 +68,13 @@ class EpochEnd:
     train_acc_eval: float
     test_loss: float
     test_acc: float
-    val_loss: float | None  # held-out split, only with early stopping
+    val_loss: float | None  # the validation split, only with early stopping
     val_acc: float | None
     l1_norm: float  # sum |w| over the penalized weights
     l2_norm: float  # sqrt(sum w^2) over the penalized weights
     near_zero: float  # fraction of penalized weights with |w| < NEAR_ZERO
     weight_hist: tuple[int, ...]  # counts over HIST_BINS bins of [HIST_LOW, HIST_HIGH]
-    best_epoch: int  # best held-out epoch so far (this epoch when no early stopping)
+    best_epoch: int  # best validation epoch so far (this epoch when no early stopping)
     seconds: float  # wall time of this epoch, evaluation included
     step: int
     # Label noise only (None on clean data), eval mode over the same training digits as

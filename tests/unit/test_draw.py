@@ -64,7 +64,7 @@ def test_an_empty_canvas_says_draw_a_digit_first():
             drawing.mnist_digit(blank)
         assert err.value.message == msg("draw.empty")
     assert render(msg("draw.empty"), "en") == "Draw a digit first."
-    assert render(msg("draw.empty"), "zh") == "请先画一个数字。"
+    assert render(msg("draw.empty"), "zh") == "请先写一个数字。"
 
 
 def test_canvas_rgba_and_uploaded_pngs_give_the_same_ink():

@@ -11,11 +11,11 @@ import pytest
 
 from regdemo.cli.parser import build_parser, config_from_args, main
 from regdemo.teaching.lessons import LESSON_PRESETS, catalog, check
-from regdemo.teaching.lessons.catalog import LESSONS, SPARSITY, Lesson, measured, train_args
+from regdemo.teaching.lessons.catalog import CONTRAST, LESSONS, SPARSITY, Lesson, measured, train_args
 from regdemo.training.config import RunConfig
 from regdemo.training.data import load_dataset
 
-NAMES = ("dropout", "l1", "l2", "augmentation", "batchnorm", "early_stopping", "more_data")
+NAMES = ("dropout", "l1", "l2", "augmentation", "batchnorm", "early_stopping", "adamw", "more_data")
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +40,8 @@ def test_catalog_has_exactly_the_lessons_in_order():
 
 def test_each_pair_differs_in_its_regularizer_only():
     expected = {"dropout": {"dropout"}, "l1": {"l1"}, "l2": {"l2"}, "augmentation": {"augment"},
-                "batchnorm": {"batchnorm"}, "early_stopping": {"patience"}, "more_data": {"train_size"}}
+                "batchnorm": {"batchnorm"}, "early_stopping": {"patience"}, "more_data": {"train_size"},
+                "adamw": {"optimizer"}}
     for name, fields in expected.items():
         lesson = LESSONS[name]
         differ = {f.name for f in dataclasses.fields(RunConfig)
@@ -219,6 +220,11 @@ def test_proven_follows_the_bars():
     assert not result(loss_lesson, [run(80, 0.8)] * 3, [run(79.5, 0.6)] * 3).proven()
     assert result(l1_lesson, [run(80, near_zero=0.02)] * 3, [run(70, near_zero=0.07)] * 3).proven()
     assert not result(l1_lesson, [run(80, near_zero=0.02)] * 3, [run(90, near_zero=0.05)] * 3).proven()
+    # A contrast claims no winner: measured either way, the treated run a little worse included.
+    contrast = Lesson("adamw", "l1_l2", {"en": "a", "zh": "b"}, TINY_BASE.replace(optimizer="adam"),
+                      TINY_BASE.replace(optimizer="adamw"), CONTRAST)
+    assert result(contrast, [run(80)] * 3, [run(79)] * 3).proven()
+    assert "measured" in check.table([result(contrast, [run(80)] * 3, [run(79)] * 3)])
 
 
 @pytest.mark.subprocess

@@ -478,7 +478,7 @@ def test_split_legends_read_in_the_page_language_and_keep_their_colours():
     chart = spec(accuracy_modes_chart(accuracy_modes_frame(v), t=ZH))
     expr = chart["encoding"]["color"]["legend"]["labelExpr"]
     assert set(chart["encoding"]["color"]["scale"]["domain"]) == {TRAIN, TRAIN_EVAL, TEST}
-    for split, word in ((TRAIN, "训练"), (TRAIN_EVAL, "训练（评估模式）"), (TEST, "测试"), (VAL, "留出集")):
+    for split, word in ((TRAIN, "训练"), (TRAIN_EVAL, "训练（评估模式）"), (TEST, "测试"), (VAL, "验证集")):
         assert f'datum.label === "{split}" ? "{word}"' in expr
 
 
