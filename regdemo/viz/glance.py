@@ -62,10 +62,11 @@ def glance_frame(measured: Mapping, *, t: Translate) -> pd.DataFrame:
             if kind not in values:
                 continue
             xs = values[kind]
-            rows.append({"lesson": name, "what": t(f"pair.what.{name}"), "kind": kind,
+            rows.append({"lesson": name, "measure": found.get("measure", ""), "what": t(f"pair.what.{name}"),
+                         "kind": kind,
                          "label": t(f"glance.kind.{kind}"), "mean": round(sum(xs) / len(xs), 2),
                          "low": min(xs), "high": max(xs), "seeds": len(xs)})
-    return pd.DataFrame(rows, columns=["lesson", "what", "kind", "label", "mean", "low", "high", "seeds"])
+    return pd.DataFrame(rows, columns=["lesson", "measure", "what", "kind", "label", "mean", "low", "high", "seeds"])
 
 
 def glance_chart(frame: pd.DataFrame, *, t: Translate, scale: float = 1.0, height_per_lesson: int = 72):
@@ -111,11 +112,13 @@ def glance_chart(frame: pd.DataFrame, *, t: Translate, scale: float = 1.0, heigh
 def glance_claim(frame: pd.DataFrame, *, t: Translate) -> str:
     """What the figure shows, from its own numbers: which regularizers end above the baseline's
     peak (mean over seeds) and which below it. Batch norm's pair is left out: its baseline
-    never learns, so it has no peak to compare with (its lesson is optimization)."""
+    never learns, so it has no peak to compare with (its lesson is optimization). So is a
+    contrast pair (Adam + L2 against AdamW): it compares two methods, not a regularizer with none."""
     means = {(row.lesson, row.kind): (row.what, row.mean) for row in frame.itertuples()}
     above, below = [], []
     for lesson in dict.fromkeys(frame["lesson"]):
-        if lesson == "batchnorm" or (lesson, "peak") not in means or (lesson, "treated") not in means:
+        contrast = (frame.loc[frame["lesson"] == lesson, "measure"] == "contrast").any()
+        if lesson == "batchnorm" or contrast or (lesson, "peak") not in means or (lesson, "treated") not in means:
             continue
         what, treated = means[(lesson, "treated")]
         (above if treated > means[(lesson, "peak")][1] else below).append(what)

@@ -46,7 +46,9 @@ def side(per_seed, falls=None):
 MEASURED = {"date": "2026-12-01 10:00 UTC", "seeds": [0, 1], "command": "python -m regdemo lessons --check",
             "lessons": {"dropout": {"baseline": side([80.0, 82.0], [10.0, 11.0]), "treated": side([90.0, 91.0])},
                         "augmentation": {"baseline": side([80.0, 82.0], [10.0, 11.0]),
-                                         "treated": side([95.0, 97.0])}}}
+                                         "treated": side([95.0, 97.0])},
+                        "adamw": {"measure": "contrast", "baseline": side([93.0, 94.0], [1.0, 1.0]),
+                                  "treated": side([87.0, 88.0])}}}
 
 
 def texts(svg: str) -> list[tuple[float, str]]:
@@ -144,6 +146,8 @@ def test_glance_frame_reads_final_peak_and_treated_with_the_seeds_spread():
     assert frame.loc[("dropout", "peak"), ["mean", "low", "high"]].tolist() == [91.5, 90.0, 93.0]  # 80+10, 82+11
     assert frame.loc[("augmentation", "treated"), ["mean", "low", "high"]].tolist() == [96.0, 95.0, 97.0]
     assert set(frame["seeds"]) == {2}
+    # The contrast pair (AdamW: two methods, no winner claimed) is drawn but named on neither side.
+    assert "adamw" in set(frame.reset_index()["lesson"])
     assert glance_claim(glance_frame(MEASURED, t=EN), t=EN) == \
         "Above the baseline's peak: augmentation. Below it: dropout."
     assert glance_claim(glance_frame(MEASURED, t=ZH), t=ZH) == "超过基线峰值：数据增强。低于峰值：Dropout。"
