@@ -23,6 +23,7 @@ pages = {
         st.Page("app_pages/history.py", title=t("nav.history"), icon=":material/history:"),
     ],
     t("nav.section.lessons"): [
+        st.Page("app_pages/glance.py", title=t("nav.glance"), icon=":material/dashboard:"),
         st.Page("app_pages/dropout.py", title=t("nav.dropout"), icon=":material/grain:"),
         st.Page("app_pages/l1_l2.py", title=t("nav.l1_l2"), icon=":material/balance:"),
         st.Page("app_pages/l2.py", title=t("nav.l2"), icon=":material/compress:"),
@@ -40,7 +41,9 @@ pages = {
 # The page files live in app_pages/, not pages/: with a folder named pages/
 # beside the entry script, a cold server's first request to a page link runs
 # Streamlit's older folder-based navigation (no sidebar, file names as titles).
-page = st.navigation(pages)
+# expanded=True: with 14 pages Streamlit would show ten and a "View 4 more" button (in English,
+# on the Chinese pages too), hiding three lessons from a student and from the screenshots.
+page = st.navigation(pages, expanded=True)
 sidebar.render()
 layout.apply_presentation_mode()
 sidebar.show_url_warnings()

@@ -8,6 +8,7 @@ from regdemo.teaching.lessons import lesson
 from regdemo.viz.digits import augmented_rows, digit_strip
 from regdemo.viz.lessons import size_chart, size_frame
 from regdemo.viz.theme import style
+from webapp import export
 from webapp.layout import chart_scale
 from webapp.lesson_page import RunSet, header, lesson_pair
 from webapp.live import live_runs, status_text
@@ -25,7 +26,8 @@ lesson_pair("augmentation")
 
 # --- the digits and their augmented versions -----------------------------------
 st.header(t("augment.grid.title"))
-st.button(t("augment.new_draw"), key="augment_new_draw", on_click=new_draw)
+if not presentation():
+    st.button(t("augment.new_draw"), key="augment_new_draw", on_click=new_draw)
 # The training's own augmentation of the embedded digits, made beforehand (no torch on the server).
 for level, draw_no, images in augmented_rows(seed=ss.get("augment_seed", 0)):
     name, picture = st.columns([1, 6], vertical_alignment="center")
@@ -43,11 +45,13 @@ if not presentation():
     with st.expander(t("lesson.expander.train_size")):
         st.markdown(lesson("train_size", lang()))
 lesson_pair("more_data")
-left, right, _ = st.columns([3, 1, 3])
-sizes = ", ".join(f"{c.effective_train_size:,}" for c in configs)
-left.button(t("augment.size.train", sizes=sizes), type="primary", key="augment_sizes_train", on_click=size_runs.want)
-right.button(t("button.stop"), key="augment_sizes_stop", on_click=size_runs.stop)
-st.caption(t("augment.size.setup", label=configs[-1].label(lang())) + " " + t("augment.size.steps"))
+if not presentation():
+    left, right, _ = st.columns([3, 1, 3])
+    sizes = ", ".join(f"{c.effective_train_size:,}" for c in configs)
+    left.button(t("augment.size.train", sizes=sizes), type="primary", key="augment_sizes_train",
+                on_click=size_runs.want)
+    right.button(t("button.stop"), key="augment_sizes_stop", on_click=size_runs.stop)
+    st.caption(t("augment.size.setup", label=configs[-1].label(lang())) + " " + t("augment.size.steps"))
 
 
 def draw(views) -> None:
@@ -62,6 +66,9 @@ def draw(views) -> None:
         st.info(t("augment.size.waiting") if views else t("augment.size.empty"))
         return
     st.altair_chart(style(size_chart(frame, t=t), chart_scale()), width="content")
+    if bool(frame["final"].all()):
+        export.chart_buttons(lambda scale: size_chart(frame, t=t), "regdemo-train-size", key="augment_sizes",
+                             label=t("augment.size.title"), title=t("augment.size.title"))
     st.caption(t("augment.size.why"))
 
 

@@ -16,7 +16,7 @@ from regdemo.training.config import ARTICLE_RESULTS, DATASET_TRAIN_SIZES, DATASE
 from regdemo.viz.overlay import assign_colors, overlay_chart, overlay_spec
 from regdemo.viz.theme import RUN_COLORS, split_names
 from webapp import export
-from webapp.axes import axis_toggles
+from webapp.axes import axis_defaults, axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
 from webapp.state import lang, presentation, registry, render_message, session_id, t
@@ -25,6 +25,7 @@ SCALE = chart_scale()
 NAMES = split_names(t)
 ARTICLE_COLORS = dict(zip(ARTICLE, RUN_COLORS, strict=False))
 MAX_LISTED = 200  # stored runs offered in the list
+MAX_COMPARED = 4  # runs on one chart: more colours than four are hard to tell apart on a projector
 ss = st.session_state
 
 
@@ -88,16 +89,21 @@ configs = known_configs()
 labels = run_labels(configs)
 if "cmp_runs" not in ss:
     mine = [k for k in (ss.get("run_key"),) if k in configs]
-    ss.cmp_runs = mine or list(configs)[:4]
-ss.cmp_runs = [k for k in ss.cmp_runs if k in configs]  # runs the store let go of
-selected = st.multiselect(t("compare.runs"), list(configs), key="cmp_runs", format_func=lambda k: labels[k],
-                          placeholder=t("compare.runs.placeholder"))
-metric_col, splits_col, zoom_col, log_col = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
-metric = metric_col.segmented_control(t("compare.metric"), ["acc", "loss"], default="acc", required=True,
-                                      key="cmp_metric", format_func=lambda m: t(f"chart.{m}"))
-splits = splits_col.pills(t("compare.splits"), [TRAIN, TRAIN_EVAL, TEST, VAL], default=[TRAIN, TEST],
-                          selection_mode="multi", key="cmp_splits", format_func=NAMES.get) or [TEST]
-AXES = axis_toggles("cmp", zoom_col, log_col)
+    ss.cmp_runs = mine or list(configs)[:MAX_COMPARED]
+ss.cmp_runs = [k for k in ss.cmp_runs if k in configs][:MAX_COMPARED]  # runs the store let go of
+if presentation():  # a projected page has no controls: the runs and look chosen before
+    selected, metric = ss.cmp_runs, ss.get("cmp_metric") or "acc"
+    splits, AXES = ss.get("cmp_splits") or [TRAIN, TEST], axis_defaults("cmp")
+else:
+    selected = st.multiselect(t("compare.runs"), list(configs), key="cmp_runs", format_func=lambda k: labels[k],
+                              placeholder=t("compare.runs.placeholder"), max_selections=MAX_COMPARED,
+                              help=t("compare.runs.max", count=MAX_COMPARED))
+    metric_col, splits_col, zoom_col, log_col = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
+    metric = metric_col.segmented_control(t("compare.metric"), ["acc", "loss"], default="acc", required=True,
+                                          key="cmp_metric", format_func=lambda m: t(f"chart.{m}"))
+    splits = splits_col.pills(t("compare.splits"), [TRAIN, TRAIN_EVAL, TEST, VAL], default=[TRAIN, TEST],
+                              selection_mode="multi", key="cmp_splits", format_func=NAMES.get) or [TEST]
+    AXES = axis_toggles("cmp", zoom_col, log_col)
 
 
 def draw_overlay(views) -> None:
@@ -118,7 +124,7 @@ def draw_overlay(views) -> None:
             with a:
                 export.csv_button(wide, "regdemo-compare", key="cmp_csv", label=t("export.csv.epochs"))
             with b:
-                export.chart_buttons(lambda: overlay_chart(curves, metric, **options),
+                export.chart_buttons(lambda scale: overlay_chart(curves, metric, **options, scale=scale),
                                      f"regdemo-compare-{metric}", key="cmp_chart", label=t(f"chart.{metric}"))
             c.caption(t("export.help"))
 
@@ -170,16 +176,21 @@ st.divider()
 st.header(t("compare.article.title"))
 if not presentation():
     st.markdown(t("compare.article.intro"))
-recipe_col, data_col, epochs_col, seed_col = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
-recipe = recipe_col.radio(t("compare.article.recipe"), list(RECIPES), key="cmp_article_recipe",
-                          format_func=lambda r: t(f"compare.article.recipe.{r}"), help=t("compare.article.recipe.help"))
-dataset = data_col.selectbox(t("sidebar.dataset"), DATASETS, key="cmp_article_dataset",
-                             format_func=lambda d: t(f"sidebar.dataset.{d}"))
-epochs = epochs_col.slider(t("compare.article.epochs"), 1, MAX_EPOCHS, DEFAULT_EPOCHS,
-                           key="cmp_article_epochs")
-seed = seed_col.number_input(t("sidebar.seed"), 0, 9999, 0, step=1, key="cmp_article_seed")
-st.button(t("compare.article.run"), type="primary", key="cmp_article_run", on_click=start_article,
-          icon=":material/play_arrow:")
+if presentation():  # no controls: the recipe chosen before, else the defaults
+    recipe, dataset = ss.get("cmp_article_recipe", list(RECIPES)[0]), ss.get("cmp_article_dataset", DATASETS[0])
+    epochs, seed = ss.get("cmp_article_epochs", DEFAULT_EPOCHS), ss.get("cmp_article_seed", 0)
+else:
+    recipe_col, data_col, epochs_col, seed_col = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
+    recipe = recipe_col.radio(t("compare.article.recipe"), list(RECIPES), key="cmp_article_recipe",
+                              format_func=lambda r: t(f"compare.article.recipe.{r}"),
+                              help=t("compare.article.recipe.help"))
+    dataset = data_col.selectbox(t("sidebar.dataset"), DATASETS, key="cmp_article_dataset",
+                                 format_func=lambda d: t(f"sidebar.dataset.{d}"))
+    epochs = epochs_col.slider(t("compare.article.epochs"), 1, MAX_EPOCHS, DEFAULT_EPOCHS,
+                               key="cmp_article_epochs")
+    seed = seed_col.number_input(t("sidebar.seed"), 0, 9999, 0, step=1, key="cmp_article_seed")
+    st.button(t("compare.article.run"), type="primary", key="cmp_article_run", on_click=start_article,
+              icon=":material/play_arrow:")
 for problem in ss.pop("cmp_article_refused", []):
     st.warning(problem)
 article = article_configs(dataset, epochs, recipe, int(seed))

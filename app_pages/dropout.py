@@ -7,10 +7,11 @@ from regdemo.teaching.lessons import LESSON_PRESETS
 from regdemo.viz.lessons import accuracy_modes_chart, accuracy_modes_frame
 from regdemo.viz.masks import feature_maps_chart, units_chart
 from regdemo.viz.theme import style
+from webapp import export
 from webapp.layout import chart_scale
 from webapp.lesson_page import header, lesson_pair, run_buttons
 from webapp.live import live_panel, show_status
-from webapp.state import current_config, t
+from webapp.state import current_config, presentation, t
 
 TRY = LESSON_PRESETS["dropout"]  # {"dropout": 0.5}
 
@@ -20,8 +21,9 @@ st.header(t("dropout.inside.title"))
 config = current_config()
 run = run_buttons("dropout", t("dropout.try", p=TRY["dropout"]), TRY, [1, 1, 2, 3])
 
-mode = st.segmented_control(t("dropout.mode"), ["train", "eval"], default="train", required=True,
-                            key="dropout_mode", format_func=lambda m: t(f"dropout.mode.{m}"))
+mode = "train" if presentation() else st.segmented_control(
+    t("dropout.mode"), ["train", "eval"], default="train", required=True, key="dropout_mode",
+    format_func=lambda m: t(f"dropout.mode.{m}"))
 eval_mode = mode == "eval"
 
 
@@ -39,10 +41,15 @@ def draw_masks(view) -> None:
         b.metric(t("dropout.fraction"), f"{0.0 if eval_mode else latest.fraction_dropped:.1%}")
         c.metric(t("dropout.step"), f"{latest.step}", help=t("dropout.step.help", epoch=f"{latest.epoch:.2f}"))
         if len(latest.shape) == 3:
-            chart = feature_maps_chart(latest, eval_mode, t=t)
+            def build(scale, latest=latest):
+                return feature_maps_chart(latest, eval_mode, t=t)
         else:  # hidden units: the latest steps side by side, a new mask each step
-            chart = units_chart(snapshots, eval_mode, t=t)
-        st.altair_chart(style(chart, chart_scale()), width="content")
+            def build(scale, snapshots=snapshots):
+                return units_chart(snapshots, eval_mode, t=t)
+        st.altair_chart(style(build(1.0), chart_scale()), width="content")
+        if view.finished:
+            export.chart_buttons(build, f"regdemo-masks-{layer}", key=f"dropout_masks_{layer}",
+                                 label=t("dropout.masks.chart"), title=t("dropout.masks.chart"))
     if eval_mode:
         st.info(t("dropout.eval.why"))
     else:
@@ -64,6 +71,9 @@ def draw(view) -> None:
         return
     chart = accuracy_modes_chart(frame, t=t, epochs=view.config.epochs)
     st.altair_chart(style(chart, chart_scale()), width="stretch")
+    if view.finished:
+        export.chart_buttons(lambda scale: chart, "regdemo-dropout-modes", key="dropout_modes",
+                             label=t("dropout.modes.title"), title=t("dropout.modes.title"))
     st.caption(t("dropout.modes.why"))
 
 

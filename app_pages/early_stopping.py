@@ -6,10 +6,11 @@ from regdemo.teaching.lessons import LESSON_PRESETS
 from regdemo.training.events import EARLY_STOPPED
 from regdemo.viz.lessons import early_stopping_chart, early_stopping_frame
 from regdemo.viz.theme import style
+from webapp import export
 from webapp.layout import chart_scale
 from webapp.lesson_page import header, lesson_pair, run_buttons
 from webapp.live import live_panel, show_status
-from webapp.state import current_config, t
+from webapp.state import current_config, presentation, t
 
 TRY = LESSON_PRESETS["early_stopping"]  # {"patience": 3, "epochs": 30}
 
@@ -19,7 +20,7 @@ st.warning(t("early.no_help"), icon=":material/info:")
 st.header(t("early.inside.title"))
 config = current_config()
 run = run_buttons("early", t("early.try", **TRY), TRY, [1, 1, 3, 2])
-LOG = st.toggle(t("axes.log"), value=False, key="early_log", help=t("axes.log.help"))
+LOG = False if presentation() else st.toggle(t("axes.log"), value=False, key="early_log", help=t("axes.log.help"))
 
 
 def draw_outcome(view) -> None:
@@ -60,6 +61,9 @@ def draw(view) -> None:
                                  last_epoch=view.epochs[-1].epoch, stopped_early=view.status == EARLY_STOPPED,
                                  t=t, log=LOG)
     st.altair_chart(style(chart, chart_scale()), width="stretch")
+    if view.finished:
+        export.chart_buttons(lambda scale: chart, "regdemo-early-stopping", key="early_chart",
+                             label=t("chart.loss"), title=t("early.inside.title"))
     st.caption(t("early.chart.why") if patience else t("early.chart.off"))
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 from regdemo.runs.frames import curves_frame, epochs_frame, kept_epoch
 from regdemo.viz.curves import curves_spec
 from webapp import sidebar
-from webapp.layout import chart_scale
+from webapp.layout import chart_scale, stop_page
 from webapp.live import show_status
 from webapp.state import lang, presentation, registry, render_message, t
 
@@ -89,11 +89,11 @@ for warning in reg.warnings:  # a damaged store moved aside, a read-only disk: s
     st.warning(t("history.store_warning", detail=render_message(warning)), icon="⚠️")
 if reg.store is None:
     st.info(t("history.no_store"))
-    st.stop()
+    stop_page()
 summaries = reg.store.list(MAX_LISTED)
 if not summaries:
     st.info(t("history.empty"))
-    st.stop()
+    stop_page()
 
 st.dataframe(runs_table(summaries), hide_index=True, width="stretch", column_config={
     t("history.col.test"): st.column_config.NumberColumn(format="%.2f"),
@@ -102,12 +102,14 @@ st.dataframe(runs_table(summaries), hide_index=True, width="stretch", column_con
 by_key = {s.key: s for s in summaries}
 if ss.get("history_key") not in by_key:
     ss.history_key = summaries[0].key  # the newest, until one is picked
-key = st.selectbox(t("history.pick"), list(by_key), key="history_key", format_func=lambda k: option_label(by_key[k]))
+key = ss.history_key if presentation() else st.selectbox(t("history.pick"), list(by_key), key="history_key",
+                                                          format_func=lambda k: option_label(by_key[k]))
 view = reg.store.get(key)
 if view is None:  # deleted or unreadable since the list was drawn
     st.warning(t("history.gone"))
-    st.stop()
+    stop_page()
 st.subheader(view.config.label(lang()))
-if st.button(t("history.open"), key="history_open", on_click=open_in_playground, args=(view,)):
+if not presentation() and st.button(t("history.open"), key="history_open", on_click=open_in_playground,
+                                    args=(view,)):
     st.switch_page("app_pages/playground.py")
 draw_run(view)

@@ -16,9 +16,12 @@ from regdemo.training.config import RunConfig
 from regdemo.training.data import DataError, load_digits
 from regdemo.training.events import EARLY_STOPPED, FINISHED
 from regdemo.viz.mistakes import confusion_chart
+from regdemo.viz.theme import style
+from webapp import export
+from webapp.layout import chart_scale, stop_page
 from webapp.live import live_panel, show_status
 from webapp.sidebar import load_config
-from webapp.state import lang, registry, render_message, session_id, t
+from webapp.state import lang, presentation, registry, render_message, session_id, t
 
 GRID_SHOWN = 48  # digits drawn per grid; the count says how many there are in all
 DIGIT_WIDTH = 64  # pixels: over 2x the 28-pixel digit, big enough to judge by eye and to fit a caption
@@ -35,9 +38,10 @@ def try_it() -> None:
 
 
 st.title(t("mistakes.title"))
-with st.expander(t("lesson.expander")):
-    st.markdown(lesson("mistakes", lang()))
-    st.button(t("lesson.try_it"), key="mistakes_try_it", on_click=try_it)
+if not presentation():  # for reading at a desk; a projected page has no controls
+    with st.expander(t("lesson.expander")):
+        st.markdown(lesson("mistakes", lang()))
+        st.button(t("lesson.try_it"), key="mistakes_try_it", on_click=try_it)
 if error := ss.pop("lesson_error", None):
     st.error(error)
 
@@ -99,26 +103,27 @@ def digit_grid(items: list[mistakes.Mistake], images, classes, caption_key: str)
 runs = finished_runs()
 if not runs:
     st.info(t("mistakes.none"))
-    st.stop()
+    stop_page()
 
 keys = list(runs)
 default_key = ss.get("run_key") if ss.get("run_key") in runs else keys[0]
 if ss.get("mistakes_a") not in runs:
     ss.mistakes_a = default_key
-key_a = st.selectbox(t("mistakes.pick"), keys, format_func=runs.get, key="mistakes_a")
+key_a = ss.mistakes_a if presentation() else st.selectbox(t("mistakes.pick"), keys, format_func=runs.get,
+                                                            key="mistakes_a")
 picked = predictions(key_a)
 if picked is None:
     st.warning(t("mistakes.gone"))
-    st.stop()
+    stop_page()
 config_a, preds_a = picked
 try:
     labels, images, classes = test_split(config_a.dataset, config_a.data_dir)
 except DataError as err:
     st.error(t("mistakes.data_error", error=render_message(err)))
-    st.stop()
+    stop_page()
 if len(preds_a) != len(labels):
     st.error(t("mistakes.mismatch", predictions=len(preds_a), labels=len(labels)))
-    st.stop()
+    stop_page()
 
 matrix = mistakes.confusion_matrix(labels, preds_a)
 wrong = mistakes.misclassified(labels, preds_a)
@@ -128,7 +133,9 @@ st.subheader(t("mistakes.summary", wrong=len(wrong), total=len(labels),
 chart_col, side_col = st.columns([3, 2])
 with chart_col:
     st.markdown(f"**{t('mistakes.confusion')}**")
-    st.altair_chart(confusion_chart(matrix, classes, t=t), width="stretch")
+    st.altair_chart(style(confusion_chart(matrix, classes, t=t, scale=chart_scale()), chart_scale()), width="stretch")
+    export.chart_buttons(lambda scale: confusion_chart(matrix, classes, t=t, scale=scale), "regdemo-confusion",
+                         key="mistakes_confusion", label=t("mistakes.confusion"), title=t("mistakes.confusion"))
 with side_col:
     st.markdown(f"**{t('mistakes.top_confusions')}**")
     top = mistakes.most_confused(matrix, k=5)
@@ -146,8 +153,9 @@ with side_col:
     }), hide_index=True, column_config={t("mistakes.col.acc"): st.column_config.NumberColumn(format="%.1f")})
 
 st.markdown(f"**{t('mistakes.grid')}**")
-only = st.selectbox(t("mistakes.filter"), [None, *range(len(classes))], key="mistakes_filter",
-                    format_func=lambda c: t("mistakes.filter.all") if c is None else classes[c])
+only = None if presentation() else st.selectbox(
+    t("mistakes.filter"), [None, *range(len(classes))], key="mistakes_filter",
+    format_func=lambda c: t("mistakes.filter.all") if c is None else classes[c])
 digit_grid([m for m in wrong if only is None or m.true == only], images, classes, "mistakes.caption")
 
 st.divider()
@@ -155,13 +163,14 @@ st.subheader(t("mistakes.compare"))
 same_split = [k for k in keys if k != key_a]
 if not same_split:
     st.caption(t("mistakes.compare_none"))
-    st.stop()
-key_b = st.selectbox(t("mistakes.pick_b"), same_split, format_func=runs.get, key="mistakes_b")
+    stop_page()
+key_b = (ss.get("mistakes_b") if ss.get("mistakes_b") in same_split else same_split[0]) if presentation() else \
+    st.selectbox(t("mistakes.pick_b"), same_split, format_func=runs.get, key="mistakes_b")
 picked_b = predictions(key_b)
 config_b, preds_b = picked_b if picked_b else (None, ())
 if config_b is None or config_b.dataset != config_a.dataset or len(preds_b) != len(labels):
     st.warning(t("mistakes.compare_other_split"))
-    st.stop()
+    stop_page()
 diff = mistakes.disagreement(labels, preds_a, preds_b)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("mistakes.metric.only_a"), len(diff.only_a))

@@ -16,7 +16,7 @@ from regdemo.training.config import ConfigError, RunConfig, knobs
 from regdemo.viz.curves import curves_chart, curves_spec
 from regdemo.viz.masks import mask_grid_spec
 from webapp import export
-from webapp.axes import axis_toggles
+from webapp.axes import axis_defaults, axis_toggles
 from webapp.layout import chart_scale
 from webapp.lesson_page import overfitting_config, train_config
 from webapp.live import cached_chart, live_panel, show_status
@@ -54,17 +54,21 @@ if not presentation():
 
 config = current_config()
 run = current_run()
-train_col, stop_col, toggle_col, zoom_col, log_col = st.columns([1, 1, 2.6, 1.6, 1.6], vertical_alignment="center")
-if train_col.button(t("button.train"), type="primary", key="pg_train", width="stretch"):
-    try:
-        run = start_current()
-    except (RunLimitError, ConfigError) as err:
-        st.error(render_message(err))
-if stop_col.button(t("button.stop"), disabled=run is None or run.finished, key="pg_stop", width="stretch"):
-    registry().stop(run.key)
-eval_train = toggle_col.toggle(t("playground.eval_train"), value=True, key="pg_eval_train",
-                               help=t("playground.eval_train.help"))
-AXES = axis_toggles("pg", zoom_col, log_col)
+if presentation():  # a projected page has no controls: the charts as the toggles' defaults draw them
+    eval_train, AXES = st.session_state.get("pg_eval_train", True), axis_defaults("pg")
+else:
+    train_col, stop_col, toggle_col, zoom_col, log_col = st.columns([1, 1, 2.6, 1.6, 1.6],
+                                                                    vertical_alignment="center")
+    if train_col.button(t("button.train"), type="primary", key="pg_train", width="stretch"):
+        try:
+            run = start_current()
+        except (RunLimitError, ConfigError) as err:
+            st.error(render_message(err))
+    if stop_col.button(t("button.stop"), disabled=run is None or run.finished, key="pg_stop", width="stretch"):
+        registry().stop(run.key)
+    eval_train = toggle_col.toggle(t("playground.eval_train"), value=True, key="pg_eval_train",
+                                   help=t("playground.eval_train.help"))
+    AXES = axis_toggles("pg", zoom_col, log_col)
 
 # The default run (clean digits) barely overfits; one click shows a run that does -- a
 # lesson baseline with wrong labels -- without changing what the default means everywhere.
@@ -105,8 +109,10 @@ def draw_curves(view) -> None:
 
 def build_chart(view, metric: str):
     """The altair chart of `metric` for export (built when a download is clicked)."""
-    return lambda: curves_chart(curves_frame(view, eval_train=eval_train), metric, epochs_table=epochs_frame(view),
-                                **{**chart_options(view, metric), "scale": 1.0})
+    def build(scale: float):
+        return curves_chart(curves_frame(view, eval_train=eval_train), metric, epochs_table=epochs_frame(view),
+                            **{**chart_options(view, metric), "scale": scale})
+    return build
 
 
 def draw_masks(view) -> None:

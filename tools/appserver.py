@@ -216,6 +216,18 @@ def shown_errors(page) -> list[str]:
 def nav_links(page) -> list[tuple[str, str]]:
     """(label, absolute URL) of every page in the app's navigation, in order."""
     links = page.locator('[data-testid="stSidebarNavLink"], [data-testid="stTopNavLink"]')
+    # A long sidebar navigation shows its first pages and a "View N more" button (the same
+    # button reads "View less" once open): open it, so the pages under it are listed too.
+    more = page.get_by_test_id("stSidebarNavViewButton")
+    if more.count():
+        shown = links.count()
+        more.first.click()
+        page.wait_for_function("([n, sel]) => document.querySelectorAll(sel).length !== n",
+                               arg=[shown, '[data-testid="stSidebarNavLink"]'], timeout=10_000)
+        if links.count() < shown:  # it was open already: open it again
+            more.first.click()
+            page.wait_for_function("([n, sel]) => document.querySelectorAll(sel).length === n",
+                                   arg=[shown, '[data-testid="stSidebarNavLink"]'], timeout=10_000)
     found = []
     for i in range(links.count()):
         link = links.nth(i)

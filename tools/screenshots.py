@@ -4,7 +4,11 @@
 
 Starts `streamlit run streamlit_app.py` on a free local port (its own
 REGDEMO_HOME in a temp folder, so nothing of a teacher's runs leaks in), drives
-every page with Playwright and writes PNGs at a projector-friendly size.
+every page with Playwright and writes PNGs at a projector-friendly size (1600x900), in each
+language asked for, at the desk and in presentation mode; the pages are the navigation's, so
+a new page is shot without being named here. Then --out/manifest.json records the hash of
+measured.json and the commit (tools/screenshot_manifest.py; a test fails when measured.json
+changes and the shots do not follow).
 The server and the browser come from tools/appserver.py, as in the browser tests.
 """
 
@@ -19,6 +23,7 @@ import sys
 import tempfile
 import urllib.parse
 
+from tools import screenshot_manifest
 from tools.appserver import (
     ROOT,
     VIEWPORT,
@@ -207,10 +212,14 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
                 elif action:
                     wait_finished(tab, code)
                 if action:
-                    # On the projector a lesson pair's charts fall below the first screen: its
-                    # buttons go to the top, the charts under them.
+                    # On the projector a lesson pair's charts fall below the first screen: they
+                    # go to the top. Presentation mode draws no buttons, so the first chart
+                    # (the pair's accuracy, its title and legend with it) is what is scrolled to.
                     pair = present and action.startswith("pair_")
-                    scroll_to(tab, f".st-key-{action}", top=40 if pair else 120, force=pair)
+                    target = f".st-key-{action}"
+                    if present and not tab.locator(target).count():
+                        target = '[data-testid="stVegaLiteChart"]'
+                    scroll_to(tab, target, top=40 if pair else 120, force=pair)
                 written.append(langs[code] / f"{name(slug, code)}{suffix}{present}.png")
                 shoot(tab, written[-1])
 
@@ -259,7 +268,7 @@ def main(argv=None) -> int:
         return 2
     langs = {"en": args.out, "zh": args.out / "zh"} if args.lang == "both" else None
     written = take_screenshots(args.out, args.lang, args.workers, pages or None, langs, args.phase, args.home)
-    print(f"{len(written)} screenshots in {args.out}")
+    print(f"{len(written)} screenshots in {args.out}; {screenshot_manifest.write(args.out, written)}")
     return 0
 
 

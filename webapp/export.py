@@ -1,15 +1,14 @@
-"""Export for slides: a run's curves as CSV, its charts as PNG or SVG.
+"""Export for slides: a run's curves as CSV, every chart as PNG or SVG.
 
-PNG and SVG come from vl-convert (altair's chart.save), rendered only when a
-button is clicked (a deferred download): converting costs ~0.1 s per chart,
-and the first conversion of a server process several seconds. Without
-vl-convert-python the buttons give way to a note; every chart's own ⋯ menu
-can still save it.
+PNG and SVG are regdemo.viz.slide's figures (1600 px wide, the claim as the title, the legend
+inside, text >= 16 px), rendered only when a button is clicked (a deferred download):
+converting costs ~0.1 s per chart, and the first conversion of a server process several
+seconds. Without vl-convert-python the buttons give way to a note; every chart's own ⋯ menu
+can still save it. Export buttons are controls: presentation mode hides them.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 from collections.abc import Callable
@@ -17,19 +16,18 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from regdemo.viz import slide
 from regdemo.viz.theme import style
-from webapp.state import t
+from webapp.state import presentation, t
 
-EXPORT_WIDTH = 960  # px: half of a 1920-wide slide, or nearly all of a 1024-wide one
+EXPORT_WIDTH = 960  # px: chart_bytes' default (half of a 1920-wide slide)
 PNG_SCALE = 2  # pixels per CSS pixel: crisp when a slide is projected large
 MIME = {"png": "image/png", "svg": "image/svg+xml", "csv": "text/csv"}
 
 
 def image_export_missing() -> str:
     """Why PNG/SVG export cannot work here ("" when it can)."""
-    if importlib.util.find_spec("vl_convert") is None:
-        return "vl-convert-python is not installed"
-    return ""
+    return slide.missing()
 
 
 def chart_bytes(chart, fmt: str, width: int = EXPORT_WIDTH, scale: float = 1.0) -> bytes:
@@ -64,16 +62,23 @@ def csv_button(frame: pd.DataFrame, stem: str, key: str, label: str | None = Non
                        key=key, on_click="ignore", icon=":material/table:", disabled=frame.empty)
 
 
-def chart_buttons(build: Callable[[], object], stem: str, key: str, label: str, scale: float = 1.0) -> None:
-    """PNG and SVG download buttons for one chart. `build()` returns the (unstyled)
-    altair chart; it is called only when a button is clicked."""
+def chart_buttons(build: Callable[[float], object], stem: str, key: str, label: str,
+                  title: str | None = None) -> None:
+    """PNG and SVG download buttons for one chart, as a slide figure (regdemo.viz.slide).
+
+    `build(scale)` returns the unstyled altair chart drawn at `scale` (lines and marks for a
+    slide); it is called only when a button is clicked. `title`: the claim the figure makes.
+    Nothing in presentation mode (no controls on a projected page)."""
+    if presentation():
+        return
     missing = image_export_missing()
     if missing:
         st.caption(t("export.no_images", reason=missing))
         return
-    for fmt in ("png", "svg"):
+    for fmt in slide.FORMATS:
         st.download_button(
-            t(f"export.{fmt}", chart=label), lambda fmt=fmt: chart_bytes(build(), fmt, scale=scale),
+            t(f"export.{fmt}", chart=label),
+            lambda fmt=fmt: slide.slide_bytes(build(slide.SLIDE_SCALE), fmt, title=title),
             file_name=f"{stem}.{fmt}", mime=MIME[fmt], key=f"{key}_{fmt}", on_click="ignore",
             icon=":material/image:",
         )

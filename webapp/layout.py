@@ -44,3 +44,10 @@ def presentation_exit() -> None:
 
 def _leave_presentation() -> None:
     st.session_state.presentation = False
+
+
+def stop_page() -> None:
+    """st.stop() for a page with nothing more to draw, keeping the way out of presentation mode
+    (the entry script draws it after the page, which st.stop() never returns to)."""
+    presentation_exit()
+    st.stop()

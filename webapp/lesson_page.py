@@ -14,10 +14,10 @@ from regdemo.teaching import effect as lesson_effect
 from regdemo.teaching.lessons import lesson
 from regdemo.training.config import ConfigError, RunConfig
 from regdemo.training.data import EXPECTED_COUNTS
-from regdemo.viz.overlay import overlay_spec
+from regdemo.viz.overlay import overlay_chart, overlay_spec
 from regdemo.viz.theme import PAIR_COLORS
-from webapp import measured_curves, sidebar
-from webapp.axes import axis_toggles
+from webapp import export, measured_curves, sidebar
+from webapp.axes import axis_defaults, axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
 from webapp.memorization import memorization_panel
@@ -86,6 +86,8 @@ def run_buttons(prefix: str, try_label: str, try_changes: dict, widths: list[int
 
     Returns the sidebar's run, the one just started included."""
     run = current_run()
+    if presentation():  # a projected page has no controls
+        return run
     left, middle, right, _ = st.columns(widths)
     if left.button(t("button.train"), type="primary", key=f"{prefix}_train"):
         try:
@@ -198,10 +200,10 @@ def lesson_pair(name: str) -> None:
     claim = found.claim.get(lang()) or found.claim.get("en", "")
     if claim:
         st.markdown(f"**{claim}**")
-    left, right, _ = st.columns([3, 1, 3])
-    left.button(t("pair.try", what=what), type="primary", key=f"pair_{name}_try", on_click=pair.want)
-    right.button(t("button.stop"), key=f"pair_{name}_stop", on_click=pair.stop)
     if not presentation():
+        left, right, _ = st.columns([3, 1, 3])
+        left.button(t("pair.try", what=what), type="primary", key=f"pair_{name}_try", on_click=pair.want)
+        right.button(t("button.stop"), key=f"pair_{name}_stop", on_click=pair.stop)
         st.caption(t("pair.setup", baseline=found.baseline.label(lang()), treated=found.treated.label(lang())))
     effect = lesson_effect.measured_effect(name)
     if effect is None:
@@ -212,8 +214,7 @@ def lesson_pair(name: str) -> None:
     if not presentation():
         for note in pair_notes(name, found.baseline):
             st.caption(note)
-    axes = axis_toggles(f"pair_{name}", *st.columns(2)[:2]) if not presentation() else {"zoom": True,
-                                                                                         "log_loss": False}
+    axes = axis_toggles(f"pair_{name}", *st.columns(2)[:2]) if not presentation() else axis_defaults(f"pair_{name}")
     names = {found.baseline.key(): t(_key("pair.baseline", name)), found.treated.key(): t("pair.treated", what=what)}
     sides = {"baseline": t(_key("pair.baseline", name)), "treated": t("pair.treated", what=what)}
     measured_curves.draw(name, found.baseline, sides, PAIR_COLORS[:2], max(found.baseline.epochs,
@@ -234,9 +235,15 @@ def lesson_pair(name: str) -> None:
         colors = {names[found.baseline.key()]: PAIR_COLORS[0], names[found.treated.key()]: PAIR_COLORS[1]}
         epochs = max(found.baseline.epochs, found.treated.epochs)
         for col, metric in zip(st.columns(2), ("acc", "loss"), strict=True):
-            spec = overlay_spec(curves, metric, colors=colors, t=t, splits=[TRAIN_EVAL, TEST], epochs=epochs,
-                                title=t(f"pair.chart.{metric}"), height=300, scale=chart_scale(), **axes)
-            col.vega_lite_chart(spec, width="stretch", alt=t(f"pair.chart.{metric}"))
+            options = dict(colors=colors, t=t, splits=[TRAIN_EVAL, TEST], epochs=epochs,
+                           title=t(f"pair.chart.{metric}"), height=300, peak_of=names[found.baseline.key()], **axes)
+            col.vega_lite_chart(overlay_spec(curves, metric, **options, scale=chart_scale()), width="stretch",
+                                alt=t(f"pair.chart.{metric}"))
+            if all(v.finished for v in shown):  # the figure for a slide, with the claim as its title
+                with col:
+                    export.chart_buttons(lambda scale, m=metric, o=options: overlay_chart(curves, m, **o, scale=scale),
+                                         f"regdemo-{name}-{metric}", key=f"pair_{name}_{metric}",
+                                         label=t(f"chart.{metric}"), title=claim)
         named = {names[v.key]: v for v in shown}
         weights_panel(name, named, colors, epochs=epochs)  # the L2 and L1 pairs only
         if found.baseline.label_noise:

@@ -32,6 +32,7 @@ from regdemo.viz.theme import (
     SPLIT_COLORS,
     Translate,
     frozen,
+    readable_label_expr,
     split_names,
     split_scale,
     style,
@@ -97,9 +98,11 @@ def y_axis(metric: str, text: Mapping[str, str], field: str = "value", domain: t
         return alt.Y(f"{field}:Q", title=text["acc"], axis=alt.Axis(format=".0%", tickCount=6, tickMinStep=0.01),
                      scale=alt.Scale(domain=[0, 1], nice=False))
     if log:
-        return alt.Y(f"{field}:Q", title=text["loss_log"], axis=alt.Axis(format="~g", tickCount=6),
+        return alt.Y(f"{field}:Q", title=text["loss_log"],
+                     axis=alt.Axis(format="~g", tickCount=6, labelExpr=readable_label_expr()),
                      scale=alt.Scale(type="log", nice=True))
-    return alt.Y(f"{field}:Q", title=text["loss"], axis=alt.Axis(format=".2~f", tickCount=6),
+    return alt.Y(f"{field}:Q", title=text["loss"],
+                 axis=alt.Axis(format=".2~f", tickCount=6, labelExpr=readable_label_expr()),
                  scale=alt.Scale(zero=True))
 
 
@@ -144,7 +147,7 @@ def _gap_text(gap: float, metric: str, text: Mapping[str, str]) -> str:
 
 
 def curves_columns(curves: pd.DataFrame, metric: str = "acc", *, t: Translate, epochs_table: pd.DataFrame | None = None,
-                   best_epoch: int | None = None) -> dict[str, dict[str, list]]:
+                   best_epoch: int | None = None, from_epoch_1: bool = False) -> dict[str, dict[str, list]]:
     """What a curves chart draws, by layer (lines, gap band, gap_label, best), as columns
     of plain lists: curves_data makes DataFrames of them, curves_spec Arrow tables.
 
@@ -163,6 +166,11 @@ def curves_columns(curves: pd.DataFrame, metric: str = "acc", *, t: Translate, e
     train_progress = any(k == "progress" and s == TRAIN for k, s in zip(kinds, splits, strict=True))
     rows = [i for i, (k, s) in enumerate(zip(kinds, splits, strict=True))
             if ((k == "progress" or s != TRAIN) if train_progress else k != "progress")]
+    if from_epoch_1 and "epoch" in kinds:
+        # The first steps' loss (2.3 = chance on 10 classes) would squash every later epoch
+        # into the bottom of a linear axis: once an epoch has ended the line starts there,
+        # and the axis says so (clipped_loss_words).
+        rows = [i for i in rows if float(epochs[i]) >= 1.0]
     lines = {"epoch": [float(epochs[i]) for i in rows], "split": [splits[i] for i in rows],
              "name": [names.get(splits[i], splits[i]) for i in rows], "value": [float(values[i]) for i in rows],
              "kind": [kinds[i] for i in rows]}
@@ -172,6 +180,19 @@ def curves_columns(curves: pd.DataFrame, metric: str = "acc", *, t: Translate, e
     best = {"epoch": [float(best_epoch)] if best_epoch else [],
             "label": [text["best"].format(epoch=best_epoch)] if best_epoch else []}
     return {"lines": lines, "gap": gap, "gap_label": label, "best": best}
+
+
+def clips_loss(curves: pd.DataFrame, metric: str, log_loss: bool) -> bool:
+    """Whether a curves chart starts its loss line at epoch 1: linear loss axis, an epoch ended."""
+    return metric == "loss" and not log_loss and bool((curves["kind"] == "epoch").any())
+
+
+def chart_words(t: Translate, clipped: bool) -> dict[str, str]:
+    """The chart words, the loss axis named "from epoch 1" when the line is clipped there."""
+    text = words(t)
+    if clipped:
+        text["loss"] = text["loss_from_1"]
+    return text
 
 
 def curves_data(curves: pd.DataFrame, metric: str = "acc", **options) -> dict[str, pd.DataFrame]:
@@ -254,9 +275,10 @@ def curves_chart(curves: pd.DataFrame, metric: str = "acc", *, t: Translate,
     curves occupy after the first epoch (acc_domain), else 0-100 %. log_loss:
     the loss on a log axis. See curves_data for what is drawn.
     """
-    data = curves_data(curves, metric, t=t, epochs_table=epochs_table, best_epoch=best_epoch)
+    clipped = clips_loss(curves, metric, log_loss)
+    data = curves_data(curves, metric, t=t, epochs_table=epochs_table, best_epoch=best_epoch, from_epoch_1=clipped)
     return _curves_layers(data, metric, _splits(data["lines"]), epochs, show_gap, best_epoch is not None,
-                          split_names(t), words(t), title, height, scale,
+                          split_names(t), chart_words(t, clipped), title, height, scale,
                           *y_options(data["lines"], metric, zoom, log_loss))
 
 
@@ -272,7 +294,8 @@ def curves_spec(curves: pd.DataFrame, metric: str = "acc", *, t: Translate,
     per look (cached) and only the data is new each time. A stable spec also
     lets the browser update the drawn chart in place.
     """
-    data = curves_columns(curves, metric, t=t, epochs_table=epochs_table, best_epoch=best_epoch)
+    clipped = clips_loss(curves, metric, log_loss)
+    data = curves_columns(curves, metric, t=t, epochs_table=epochs_table, best_epoch=best_epoch, from_epoch_1=clipped)
     # The zoomed range moves as the curves climb (about once an epoch): it is put into
     # a copy of the cached spec, not part of the cache key, so a new range costs
     # nothing (rebuilding the altair chart took ~60 ms, on the core a worker trains on).
@@ -281,7 +304,7 @@ def curves_spec(curves: pd.DataFrame, metric: str = "acc", *, t: Translate,
     present = set(lines["split"])
     splits = tuple(s for s in SPLIT_COLORS if s in present)
     skeleton = _curves_skeleton(metric, splits, epochs, show_gap, best_epoch is not None,
-                                frozen(split_names(t)), frozen(words(t)), title, height, scale,
+                                frozen(split_names(t)), frozen(chart_words(t, clipped)), title, height, scale,
                                 ZOOM_PLACEHOLDER if domain else None, metric == "loss" and log_loss)
     spec = with_data(skeleton, {layer: _arrow(columns) for layer, columns in data.items()})
     if domain:

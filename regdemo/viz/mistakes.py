@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from regdemo.viz.theme import Translate
+from regdemo.viz.theme import FONT, Translate
 
 
 def confusion_frame(matrix: Sequence[Sequence[int]], classes: Sequence[str]) -> pd.DataFrame:
@@ -23,12 +23,15 @@ def confusion_frame(matrix: Sequence[Sequence[int]], classes: Sequence[str]) -> 
     ])
 
 
-def confusion_chart(matrix: Sequence[Sequence[int]], classes: Sequence[str], *, t: Translate) -> alt.LayerChart:
+def confusion_chart(matrix: Sequence[Sequence[int]], classes: Sequence[str], *, t: Translate,
+                    scale: float = 1.0) -> alt.LayerChart:
+    """The counts grow with `scale` (presentation mode, a slide) like every other text."""
     names = list(classes)
     true, pred, count = t("mistakes.axis.true"), t("mistakes.axis.pred"), t("mistakes.axis.count")
     base = alt.Chart(confusion_frame(matrix, names)).encode(
-        x=alt.X("pred:N", sort=names, title=pred, axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("true:N", sort=names, title=true),
+        # No grid: its lines would cross every cell of the matrix.
+        x=alt.X("pred:N", sort=names, title=pred, axis=alt.Axis(labelAngle=0, orient="top", grid=False)),
+        y=alt.Y("true:N", sort=names, title=true, axis=alt.Axis(grid=False)),
         tooltip=[alt.Tooltip("true:N", title=true), alt.Tooltip("pred:N", title=pred),
                  alt.Tooltip("count:Q", title=count)],
     )
@@ -38,5 +41,9 @@ def confusion_chart(matrix: Sequence[Sequence[int]], classes: Sequence[str], *, 
     right = base.transform_filter(alt.datum.right).mark_rect(color="#e3ece3")
     errors = base.transform_filter("!datum.right && datum.count > 0").mark_rect().encode(
         color=alt.Color("count:Q", scale=alt.Scale(scheme="orangered", domainMin=0), legend=None))
-    counts = base.transform_filter(alt.datum.count > 0).mark_text(fontSize=12).encode(text="count:Q")
-    return alt.layer(grid, right, errors, counts).properties(height=380)
+    # White on the darker half of the error colours: black on dark red cannot be read projected.
+    worst = max((c for ti, row in enumerate(matrix) for pi, c in enumerate(row) if ti != pi), default=0)
+    ink = alt.condition(f"!datum.right && datum.count > {worst / 2}", alt.value("#ffffff"), alt.value("#000000"))
+    counts = base.transform_filter(alt.datum.count > 0).mark_text(fontSize=FONT["mark"] * scale).encode(
+        text="count:Q", color=ink)
+    return alt.layer(grid, right, errors, counts).properties(height=int(380 * scale))

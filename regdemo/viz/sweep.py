@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 
 from regdemo.teaching import sweep
-from regdemo.viz.theme import Translate
+from regdemo.viz.theme import LINE_WIDTH, Translate
 
 
 def zero_at(param: str, values: Sequence) -> float | None:
@@ -23,22 +23,26 @@ def zero_at(param: str, values: Sequence) -> float | None:
 
 
 def strength_chart(param: str, rows: Sequence[sweep.SummaryRow], points: Sequence[sweep.SweepPoint],
-                   values: Sequence, which: str, *, t: Translate) -> alt.LayerChart:
+                   values: Sequence, which: str, *, t: Translate, scale: float = 1.0) -> alt.LayerChart:
     """`which` ("test" or "gap") against the swept value: rows from sweep.summarize (at least
-    one value measured), the points behind them."""
+    one value measured), the points behind them. `scale`: lines, dots and height (presentation
+    mode, a slide)."""
     summary = pd.DataFrame(sweep.chart_rows(param, rows))
     seeds = pd.DataFrame(sweep.seed_rows(param, points, values))
     title, name, zero = t(f"sweep.axis.{which}"), t(f"sweep.param.{param}"), zero_at(param, values)
     if param == "augment":
         x = alt.X("x:N", title=name, sort=list(sweep.DEFAULT_VALUES["augment"]))
     else:
-        scale = alt.Scale(type="log") if param in sweep.LOG_PARAMS or param == "train_size" else alt.Scale()
-        axis = alt.Axis(format="~g")
+        x_scale = alt.Scale(type="log") if param in sweep.LOG_PARAMS or param == "train_size" else alt.Scale()
+        # A tick at each swept value and nowhere else: a log axis' own ticks (0.003, 0.02)
+        # fell between the points, and the values measured (0.01, 0.05) went unnamed.
+        ticks = sorted(float(x) for x in sweep.x_positions(param, values).values())
+        axis = alt.Axis(format="~g", values=ticks, grid=False)
         if zero is not None:
             # The tick where λ = 0 is drawn reads "0", not the stand-in value.
-            axis = alt.Axis(format="~g", labelExpr=f"abs(datum.value - {zero!r}) < {zero * 1e-6!r} "
-                                                   "? '0' : datum.label")
-        x = alt.X("x:Q", title=name, scale=scale, axis=axis)
+            axis = alt.Axis(format="~g", values=ticks, grid=False,
+                            labelExpr=f"abs(datum.value - {zero!r}) < {zero * 1e-6!r} ? '0' : datum.label")
+        x = alt.X("x:Q", title=name, scale=x_scale, axis=axis)
     y = alt.Y(f"{which}_mean:Q", title=title, scale=alt.Scale(zero=False))
     tooltip = [alt.Tooltip("value:N", title=name), alt.Tooltip(f"{which}_mean:Q", title=title, format=".2f"),
                alt.Tooltip(f"{which}_low:Q", format=".2f", title=t("sweep.col.min")),
@@ -49,12 +53,13 @@ def strength_chart(param: str, rows: Sequence[sweep.SummaryRow], points: Sequenc
         band = base.mark_rule(strokeWidth=10, opacity=0.25).encode(x=x, y=f"{which}_low:Q", y2=f"{which}_high:Q")
     else:
         band = base.mark_area(opacity=0.2).encode(x=x, y=f"{which}_low:Q", y2=f"{which}_high:Q")
-    line = base.mark_line(point=True).encode(x=x, y=y, tooltip=tooltip)
+    line = base.mark_line(point=alt.OverlayMarkDef(size=60 * scale * scale), strokeWidth=LINE_WIDTH * scale).encode(
+        x=x, y=y, tooltip=tooltip)
     layers = [band, line]
     if not seeds.empty:
-        dots = alt.Chart(seeds).mark_circle(size=25, opacity=0.5, color="gray").encode(
+        dots = alt.Chart(seeds).mark_circle(size=25 * scale * scale, opacity=0.5, color="gray").encode(
             x=x, y=alt.Y(f"{which}:Q", title=title, scale=alt.Scale(zero=False)),
             tooltip=[alt.Tooltip("value:N", title=name), alt.Tooltip("seed:Q", title=t("sweep.col.seed")),
                      alt.Tooltip(f"{which}:Q", format=".2f", title=title)])
         layers.append(dots)
-    return alt.layer(*layers).properties(title=title, height=320)
+    return alt.layer(*layers).properties(title=title, height=int(320 * scale))

@@ -118,3 +118,34 @@ def with_data(skeleton: dict, data: Mapping[str, pd.DataFrame]) -> dict:
     spec = copy.deepcopy(skeleton)
     spec["datasets"] = dict(data)
     return spec
+
+
+# --- numbers -------------------------------------------------------------------------------
+# From this size on a number reads as a power of ten (a diverged run's loss of 4e12 is
+# "4×10¹²", not 4000000000000).
+HUGE = 1e4
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+
+
+def readable_number(value: float, digits: int = 3) -> str:
+    """`value` in `digits` significant figures; from HUGE on (either sign) as m×10ⁿ."""
+    if value != value or value in (float("inf"), float("-inf")):  # nan, inf: as Python writes them
+        return str(value)
+    if abs(value) < HUGE:
+        return f"{round(value):d}" if abs(value) >= 10 ** digits else f"{value:.{digits}g}"
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    power = "".join(_SUPERSCRIPTS[int(d)] for d in str(int(exponent)))
+    return f"{mantissa}×10{power}"
+
+
+def readable_label_expr(plain: str = "datum.label") -> str:
+    """A Vega axis labelExpr: values from HUGE on as m×10ⁿ (as readable_number writes them),
+    the others as the axis formats them (`plain`)."""
+    exponent = "floor(log(abs(datum.value)) / LN10)"
+    mantissa = f"format(datum.value / pow(10, {exponent}), '.2~f')"
+    digit = f"'{_SUPERSCRIPTS}'"
+    tens, ones = f"floor({exponent} / 10)", f"({exponent} % 10)"
+    power = (f"({exponent} >= 10 ? substring({digit}, {tens}, {tens} + 1) : '') + "
+             f"substring({digit}, {ones}, {ones} + 1)")
+    return f"abs(datum.value) >= {HUGE:g} ? {mantissa} + '×10' + {power} : {plain}"
