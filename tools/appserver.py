@@ -80,22 +80,28 @@ def start_server(
     home: str | os.PathLike,
     *,
     port: int | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
     extra_env: dict[str, str] | None = None,
     timeout: float = HEALTH_TIMEOUT_S,
     cpus: set[int] | None = None,
+    preexec_fn=None,
 ) -> AppServer:
     """Start the app on 127.0.0.1 and return once /_stcore/health answers "ok".
 
     `home` becomes REGDEMO_HOME (run store, downloads); `workers` caps the
-    worker processes; `cpus` pins the server (and the workers it starts) to those
-    cores, as `taskset` would. Raises RuntimeError with the server's output when it
+    worker processes (None: the app's own choice, as for a user); `cpus` pins the server (and
+    the workers it starts) to those cores, as `taskset` would; `preexec_fn` runs in the server's
+    process before streamlit starts (tools/rehearse_cloud.py puts it into a cgroup there).
+    Raises RuntimeError with the server's output when it
     exits early or does not answer within `timeout` seconds.
     """
     port = port or free_port()
     home = pathlib.Path(home)
     home.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, REGDEMO_HOME=str(home), REGDEMO_WORKERS=str(workers), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, REGDEMO_HOME=str(home), PYTHONUNBUFFERED="1")
+    env.pop("REGDEMO_WORKERS", None)
+    if workers is not None:
+        env["REGDEMO_WORKERS"] = str(workers)
     env.update(extra_env or {})
     log_path = home / f"streamlit-{port}.log"
     command = [
@@ -110,7 +116,7 @@ def start_server(
     with open(log_path, "wb") as log:  # a file, not a pipe: a full pipe would block the server
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL,
-                                   preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+                                   preexec_fn=_preexec(cpus, preexec_fn))
     server = AppServer(process, f"http://127.0.0.1:{port}", log_path)
     try:
         _wait_healthy(server, timeout)
@@ -118,6 +124,18 @@ def start_server(
         server.stop()
         raise
     return server
+
+
+def _preexec(cpus, then):
+    if not cpus and then is None:
+        return None
+
+    def run() -> None:
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+        if then is not None:
+            then()
+    return run
 
 
 def _wait_healthy(server: AppServer, timeout: float) -> None:

@@ -1,6 +1,15 @@
-"""Server memory while one default run streams to one browser session.
+"""Server memory while one default run streams to one browser session, or (--pair) the whole
+app's PSS while a lesson pair trains.
 
     python -m tools.measure_memory [--limit-mb 690] [--param key=value ...]
+    python -m tools.measure_memory --pair dropout [--limit-mb 600] [--workers N]
+
+--pair (issue 18): the app started as a user starts it (`streamlit run streamlit_app.py`, its
+worker processes as the registry starts them: REGDEMO_WORKERS unset unless --workers), every
+page opened, then the lesson page: Try it, both runs waited for (tools/drive_lesson.py). The
+PSS of the server and of its workers (/proc/PID/smaps_rollup, tools/procmem.SplitSampler) is
+sampled four times a second from the first page on; the peak of the sum is compared with the
+limit (PSS, not RSS: the workers share libtorch's pages with each other).
 
 Streamlit Community Cloud's smallest apps get about 690 MB of RAM. This starts
 the real app (`streamlit run streamlit_app.py`, one trainer thread, a fresh
@@ -14,6 +23,7 @@ reaches the limit, 2 when Chromium is missing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 import tempfile
@@ -22,7 +32,8 @@ import urllib.parse
 
 from regdemo.i18n import translate
 from tools.appserver import chromium, chromium_missing, open_app, start_server
-from tools.procmem import Sampler, tree, tree_memory
+from tools.drive_lesson import open_every_page, train_pair
+from tools.procmem import Sampler, SplitSampler, tree, tree_memory
 
 RUN_TIMEOUT_MS = 30 * 60_000
 
@@ -58,16 +69,56 @@ def measure(params: dict[str, str]) -> dict:
     return numbers
 
 
+def measure_pair(name: str, workers: int | None, server=None, timeout_ms: float = RUN_TIMEOUT_MS) -> dict:
+    """The --pair measurement; `server`: an AppServer already started (tools/rehearse_cloud.py),
+    else one is started here on a fresh REGDEMO_HOME."""
+    with contextlib.ExitStack() as stack:
+        if server is None:
+            home = stack.enter_context(tempfile.TemporaryDirectory(prefix="regdemo-mem-"))
+            server = stack.enter_context(start_server(home, workers=workers))
+        browser = stack.enter_context(chromium())
+        sampler = SplitSampler(server.pid)
+        sampler.start()
+        page = browser.new_page(viewport={"width": 1600, "height": 900})
+        pages_s = open_every_page(page, server.url, timeout_ms)
+        numbers = train_pair(page, server.url, name, timeout_ms)
+        sampler.stop()
+        server_now, workers_now = sampler.sample()
+        numbers.update(pages_s=pages_s, peak_total=sampler.peak_total, split_at_peak=sampler.split_at_peak,
+                       peak_server=sampler.peak_server, peak_workers=sampler.peak_workers, samples=sampler.samples,
+                       worker_processes=len(sampler.workers_seen), end=(server_now, workers_now))
+    return numbers
+
+
+def report_pair(name: str, n: dict, limit_mb: float) -> bool:
+    print(f"lesson pair {name}: {n['status']!r}")
+    print(f"pages opened ({len(n['pages_s'])}): " + ", ".join(f"{k} {v:.1f} s" for k, v in n["pages_s"].items()))
+    curve = "no curve file" if n["first_curve_s"] is None else f"{n['first_curve_s']:.1f} s after opening the page"
+    print(f"measured curves drawn: {curve}; Try it -> both final {n['finished_s']:.1f} s")
+    server, workers = n["split_at_peak"]
+    print(f"PSS peak of server + workers: {n['peak_total']:.0f} MB (server {server:.0f} MB + "
+          f"{n['worker_processes']} worker process(es) {workers:.0f} MB at that moment; own peaks "
+          f"{n['peak_server']:.0f} / {n['peak_workers']:.0f} MB; {n['samples']} samples); "
+          f"after the pair {n['end'][0] + n['end'][1]:.0f} MB")
+    ok = n["peak_total"] <= limit_mb and n["done"] and not n["failed"]
+    print(f"{'OK' if ok else 'TOO MUCH / NOT FINISHED'}: peak {n['peak_total']:.0f} MB PSS vs limit {limit_mb:.0f} MB")
+    return ok
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit-mb", type=float, default=690.0)
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="a link parameter of the run, e.g. train_size=1000 (default: the app's default run)")
+    parser.add_argument("--pair", metavar="LESSON", help="measure the app's PSS while this lesson's pair trains")
+    parser.add_argument("--workers", type=int, help="with --pair: REGDEMO_WORKERS (default: the app's own choice)")
     args = parser.parse_args(argv)
     missing = chromium_missing()
     if missing:
         print(f"cannot measure: {missing}", file=sys.stderr)
         return 2
+    if args.pair:
+        return 0 if report_pair(args.pair, measure_pair(args.pair, args.workers), args.limit_mb) else 1
     params = dict(p.split("=", 1) for p in args.param)
     n = measure(params)
     print(f"setup: {params or 'the default run'}; {n['status']}")

@@ -102,3 +102,36 @@ class Sampler(threading.Thread):
         self._halt.set()
         self.join(5)
         return self.peak
+
+
+class SplitSampler(threading.Thread):
+    """Peak PSS of a server and its descendants (the workers), sampled every `every` seconds:
+    the peak of the sum, with the split at that moment, and each part's own peak (MB)."""
+
+    def __init__(self, pid: int, every: float = 0.25):
+        super().__init__(name="pss-sampler", daemon=True)
+        self.pid, self.every = pid, every
+        self.peak_total, self.split_at_peak = 0.0, (0.0, 0.0)
+        self.peak_server = self.peak_workers = 0.0
+        self.workers_seen: set[int] = set()
+        self.samples = 0
+        self._halt = threading.Event()
+
+    def sample(self) -> tuple[float, float]:
+        """(server PSS, its descendants' PSS) now, MB."""
+        kids = [p for p in tree(self.pid) if p != self.pid]
+        self.workers_seen.update(kids)
+        return pss_mb(self.pid), sum(pss_mb(p) for p in kids)
+
+    def run(self) -> None:
+        while not self._halt.wait(self.every):
+            server, workers = self.sample()
+            if server + workers > self.peak_total:
+                self.peak_total, self.split_at_peak = server + workers, (server, workers)
+            self.peak_server, self.peak_workers = max(self.peak_server, server), max(self.peak_workers, workers)
+            self.samples += 1
+
+    def stop(self) -> SplitSampler:
+        self._halt.set()
+        self.join(5)
+        return self

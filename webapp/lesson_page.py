@@ -16,7 +16,7 @@ from regdemo.training.config import ConfigError, RunConfig
 from regdemo.training.data import EXPECTED_COUNTS
 from regdemo.viz.overlay import overlay_chart, overlay_spec
 from regdemo.viz.theme import PAIR_COLORS
-from webapp import export, sidebar
+from webapp import export, measured_curves, sidebar
 from webapp.axes import axis_defaults, axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
@@ -216,6 +216,9 @@ def lesson_pair(name: str) -> None:
             st.caption(note)
     axes = axis_toggles(f"pair_{name}", *st.columns(2)[:2]) if not presentation() else axis_defaults(f"pair_{name}")
     names = {found.baseline.key(): t(_key("pair.baseline", name)), found.treated.key(): t("pair.treated", what=what)}
+    sides = {"baseline": t(_key("pair.baseline", name)), "treated": t("pair.treated", what=what)}
+    measured_curves.draw(name, found.baseline, sides, PAIR_COLORS[:2], max(found.baseline.epochs,
+                         found.treated.epochs), axes)  # the measured pair, before any run
 
     def draw(views) -> None:
         if notice := pair.advance():

@@ -22,7 +22,7 @@ from regdemo.runs.worker import threads_per_worker
 from regdemo.storage.sqlite import RunStore, StoreUnavailable
 from regdemo.storage.stores import open_store
 from regdemo.teaching import sweep
-from regdemo.teaching.lessons import catalog, check
+from regdemo.teaching.lessons import catalog, check, curves
 from regdemo.training.checkpoint import save_checkpoint
 from regdemo.training.config import ConfigError, RunConfig, knobs, preset
 from regdemo.training.engine import fit
@@ -248,8 +248,11 @@ def cmd_lessons(args) -> int:
     print(check.table(results), file=out)
     if args.write is not None:
         command = f"python -m regdemo lessons --check --seeds {seeds}" + (f" --only {args.only}" if args.only else "")
-        check.write_json(check.to_json(results, command), args.write)
-        print(f"wrote {args.write}", file=out)
+        data = check.to_json(results, command)
+        check.write_json(data, args.write)
+        folder = curves.folder_for(args.write)  # the pages' measured curves, from the same runs
+        curves.write_curves(results, folder, command=command, date=data["date"])
+        print(f"wrote {args.write} and {len(results)} curve file(s) in {folder}", file=out)
     return 0 if all(r.proven() for r in results) else 1
 
 

@@ -58,6 +58,9 @@ class RunResult:
     # Share of the wrong-labelled training digits whose wrong label the kept model predicts
     # (a fraction, events.EpochEnd.memorized); None for a run without label noise.
     memorized: float | None = None
+    # every epoch's test accuracy (percent) and loss: the measured curves a lesson page draws
+    test_acc_curve: tuple[float, ...] = ()
+    test_loss_curve: tuple[float, ...] = ()
 
     @property
     def peak_minus_final(self) -> float:
@@ -79,6 +82,8 @@ def result_from_lines(lines: Sequence[dict], seconds: float) -> RunResult:
         peak_test_acc=100 * max(e["test_acc"] for e in epochs),
         last_test_acc=100 * epochs[-1]["test_acc"], near_zero=epochs[-1]["near_zero"],
         epochs_run=len(epochs), best_epoch=final["best_epoch"], seconds=seconds, memorized=kept.get("memorized"),
+        test_acc_curve=tuple(100 * e["test_acc"] for e in epochs),
+        test_loss_curve=tuple(e["test_loss"] for e in epochs),
     )
 
 
