@@ -189,3 +189,16 @@ def test_the_library_top_level_is_packages_and_a_few_modules():
     assert len(top) <= MAX_TOP_LEVEL_MODULES, top
     packages = {p.name for p in (ROOT / "regdemo").iterdir() if (p / "__init__.py").exists()}
     assert set(LAYERS) == packages | {p.removesuffix(".py") for p in top} - {"__init__", "__main__"}
+
+
+def test_the_library_loads_no_module_by_name():
+    """No importlib in regdemo/: every edge of the library is an import statement this file reads
+    (the dev tools are run as `python -m tools.x`, never loaded)."""
+    modules = _modules()
+    known = set(modules)
+    problems = [f"{path.relative_to(ROOT)}:{line} imports {target}"
+                for name, path in modules.items() if name.startswith("regdemo")
+                for target, line in _imported(name, path, known) if target.split(".")[0] == "importlib"]
+    problems += [f"{path.relative_to(ROOT)} calls __import__" for name, path in modules.items()
+                 if name.startswith("regdemo") and "__import__(" in path.read_text(encoding="utf-8")]
+    assert not problems, "\n".join(problems)
