@@ -19,6 +19,7 @@ pages = {
         st.Page("app_pages/compare.py", title=t("nav.compare"), icon=":material/compare_arrows:"),
         st.Page("app_pages/sweep.py", title=t("nav.sweep"), icon=":material/show_chart:"),
         st.Page("app_pages/mistakes.py", title=t("nav.mistakes"), icon=":material/search:"),
+        st.Page("app_pages/draw.py", title=t("nav.draw"), icon=":material/draw:"),
         st.Page("app_pages/history.py", title=t("nav.history"), icon=":material/history:"),
     ],
     t("nav.section.lessons"): [

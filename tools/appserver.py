@@ -239,3 +239,25 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+# A "7" in fractions of the canvas: the bar, then the stem down to the left.
+SEVEN = ((0.25, 0.2), (0.75, 0.2), (0.45, 0.85))
+
+
+def draw_on_canvas(page, points=SEVEN, steps: int = 12) -> None:
+    """Draw one stroke through `points` (fractions of width and height) on the Draw page's
+    canvas (streamlit-drawable-canvas: fabric.js listens on its upper canvas) with the mouse."""
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+
+    def at(fx: float, fy: float) -> tuple[float, float]:
+        return box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        for i in range(1, steps + 1):
+            page.mouse.move(*at(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps))
+    page.mouse.up()

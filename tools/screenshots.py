@@ -24,6 +24,7 @@ from tools.appserver import (
     VIEWPORT,
     charts_fingerprint,
     chromium_missing,
+    draw_on_canvas,
     launch_chromium,
     nav_links,
     open_app,
@@ -53,7 +54,10 @@ ACTIONS = {
     "batchnorm": "pair_batchnorm_try",
 }
 LESSON_PAGES = ("dropout", "l1_l2", "l2", "early_stopping", "augmentation", "batchnorm")
-LAST = ("history", "compare", "about")
+# Draw comes after the lesson pages: its first lesson's pair (dropout) is trained by then,
+# and a "7" drawn on its canvas (STROKES) gets both nets' answers before the shot.
+LAST = ("draw", "history", "compare", "about")
+STROKES = {"draw": draw_on_canvas}
 FIRST_CHART_TIMEOUT_MS = 600_000  # a lesson pair's first epoch, on a busy machine
 RUN_TIMEOUT_MS = 20 * 60_000  # one page's runs, queued behind each other on a small machine
 
@@ -194,6 +198,10 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
             desk, twin = tabs[code]
             for tab, present in ((desk, ""), (twin, "-presentation")):
                 open_app(tab, with_params(url, {"lang": code, **({"present": "1"} if present else {})}))
+                if slug in STROKES:
+                    STROKES[slug](tab)
+                    tab.locator('[data-testid="stVegaLiteChart"] svg').nth(1).wait_for()
+                    wait_rendered(tab)
                 if action and started:
                     wait_mid_run(tab, code, started=False)
                 elif action:

@@ -15,7 +15,7 @@ import time
 from regdemo import settings
 from regdemo.cli.output import TABLE_HEADER, epoch_json, table_row
 from regdemo.messages import encode, msg, render
-from regdemo.runs import cluster
+from regdemo.runs import cluster, inference
 from regdemo.runs.records import Run
 from regdemo.runs.registry import Registry
 from regdemo.runs.worker import threads_per_worker
@@ -87,8 +87,11 @@ def cmd_train(args) -> int:
     store = RunStore()
     for warning in store.warnings:
         print(f"warning: {render(warning)}", file=sys.stderr)
-    if store.save(record.view(), source="cli") and not args.json:
-        print(f"stored in {store.path}", file=out)
+    if store.save(record.view(), source="cli"):
+        if done.model is not None and done.status in inference.KEEPS_WEIGHTS:
+            store.save_weights(config.key(), inference.weights_bytes(done.model))  # the Draw page reads them
+        if not args.json:
+            print(f"stored in {store.path}", file=out)
     if args.json:
         print(json.dumps(final), file=out)
     else:

@@ -56,6 +56,7 @@ from collections.abc import Callable
 
 from regdemo import settings
 from regdemo.messages import encode, msg
+from regdemo.runs.predict import PredictError
 from regdemo.runs.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
 from regdemo.runs.worker import InProcessPool, LocalPool, available_cpus
 from regdemo.storage.rows import REUSABLE, worth_saving
@@ -228,6 +229,16 @@ class Registry:
             return None
         with self._cond:
             return self._runs.get(key) or self._keep(stored)
+
+    def predict(self, keys: list[str], pixels, timeout: float = 15.0) -> dict[str, dict]:
+        """What the finished runs `keys` make of a 28x28 digit (the Draw page), answered by a
+        worker beside the training queue: {key: {"probs": [...]} | {"error": code}}. Waits up
+        to `timeout` seconds for a worker still starting; raises predict.PredictError when none
+        answers (or on a cluster, whose RQ workers do not take such questions)."""
+        ask = getattr(self.pool, "predict", None)
+        if ask is None:
+            raise PredictError(msg("draw.no_cluster"))
+        return ask(keys, pixels, timeout)
 
     def touch(self, key: str, session: str) -> None:
         """Session `session` is looking at run `key` now (call it on every redraw)."""

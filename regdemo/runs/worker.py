@@ -53,6 +53,7 @@ from collections.abc import Callable
 import torch
 
 from regdemo.messages import encode, msg
+from regdemo.runs import inference, predict
 from regdemo.runs.records import RUNNING, Run
 from regdemo.storage.sqlite import RunStore
 from regdemo.storage.stores import open_store
@@ -171,8 +172,9 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
     batcher = _Batcher(store, key)
     watcher = _Watcher(store, key, record, batcher)
     watcher.start()
+    model = None
     try:
-        _attempts(record, config, train, batcher, store, key)
+        model = _attempts(record, config, train, batcher, store, key)
     except BaseException as err:  # noqa: BLE001 -- even KeyboardInterrupt leaves a final status
         record.mark_failed(_failure_message(key, err))
         if not isinstance(err, Exception):
@@ -186,15 +188,17 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
         target = store if results is None else results
         if save and target is not None:
             try:
-                target.save(view, source=source)
+                if target.save(view, source=source) and model is not None and view.status in inference.KEEPS_WEIGHTS:
+                    target.save_weights(key, inference.weights_bytes(model))  # for the Draw page
             except Exception:  # noqa: BLE001 -- a store failure must not lose the status
                 log.exception("run %s: saving it failed", key)
         store.set_status(key, view.status, view.message)
     return view.status
 
 
-def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, key: str) -> None:
-    """fit on the asked device, else on the CPU (device missing, GPU out of memory)."""
+def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, key: str):
+    """fit on the asked device, else on the CPU (device missing, GPU out of memory); returns
+    the trained model of the final Done (None when there was none)."""
     train = train or engine.fit
     try:
         engine.resolve_device(config.device)
@@ -202,7 +206,7 @@ def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, k
         config = config.replace(device="cpu")
         _notice(record, store, key, encode(msg("run.device_missing", device=record.config.device)))
     try:
-        _consume(record, config, train, batcher)
+        return _consume(record, config, train, batcher)
     except torch.OutOfMemoryError:
         used = record.started.device if record.started else config.device
         if used == "cpu":
@@ -214,11 +218,12 @@ def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, k
         record.restart()  # the next Started tells the readers to forget this attempt too
         _notice(record, store, key, encode(msg("run.gpu_out_of_memory", device=used)))
         try:
-            _consume(record, config.replace(device="cpu"), train, batcher)
+            return _consume(record, config.replace(device="cpu"), train, batcher)
         except Exception as err:  # noqa: BLE001 -- any failure becomes the run's status
             record.mark_failed(_failure_message(key, err))
     except Exception as err:  # noqa: BLE001 -- any failure becomes the run's status
         record.mark_failed(_failure_message(key, err))
+    return None
 
 
 def _notice(record: Run, store, key: str, text: str) -> None:
@@ -226,13 +231,16 @@ def _notice(record: Run, store, key: str, text: str) -> None:
     store.set_status(key, RUNNING, record.notice)
 
 
-def _consume(record: Run, config: RunConfig, train, batcher: _Batcher) -> None:
+def _consume(record: Run, config: RunConfig, train, batcher: _Batcher):
+    model = None
     for event in train(config, stop=record.stop_event):
         record.apply(event)
         if isinstance(event, Done):  # the record's message: notices and stop reason included
+            model = event.model
             event = Done(event.status, event.epochs_run, event.best_epoch, event.step, record.message,
                          event.test_predictions)
         batcher.add(event)
+    return model
 
 
 def _failure_message(key: str, err: BaseException) -> str:
@@ -320,6 +328,7 @@ class InProcessPool(_Pool):
     def __init__(self, workers: int, store, results, source: str, save: bool, train: Callable | None):
         super().__init__(workers, "trainer", store)
         self.store, self.results, self.source, self.save, self.train = store, results, source, save, train
+        self._models = inference.Models(results)
         self._start()
 
     def _slot(self, index: int) -> None:
@@ -331,6 +340,10 @@ class InProcessPool(_Pool):
             except Exception:  # noqa: BLE001 -- a broken worker call must not kill the slot
                 log.exception("run %s: worker", key)
                 self.store.set_status(key, FAILED, encode(msg("run.worker_failed")))
+
+    def predict(self, keys: list[str], pixels, timeout: float = 5.0) -> dict[str, dict]:
+        """The Draw page's question, answered in this process (tests only)."""
+        return self._models.answer(keys, predict.request(keys, pixels)["pixels"])
 
     def close(self, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
@@ -407,6 +420,12 @@ class LocalPool(_Pool):
 
     def pids(self) -> list[int]:
         return [c.process.pid for c in self._children if c is not None and c.process.poll() is None]
+
+    def predict(self, keys: list[str], pixels, timeout: float = 5.0) -> dict[str, dict]:
+        """The Draw page's question, answered by a worker process beside its training
+        (predict.py); raises predict.PredictError when no worker is listening yet."""
+        folder = pathlib.Path(self._live_path).parent
+        return predict.ask(lambda: [predict.socket_path(folder, pid) for pid in self.pids()], keys, pixels, timeout)
 
     def busy(self) -> list[str | None]:
         """The key each worker is training (None when idle)."""
@@ -492,12 +511,13 @@ def _watch_parent(parent: int) -> None:
 
 def serve(args) -> int:
     torch.set_num_threads(args.threads)
+    # open_store: PostgreSQL when REGDEMO_DATABASE_URL is set (inherited from the server), else the file
+    results = open_store(args.store) if args.store else None
+    inference.listen(predict.socket_path(pathlib.Path(args.live).parent, os.getpid()), results)  # the Draw page
     engine.warm_up()
     load_dataset(RunConfig().dataset)  # the default run's digits (a few MB): its first point comes sooner
     threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
     live = RunStore(args.live)
-    # open_store: PostgreSQL when REGDEMO_DATABASE_URL is set (inherited from the server), else the file
-    results = open_store(args.store) if args.store else None
     task_fd, result_fd = (int(fd) for fd in args.fds.split(","))
     with os.fdopen(task_fd, "r") as tasks, os.fdopen(result_fd, "w", buffering=1) as out:
         for line in tasks:  # end of file: the server closed the pool, or died

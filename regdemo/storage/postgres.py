@@ -93,6 +93,11 @@ CREATE TABLE IF NOT EXISTS live_events (
     event TEXT NOT NULL,
     PRIMARY KEY (key, seq)
 );
+CREATE TABLE IF NOT EXISTS weights (
+    key TEXT PRIMARY KEY,
+    blob BYTEA NOT NULL,
+    saved_at DOUBLE PRECISION NOT NULL
+);
 """
 # Two processes creating the schema at once can both pass IF NOT EXISTS: serialize them.
 _SCHEMA_LOCK = 72_616_701  # any constant shared by every regdemo process
@@ -252,8 +257,22 @@ class PostgresStore:
         return store_rows.summaries(rows, self._warn)
 
     def delete(self, key: str) -> bool:
-        return self._run(lambda con: con.execute("DELETE FROM runs WHERE key = %s", (key,)).rowcount > 0,
-                         False, msg("db.not_deleted"))
+        def write(con):
+            con.execute("DELETE FROM weights WHERE key = %s", (key,))
+            return con.execute("DELETE FROM runs WHERE key = %s", (key,)).rowcount > 0
+
+        return self._run(write, False, msg("db.not_deleted"))
+
+    def save_weights(self, key: str, blob: bytes) -> bool:
+        """A finished run's weights (store.RunStore.save_weights)."""
+        sql = (f"INSERT INTO weights (key, blob, saved_at) VALUES (%s, %s, {NOW}) "
+               "ON CONFLICT (key) DO UPDATE SET blob = EXCLUDED.blob, saved_at = EXCLUDED.saved_at")
+        return bool(self._run(lambda con: con.execute(sql, (key, blob)) is not None, False, msg("db.not_saved")))
+
+    def weights(self, key: str) -> bytes | None:
+        row = self._run(lambda con: con.execute("SELECT blob FROM weights WHERE key = %s", (key,)).fetchone(),
+                        None, msg("db.run_unread"))
+        return bytes(row[0]) if row is not None else None
 
     def __len__(self) -> int:
         return self._run(lambda con: con.execute("SELECT count(*) FROM runs").fetchone()[0], 0,

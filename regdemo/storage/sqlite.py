@@ -110,6 +110,14 @@ CREATE TABLE IF NOT EXISTS live_events (
     event TEXT NOT NULL,           -- events.to_json_dict(compact=True) as JSON
     PRIMARY KEY (key, seq)
 ) WITHOUT ROWID;
+
+-- A finished run's weights (inference.weights_bytes), for the Draw page; runs saved before
+-- this table existed have none. A new table again: SCHEMA_VERSION stays 1.
+CREATE TABLE IF NOT EXISTS weights (
+    key TEXT PRIMARY KEY,
+    blob BLOB NOT NULL,
+    saved_at REAL NOT NULL
+);
 """
 
 
@@ -344,12 +352,27 @@ class RunStore:
 
     def delete(self, key: str) -> bool:
         def write(con):
+            con.execute("DELETE FROM weights WHERE key=?", (key,))
             return con.execute("DELETE FROM runs WHERE key=?", (key,)).rowcount > 0
 
         return self._run(lambda con: _write(con, write), False)
 
     def __len__(self) -> int:
         return self._run(lambda con: con.execute("SELECT count(*) FROM runs").fetchone()[0], 0)
+
+    def save_weights(self, key: str, blob: bytes) -> bool:
+        """Keep a finished run's weights (bytes the store does not look into). True when written."""
+        def write(con):
+            con.execute("INSERT OR REPLACE INTO weights (key, blob, saved_at) VALUES (?, ?, ?)",
+                        (key, sqlite3.Binary(blob), time.time()))
+            return True
+
+        return bool(self._run(lambda con: _write(con, write), False))
+
+    def weights(self, key: str) -> bytes | None:
+        """The run's weights as save_weights got them; None for a run stored without them."""
+        row = self._run(lambda con: con.execute("SELECT blob FROM weights WHERE key=?", (key,)).fetchone(), None)
+        return bytes(row[0]) if row is not None else None
 
     # -- live runs (see BOUNDARY: workers write, app servers read) ----------------------------
     def create_live(self, key: str, config: RunConfig, owner: str | None = None) -> bool:

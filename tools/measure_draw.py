@@ -1,0 +1,109 @@
+"""How fast the Draw page's question is answered: Registry.predict through the app's local pool.
+
+    python -m tools.measure_draw [--asks 50] [--workers 1]
+
+A fresh Registry (REGDEMO_HOME in a temp folder, real worker processes) trains two small runs,
+then asks about one prepared digit for both of them:
+  - startup: from the Registry's creation to the first answer (the worker importing torch);
+  - idle: `--asks` questions while the worker trains nothing;
+  - training: `--asks` questions while the worker trains a long run (the lessons' common
+    noisy setup), the worst case DESIGN.md asks for: the question must not wait for the run.
+Prints milliseconds (median, 95th percentile, max) per phase, and --json for a record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+
+import numpy as np
+
+
+def _seven() -> np.ndarray:
+    ink = np.zeros((280, 280), dtype=np.float32)
+    ink[50:75, 60:220] = 1.0
+    for row in range(75, 240):
+        col = 220 - (row - 75) * 90 // 165
+        ink[row, col - 11:col + 11] = 1.0
+    return ink
+
+
+def _times(reg, keys, digit, asks: int, pause: float = 0.05) -> list[float]:
+    out = []
+    for _ in range(asks):
+        started = time.perf_counter()
+        answers = reg.predict(keys, digit)
+        out.append(1000 * (time.perf_counter() - started))
+        assert all("probs" in a for a in answers.values()), answers
+        time.sleep(pause)
+    return out
+
+
+def _summary(ms: list[float]) -> dict:
+    ordered = sorted(ms)
+    return {"n": len(ms), "median_ms": round(statistics.median(ms), 1),
+            "p95_ms": round(ordered[max(0, int(0.95 * len(ms)) - 1)], 1), "max_ms": round(max(ms), 1)}
+
+
+def measure(asks: int = 50, workers: int = 1) -> dict:
+    with tempfile.TemporaryDirectory(prefix="regdemo-draw-") as home:
+        os.environ["REGDEMO_HOME"] = home
+        from regdemo.runs.registry import Registry
+        from regdemo.storage.sqlite import RunStore
+        from regdemo.teaching.lessons.catalog import NOISY
+        from regdemo.training.config import RunConfig
+        from regdemo.training.drawing import mnist_digit
+
+        digit = mnist_digit(_seven())
+        created = time.perf_counter()
+        reg = Registry(workers=workers, store=RunStore())
+        try:
+            pair = [RunConfig(train_size=500, epochs=2), RunConfig(train_size=500, epochs=2, dropout=0.5)]
+            runs = [reg.get_or_start(config) for config in pair]
+            keys = [run.key for run in runs]
+            first = reg.predict(keys, digit)  # answered while the pair trains: no weights yet
+            startup_ms = 1000 * (time.perf_counter() - created)
+            for run in runs:
+                run.wait(600)
+            result = {"cpus": os.cpu_count(), "workers": workers, "startup_ms": round(startup_ms),
+                      "first_answer": sorted({a.get("error", "probs") for a in first.values()})}
+            cold = time.perf_counter()
+            reg.predict(keys, digit)  # loads both nets from the store
+            result["first_load_ms"] = round(1000 * (time.perf_counter() - cold), 1)
+            result["idle"] = _summary(_times(reg, keys, digit, asks))
+            long = reg.get_or_start(NOISY.replace(seed=7))
+            while not long.view().progress:
+                time.sleep(0.05)
+            result["training"] = _summary(_times(reg, keys, digit, asks))
+            result["training_run_still_going"] = not long.finished
+            reg.stop(long.key)
+        finally:
+            reg.shutdown()
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.measure_draw", description=__doc__.splitlines()[0])
+    parser.add_argument("--asks", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result = measure(args.asks, args.workers)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{result['cpus']} CPUs, {result['workers']} worker(s); first answer {result['startup_ms']} ms after the "
+          f"registry was made ({', '.join(result['first_answer'])})")
+    print(f"first load of both nets from the store: {result['first_load_ms']} ms")
+    for phase in ("idle", "training"):
+        s = result[phase]
+        print(f"{phase:9s} {s['n']} asks: median {s['median_ms']} ms, p95 {s['p95_ms']} ms, max {s['max_ms']} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
