@@ -11,7 +11,7 @@ What travels where (docs: BOUNDARY.md):
   - the queue carries (key, config dict, source) and nothing else; FIFO per queue;
   - single-flight is the store's: create_live() is an INSERT .. ON CONFLICT DO NOTHING,
     so two servers asked for the same config at once enqueue it once;
-  - events, status, Stop and heartbeats go through the store (worker.train_run);
+  - events, status, Stop and heartbeats go through the store (execute.train_run);
   - a worker that died mid-run: its horse killed -> the worker marks the run failed at
     once (RegdemoWorker.handle_work_horse_killed); the whole machine lost -> the run's
     heartbeat goes stale and the next server or CLI that looks fails it (fail_stale),
@@ -38,10 +38,10 @@ import torch
 import regdemo.training.engine  # noqa: F401 -- imported before a worker forks its horses: they share it, see work()
 from regdemo import settings
 from regdemo.messages import encode, msg
+from regdemo.runs.execute import death_message, train_run
 from regdemo.runs.records import RUNNING
 from regdemo.runs.registry import Registry
 from regdemo.runs.shared import SharedRegistry
-from regdemo.runs.worker import death_message, train_run
 from regdemo.settings import SettingError, UrlError, redact_url
 from regdemo.storage.sqlite import StoreUnavailable
 from regdemo.storage.stores import open_store

@@ -56,9 +56,10 @@ from collections.abc import Callable
 
 from regdemo import settings
 from regdemo.messages import encode, msg
+from regdemo.runs.cpus import available_cpus
 from regdemo.runs.predict import PredictError
 from regdemo.runs.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
-from regdemo.runs.worker import InProcessPool, LocalPool, available_cpus
+from regdemo.runs.worker import InProcessPool, LocalPool
 from regdemo.storage.rows import REUSABLE, worth_saving
 from regdemo.storage.sqlite import RunStore
 from regdemo.training.config import RunConfig

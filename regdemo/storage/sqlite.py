@@ -88,7 +88,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (saved_at);
 
 -- Live runs: one row per key queued or training, and its events so far. Workers write
--- them, app servers read them back (see worker.py and docs/load.md). Adding these two
+-- them, app servers read them back (see runs/execute.py and docs/load.md). Adding these two
 -- tables left the finished runs' schema as it was: SCHEMA_VERSION stays 1.
 CREATE TABLE IF NOT EXISTS live (
     key TEXT PRIMARY KEY,

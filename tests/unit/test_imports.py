@@ -1,5 +1,5 @@
-"""The import graph of regdemo/, webapp/ and app_pages/: no cycle (imports inside functions
-counted), and the library never imports the app's or the dev tools' packages.
+"""The import graph of regdemo/, webapp/, app_pages/ and tools/: no cycle (imports inside
+functions counted), and neither the library nor the app imports the dev tools or the app.
 
 Built from the source with `ast`, not by importing: every `import` and `from ... import` anywhere
 in a file (top level, function, class, try block) is an edge. One test lists every cycle at once.
@@ -11,7 +11,7 @@ import ast
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PACKAGES = ("regdemo", "webapp", "app_pages")  # the pages too: a cycle through them counts
+PACKAGES = ("regdemo", "webapp", "app_pages", "tools")  # the pages and tools too: a cycle through them counts
 # Only charts may import these; the rest of the library runs without a browser or a UI toolkit.
 UI_ONLY = ("streamlit", "playwright", "altair")
 UI_HOMES = ("regdemo.viz", "regdemo.charts", "regdemo.visuals")
@@ -131,7 +131,7 @@ def test_the_cycle_finder_finds_cycles():
 
 def test_no_import_cycle():
     graph = _graph()
-    assert {"regdemo.runs.registry", "regdemo.storage.sqlite", "webapp.state"} <= set(graph)  # the real graph
+    assert {"regdemo.runs.registry", "regdemo.storage.sqlite", "webapp.state", "tools.loadtest"} <= set(graph)
     problems = []
     for component in _components(graph):
         cycle = _one_cycle(graph, set(component))
@@ -150,6 +150,17 @@ def test_the_library_imports_no_ui_or_browser_package():
         for target, line in _imported(name, path, known):
             if target.split(".")[0] in UI_ONLY:
                 problems.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert not problems, "\n".join(problems)
+
+
+def test_only_tools_and_tests_import_the_tools():
+    """tools/ is run from a checkout (`python -m tools.x`); the library and the app work without it,
+    and the library works without the app."""
+    graph = _graph()
+    problems = [f"{name} (line {line}) imports {target}" for name, edges in graph.items()
+                if not name.startswith("tools.") for target, line in edges.items()
+                if target.startswith("tools.") or target == "tools"
+                or (name.startswith("regdemo") and target.split(".")[0] in ("webapp", "app_pages"))]
     assert not problems, "\n".join(problems)
 
 
