@@ -1,6 +1,6 @@
 """Runs for the app: a Run per config key, trained by worker processes.
 
-(Kept whole at ~520 lines: one Registry class whose rules below all run under its one lock,
+(Kept whole at ~530 lines: one Registry class whose rules below all run under its one lock,
 self._cond; spread over files, which code holds the lock would no longer be visible. What a
 cluster words otherwise is shared.SharedRegistry; where runs train, backend.Backend.)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGES = ("regdemo", "webapp", "app_pages", "tools")  # the pages and tools too: a cycle through them counts
@@ -212,4 +213,24 @@ def test_the_library_loads_no_module_by_name():
                 for target, line in _imported(name, path, known) if target.split(".")[0] == "importlib"]
     problems += [f"{path.relative_to(ROOT)} calls __import__" for name, path in modules.items()
                  if name.startswith("regdemo") and "__import__(" in path.read_text(encoding="utf-8")]
+    assert not problems, "\n".join(problems)
+
+
+MAX_LINES = 400
+
+
+def test_a_library_file_past_400_lines_says_why_it_is_kept_whole():
+    """Files are split by concern; one past MAX_LINES says in its docstring why a split would cut
+    one idea in two ("Kept whole at ~N lines: ...", N within 20 of the truth)."""
+    problems = []
+    for path in sorted((ROOT / "regdemo").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = text.count("\n")
+        if lines <= MAX_LINES:
+            continue
+        docstring = ast.get_docstring(ast.parse(text)) or ""
+        stated = [int(n) for n in re.findall(r"Kept whole at ~(\d+) lines: \w", docstring)]
+        if not any(abs(n - lines) <= 20 for n in stated):
+            problems.append(f"{path.relative_to(ROOT)}: {lines} lines; its docstring does not say why "
+                            "(Kept whole at ~N lines: ...)")
     assert not problems, "\n".join(problems)
