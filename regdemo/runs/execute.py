@@ -199,13 +199,16 @@ def _failure_message(key: str, err: BaseException) -> str:
     return encode(msg("run.training_failed", error=f"{type(err).__name__}: {err}"))
 
 
-def death_message(returncode: int) -> str:
-    """What a run says when the process training it died."""
+def death_how(returncode: int):
+    """How the process training a run died (a Message: killed by SIGKILL, exit code 1)."""
     if returncode < 0:
         try:
-            how = msg("run.killed_by", signal=signal.Signals(-returncode).name)
+            return msg("run.killed_by", signal=signal.Signals(-returncode).name)
         except ValueError:
-            how = msg("run.killed_by", signal=-returncode)
-    else:
-        how = msg("run.exit_code", code=returncode)
-    return encode(msg("run.worker_died", how=how))
+            return msg("run.killed_by", signal=-returncode)
+    return msg("run.exit_code", code=returncode)
+
+
+def death_message(returncode: int) -> str:
+    """What a run says when the process training it died."""
+    return encode(msg("run.worker_died", how=death_how(returncode)))

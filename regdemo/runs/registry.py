@@ -431,6 +431,8 @@ class Registry:
                     if run in self._queue:
                         self._queue.remove(run)
                         self._renumber()
+            if row.status == QUEUED and run.status == RUNNING:  # its worker was lost: queued again
+                run.mark_queued_again(row.message)
             if row.status == RUNNING and row.message:
                 run.set_notice(row.message)
             if row.status in FINAL_STATUSES:

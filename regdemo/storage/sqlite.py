@@ -1,6 +1,6 @@
 """The run store: finished runs and their curves in SQLite, so nothing is lost on a restart.
 
-(Kept whole at ~420 lines: one RunStore class whose finished-run and live-run methods share its
+(Kept whole at ~430 lines: one RunStore class whose finished-run and live-run methods share its
 connections, write transactions and corruption handling; split, which method holds which
 connection would no longer be visible. Its tables are sqlite_schema.py, what both stores share
 rows.py, the PostgreSQL twin postgres.py.)
@@ -50,7 +50,7 @@ from regdemo.storage.rows import (  # noqa: F401 -- REUSABLE, RunSummary, worth_
     to_row,
     worth_saving,
 )
-from regdemo.storage.sqlite_schema import SCHEMA, SCHEMA_VERSION
+from regdemo.storage.sqlite_schema import COLUMNS_ADDED, SCHEMA, SCHEMA_VERSION
 from regdemo.training.config import RunConfig
 from regdemo.training.events import FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
 
@@ -70,7 +70,7 @@ def default_path() -> pathlib.Path:
 
 
 _LIVE_COLUMNS = ("key", "config", "status", "message", "owner", "worker", "stop_reason", "created_at",
-                 "started_at", "heartbeat_at", "watched_at")
+                 "started_at", "heartbeat_at", "watched_at", "attempts")
 
 
 def _live_row(row) -> LiveRow:
@@ -149,6 +149,9 @@ class RunStore:
                     raise sqlite3.OperationalError(
                         f"it was written by a newer regdemo (schema {version} > {SCHEMA_VERSION})")
                 con.executescript(SCHEMA)
+                for table, column, definition in COLUMNS_ADDED:
+                    if column not in {row[1] for row in con.execute(f"PRAGMA table_info({table})")}:
+                        con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
                 con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as err:
             if _is_corruption(err):
@@ -344,6 +347,18 @@ class RunStore:
             return con.execute(
                 "UPDATE live SET status=?, worker=?, started_at=?, heartbeat_at=? "
                 "WHERE key=? AND status=? AND stop_reason=''", (RUNNING, worker, now, now, key, QUEUED)).rowcount > 0
+
+        return bool(self._live(lambda con: _write(con, write), False))
+
+    def requeue(self, key: str, message: str, attempts: int, beat: float) -> bool:
+        """running -> queued again (runs/requeue.py), at the back of the queue: only attempt
+        `attempts` whose heartbeat is still `beat` (another looker, or a late heartbeat, wins)."""
+        def write(con):
+            return con.execute(
+                "UPDATE live SET status=?, message=?, worker=NULL, started_at=NULL, heartbeat_at=NULL, "
+                "created_at=?, attempts=attempts+1 WHERE key=? AND status=? AND attempts=? "
+                "AND coalesce(heartbeat_at, started_at, created_at)=?",
+                (QUEUED, message, time.time(), key, RUNNING, attempts, beat)).rowcount > 0
 
         return bool(self._live(lambda con: _write(con, write), False))
 

@@ -1,6 +1,7 @@
 """The SQLite store's tables (storage/sqlite.py creates them): finished runs, live runs and
 their events, finished runs' weights. PRAGMA user_version holds SCHEMA_VERSION; a file from a
-newer regdemo is refused rather than misread.
+newer regdemo is refused rather than misread. A column added later to a live table is added to
+an older file by COLUMNS_ADDED (live rows are short-lived; finished runs' schema is unchanged).
 """
 
 SCHEMA_VERSION = 1
@@ -48,7 +49,8 @@ CREATE TABLE IF NOT EXISTS live (
     created_at REAL NOT NULL,
     started_at REAL,
     heartbeat_at REAL,
-    watched_at REAL
+    watched_at REAL,
+    attempts INTEGER NOT NULL DEFAULT 0  -- queued again after a lost worker (runs/requeue.py)
 );
 CREATE INDEX IF NOT EXISTS live_by_time ON live (created_at);
 CREATE TABLE IF NOT EXISTS live_events (
@@ -66,3 +68,6 @@ CREATE TABLE IF NOT EXISTS weights (
     saved_at REAL NOT NULL
 );
 """
+
+# (table, column, its definition): added to a file created before the column existed.
+COLUMNS_ADDED = (("live", "attempts", "INTEGER NOT NULL DEFAULT 0"),)

@@ -234,3 +234,33 @@ def test_a_library_file_past_400_lines_says_why_it_is_kept_whole():
             problems.append(f"{path.relative_to(ROOT)}: {lines} lines; its docstring does not say why "
                             "(Kept whole at ~N lines: ...)")
     assert not problems, "\n".join(problems)
+
+
+def _readme_map() -> list[str]:
+    """The README's map of regdemo/: its lines from `regdemo/` to the next top-level folder."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("regdemo/ "))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i][:1] not in (" ", ""))
+    return lines[start + 1:end]
+
+
+def test_the_readme_map_names_every_library_module_in_layer_order():
+    entries = [line.split()[0] for line in _readme_map() if line.startswith("  ") and not line.startswith("   ")]
+    layers = [e.removesuffix(".py").removesuffix("/") for e in entries]
+    assert [n for n in layers if n in LAYERS] == list(LAYERS), "README map: layers out of order"
+    problems = []
+    for i, entry in enumerate(entries):
+        package = ROOT / "regdemo" / entry
+        if not entry.endswith("/") or not (package / "__init__.py").exists():
+            continue
+        block = " ".join(_readme_map()).split(f"  {entry}", 1)[1]
+        after = entries[i + 1] if i + 1 < len(entries) else None
+        block = block.split(f"  {after} ", 1)[0] if after else block
+        words = set(re.findall(r"[a-z_]+", block))
+        for path in sorted(package.rglob("*.py")):
+            if path.stem != "__init__" and path.stem not in words:
+                problems.append(f"{path.relative_to(ROOT)} is not in the README map under {entry}")
+    top = sorted(p.name for p in (ROOT / "regdemo").glob("*.py"))
+    problems += [f"regdemo/{name} is not in the README map" for name in top
+                 if name not in ("__init__.py", "__main__.py") and name not in entries]
+    assert not problems, "\n".join(problems)
