@@ -5,8 +5,7 @@ import streamlit as st
 
 from regdemo.runs.runsets import size_configs
 from regdemo.teaching.lessons import lesson
-from regdemo.training.data import load_dataset
-from regdemo.viz.digits import augmented_rows, digit_strip, one_per_class
+from regdemo.viz.digits import augmented_rows, digit_strip
 from regdemo.viz.lessons import size_chart, size_frame
 from regdemo.viz.theme import style
 from webapp.layout import chart_scale
@@ -27,9 +26,8 @@ lesson_pair("augmentation")
 # --- the digits and their augmented versions -----------------------------------
 st.header(t("augment.grid.title"))
 st.button(t("augment.new_draw"), key="augment_new_draw", on_click=new_draw)
-data = load_dataset("mnist-sample")  # the embedded digits: always there, offline
-digits = data.train_images[one_per_class(data.train_labels)]
-for level, draw_no, images in augmented_rows(digits, seed=ss.get("augment_seed", 0)):
+# The training's own augmentation of the embedded digits, made beforehand (no torch on the server).
+for level, draw_no, images in augmented_rows(seed=ss.get("augment_seed", 0)):
     name, picture = st.columns([1, 6], vertical_alignment="center")
     name.markdown(t("augment.row.original") if level == "off" else t("augment.row", level=t(f"sidebar.augment.{level}"),
                                                                        draw=draw_no))

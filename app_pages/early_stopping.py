@@ -1,4 +1,4 @@
-"""Early stopping: held-out loss, the best epoch, the patience window, what was kept."""
+"""Early stopping: validation loss, the best epoch, the patience window, what was kept."""
 
 import streamlit as st
 

@@ -13,7 +13,7 @@ from regdemo.runs.records import RunLimitError
 from regdemo.teaching import mistakes
 from regdemo.teaching.lessons import LESSON_PRESETS, lesson
 from regdemo.training.config import RunConfig
-from regdemo.training.data import DataError, load_dataset
+from regdemo.training.data import DataError, load_digits
 from regdemo.training.events import EARLY_STOPPED, FINISHED
 from regdemo.viz.mistakes import confusion_chart
 from webapp.live import live_panel, show_status
@@ -81,8 +81,8 @@ def predictions(key: str) -> tuple[RunConfig, tuple[int, ...]] | None:
 @st.cache_data(show_spinner=False, max_entries=4)
 def test_split(dataset: str, data_dir: str):
     """(labels, images as numpy, class names); images are only read, never changed."""
-    ds = load_dataset(dataset, data_dir or None, download=False)
-    return ds.test_labels.tolist(), ds.test_images.numpy(), ds.classes
+    ds = load_digits(dataset, data_dir or None, download=False)  # numpy: no torch on the server
+    return ds.test_labels.tolist(), ds.test_images, ds.classes
 
 
 def digit_grid(items: list[mistakes.Mistake], images, classes, caption_key: str) -> None:

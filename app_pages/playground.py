@@ -20,6 +20,7 @@ from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.lesson_page import overfitting_config, train_config
 from webapp.live import cached_chart, live_panel, show_status
+from webapp.memorization import playground_memorization
 from webapp.sidebar import current_exercise
 from webapp.state import current_config, current_run, lang, presentation, registry, render_message, start_current, t
 
@@ -176,6 +177,7 @@ def draw(view) -> None:
         if view.epochs and not presentation():
             st.caption(t("playground.read", label=view.config.label(lang()), epochs=view.config.epochs,
                          count=view.config.epochs))
+    playground_memorization(view)  # with label noise only
     if view.finished and view.progress and not presentation():
         draw_export(view)
 

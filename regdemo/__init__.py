@@ -1,11 +1,7 @@
-"""Regularization Lab's library: data, models, the training loop, runs and charts.
+"""Regularization Lab's library: training, runs, storage, teaching, viz, cli.
 
 Never imports streamlit: the app, the CLI, the tests and the benchmark all use
-the same pieces.
+the same pieces. This file imports nothing, so that `import regdemo.training.config`
+in the Streamlit server does not pull in torch: the server draws from numbers and
+uint8 arrays and leaves torch to its workers.
 """
-
-from regdemo.training.checkpoint import load_model, save_checkpoint
-from regdemo.training.config import ConfigError, RunConfig, preset
-from regdemo.training.engine import fit
-
-__all__ = ["ConfigError", "RunConfig", "fit", "load_model", "preset", "save_checkpoint"]

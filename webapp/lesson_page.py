@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from regdemo.i18n import STRINGS
 from regdemo.runs import runsets
 from regdemo.runs.frames import TEST, TRAIN_EVAL, curves_frame
 from regdemo.runs.records import Run, RunLimitError
@@ -19,6 +20,7 @@ from webapp import sidebar
 from webapp.axes import axis_toggles
 from webapp.layout import chart_scale
 from webapp.live import live_runs, status_text
+from webapp.memorization import memorization_panel
 from webapp.state import (
     current_config,
     current_run,
@@ -31,6 +33,7 @@ from webapp.state import (
     start_current,
     t,
 )
+from webapp.weights import weights_panel
 
 
 def header(title_key: str, topic: str) -> None:
@@ -129,9 +132,14 @@ def _share(value: float) -> str:
     return f"{value if value > 1 else 100 * value:.1f} %"
 
 
-def effect_lines(effect, what: str, measured: bool) -> list[str]:
+def _key(base: str, name: str | None) -> str:
+    """A lesson's own wording of a sentence where it has one (`<base>.<name>`), else the shared one."""
+    return f"{base}.{name}" if name and f"{base}.{name}" in STRINGS["en"] else base
+
+
+def effect_lines(effect, what: str, measured: bool, name: str | None = None) -> list[str]:
     """Sentences about one effect (lesson_effect.Effect), in the page's language, led by
-    what the lesson's claim rests on: accuracy, held-out loss (L2) or sparsity (L1)."""
+    what the lesson's claim rests on: accuracy, test loss (L2) or sparsity (L1)."""
     values = dict(base=f"{100 * effect.baseline_acc:.1f}", treated=f"{100 * effect.treated_acc:.1f}",
                   gain=f"{effect.gain:+.1f}", std=f"{effect.gain_std:.1f}", low=f"{effect.gain_min:+.1f}",
                   seeds=effect.seeds, what=what)
@@ -143,10 +151,28 @@ def effect_lines(effect, what: str, measured: bool) -> list[str]:
     if effect.measure == "loss" and effect.loss_change is not None and effect.baseline_loss and effect.treated_loss:
         lines.append(t(f"{prefix}.loss", base=f"{effect.baseline_loss:.3f}", treated=f"{effect.treated_loss:.3f}",
                        change=f"{100 * effect.loss_change:+.0f}", seeds=effect.seeds, what=what))
-    lines.append(t(f"{prefix}.acc", **values))
+    lines.append(t(_key(f"{prefix}.acc", name), **values))
     if effect.peak_minus_final is not None and effect.peak_minus_final >= 1.0:
         lines.append(t("pair.peak", drop=f"{effect.peak_minus_final:.1f}"))
+        # Against the baseline's best epoch, not only its last: most regularizers here slow
+        # memorization down (they end below that peak); augmentation beats it.
+        peak = 100 * effect.baseline_acc + effect.peak_minus_final
+        beyond = 100 * effect.treated_acc - peak
+        lines.append(t("pair.vs_peak.above" if beyond >= 0 else "pair.vs_peak.below", peak=f"{peak:.1f}",
+                       diff=f"{abs(beyond):.1f}", what=what))
     return lines
+
+
+def pair_notes(name: str, config: RunConfig) -> list[str]:
+    """What the pair's numbers need said beside them: on a noisy setup, what the wrong labels do
+    (and this lesson's clean-digit numbers); a lesson's own note (batch norm, AdamW)."""
+    notes = []
+    if config.label_noise > 0:
+        pct = 100 * config.label_noise  # a net that learned the real digits "misses" exactly these
+        notes.append(t("pair.noise", pct=f"{pct:.0f}", keep=f"{100 - pct:.0f}"))
+    if f"pair.note.{name}" in STRINGS["en"]:
+        notes.append(t(f"pair.note.{name}"))
+    return notes
 
 
 def _measured_note(config: RunConfig) -> str:
@@ -181,11 +207,14 @@ def lesson_pair(name: str) -> None:
     if effect is None:
         st.caption(t("pair.unmeasured"))
     else:
-        st.info("  \n".join(effect_lines(effect, what, measured=True) + [_measured_note(found.baseline)]),
+        st.info("  \n".join(effect_lines(effect, what, measured=True, name=name) + [_measured_note(found.baseline)]),
                 icon=":material/fact_check:")
+    if not presentation():
+        for note in pair_notes(name, found.baseline):
+            st.caption(note)
     axes = axis_toggles(f"pair_{name}", *st.columns(2)[:2]) if not presentation() else {"zoom": True,
                                                                                          "log_loss": False}
-    names = {found.baseline.key(): t("pair.baseline"), found.treated.key(): t("pair.treated", what=what)}
+    names = {found.baseline.key(): t(_key("pair.baseline", name)), found.treated.key(): t("pair.treated", what=what)}
 
     def draw(views) -> None:
         if notice := pair.advance():
@@ -205,10 +234,14 @@ def lesson_pair(name: str) -> None:
             spec = overlay_spec(curves, metric, colors=colors, t=t, splits=[TRAIN_EVAL, TEST], epochs=epochs,
                                 title=t(f"pair.chart.{metric}"), height=300, scale=chart_scale(), **axes)
             col.vega_lite_chart(spec, width="stretch", alt=t(f"pair.chart.{metric}"))
+        named = {names[v.key]: v for v in shown}
+        weights_panel(name, named, colors, epochs=epochs)  # the L2 and L1 pairs only
+        if found.baseline.label_noise:
+            memorization_panel(named, colors, epochs=epochs, lesson=name)
         live = lesson_effect.live_effect(by_key.get(found.baseline.key()), by_key.get(found.treated.key()),
                                          getattr(found, "measure", "accuracy"))
         if live is not None:
-            st.success("  \n".join(effect_lines(live, what, measured=False)), icon=":material/check_circle:")
+            st.success("  \n".join(effect_lines(live, what, measured=False, name=name)), icon=":material/check_circle:")
 
     pair.advance()  # before drawing: a run started now streams at once
     live_runs(pair.keys, draw, name=f"pair_{name}")

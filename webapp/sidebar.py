@@ -11,7 +11,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import streamlit as st
-import torch
 
 from regdemo.i18n import LANGUAGES
 from regdemo.messages import msg
@@ -25,6 +24,7 @@ from regdemo.training.config import (
     knobs,
     to_query_params,
 )
+from regdemo.training.devices import cuda_missing
 from webapp.state import render_message, t
 
 KNOBS = knobs()  # each field's label, help, range and stops (config.py declares them once)
@@ -120,7 +120,7 @@ def load_config(config: RunConfig) -> None:
 
 
 def device_choices() -> list[str]:
-    return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    return ["auto", "cpu"] + (["cuda"] if cuda_missing() is None else [])
 
 
 def _choices_with(choices: list, value) -> list:
@@ -220,8 +220,8 @@ def render() -> RunConfig:
         if task.show is None:  # the server's device: not part of an exercise's few controls
             st.selectbox(t(KNOBS["device"].label), device_choices(), key="cfg_device",
                          format_func=lambda d: t(f"{KNOBS['device'].words}.{d}"))
-            if not torch.cuda.is_available():
-                st.caption(t("sidebar.device.no_gpu", reason="torch.cuda.is_available() is False on this server"))
+            if (why := cuda_missing()) is not None:
+                st.caption(t("sidebar.device.no_gpu", reason=t(f"sidebar.device.no_gpu.{why}")))
         advanced = ("optimizer", "lr", "batch_size")
         if any(_shown(KNOBS[name].url) for name in advanced):
             with st.expander(t("sidebar.advanced")):

@@ -64,7 +64,7 @@ def cmd_train(args) -> int:
             record.apply(event)
             if event.kind == "started" and not args.json:
                 print(f"device {event.device}: {event.train_size} train / {event.test_size} test digits"
-                      + (f" / {event.val_size} held out" if event.val_size else "")
+                      + (f" / {event.val_size} validation" if event.val_size else "")
                       + f", {event.parameters:,} parameters", file=out)
                 print(TABLE_HEADER, file=out)
             elif event.kind == "epoch":
@@ -149,7 +149,7 @@ def train_through_queue(config: RunConfig, args, out) -> int:
                 seen["seq"] = n
                 if event.kind == "started" and not args.json:
                     print(f"device {event.device}: {event.train_size} train / {event.test_size} test digits"
-                          + (f" / {event.val_size} held out" if event.val_size else "")
+                          + (f" / {event.val_size} validation" if event.val_size else "")
                           + f", {event.parameters:,} parameters", file=out)
                     print(TABLE_HEADER, file=out, flush=True)
                 elif event.kind == "epoch":
@@ -234,7 +234,8 @@ def cmd_lessons(args) -> int:
         # label() names a seed other than 0 itself
         print(f"  {config.label()}{' · seed 0' if config.seed == 0 else ''}: test {result.test_acc:.1f} % (kept epoch "
               f"{result.best_epoch}/{result.epochs_run}), peak {result.peak_test_acc:.1f} %, "
-              f"{result.seconds:.1f} s", file=out, flush=True)
+              f"{result.seconds:.1f} s" + ("" if result.memorized is None else f", memorized {result.memorized:.2f}"),
+              file=out, flush=True)
 
     try:
         results = check.run_check(lessons, seeds, on_run=report)

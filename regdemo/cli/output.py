@@ -24,7 +24,7 @@ def table_row(ev) -> str:
 
 
 def epoch_json(ev) -> dict:
-    return {
+    out = {
         "epoch": ev.epoch, "train_loss": ev.train_loss, "train_acc": ev.train_acc,
         "train_acc_eval": ev.train_acc_eval, "train_loss_eval": ev.train_loss_eval,
         "test_loss": ev.test_loss, "test_acc": ev.test_acc,
@@ -32,3 +32,9 @@ def epoch_json(ev) -> dict:
         "l1_norm": ev.l1_norm, "l2_norm": ev.l2_norm, "near_zero": ev.near_zero,
         "best_epoch": ev.best_epoch, "seconds": ev.seconds,
     }
+    # Only runs with label noise have wrong labels to memorize: the keys are absent, not
+    # null, on clean data (a null would read as "not measured").
+    for name in ("memorized", "train_acc_clean"):
+        if getattr(ev, name, None) is not None:
+            out[name] = getattr(ev, name)
+    return out

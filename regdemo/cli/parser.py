@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     lessons = sub.add_parser("lessons", help="each lesson's claim and its pair of runs; --check trains them")
     lessons.add_argument("--json", action="store_true", help="one JSON object per lesson")
     lessons.add_argument("--check", action="store_true",
-                         help="train every pair over seeds and print held-out accuracy, loss and gain")
+                         help="train every pair over seeds and print test accuracy, loss and gain")
     lessons.add_argument("--seeds", type=int, metavar="N", help="with --check: seeds 0..N-1 (default 3)")
     lessons.add_argument("--only", metavar="NAMES", help="comma-separated lessons (default: all)")
     lessons.add_argument("--write", nargs="?", const=str(MEASURED_PATH), metavar="PATH",

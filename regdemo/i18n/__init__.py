@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 HERE = pathlib.Path(__file__).resolve().parent
 LANGUAGES = {"en": "English", "zh": "简体中文"}
@@ -44,4 +45,18 @@ def translate(key: str, lang: str = "en", **values) -> str:
     if isinstance(text, dict):
         form = plural_form(lang, values.get("count"))
         text = text.get(form) or text["other"]
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    text = text.format(**values)
+    # zh puts a space between Chinese and a Latin word; the catalog does so itself
+    # (tests/unit/test_vocabulary.py), a value filled in ("使用{what}", what = Dropout) may not.
+    return _spaced(text) if lang == "zh" else text
+
+
+_CJK = "\u4e00-\u9fff"
+_BEFORE_LATIN = re.compile(rf"(?<=[{_CJK}])(?=[A-Za-z])")
+_AFTER_LATIN = re.compile(rf"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]*)(?=[{_CJK}])")  # a word: L2, AdamW
+
+
+def _spaced(text: str) -> str:
+    return _AFTER_LATIN.sub(r"\1 ", _BEFORE_LATIN.sub(" ", text))

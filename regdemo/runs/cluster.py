@@ -35,9 +35,6 @@ import time
 import urllib.parse
 import uuid
 
-import torch
-
-import regdemo.training.engine  # noqa: F401 -- imported before a worker forks its horses: they share it, see work()
 from regdemo import settings
 from regdemo.messages import encode, msg
 from regdemo.runs import requeue
@@ -207,6 +204,8 @@ class RQDispatcher:
 
 def run_task(key: str, config: dict, source: str = "app") -> str:
     """The RQ job: runs in a horse forked from `python -m regdemo worker`."""
+    import torch  # noqa: PLC0415 -- imported by work() before the fork: no cost here
+
     threads = settings.read().torch_threads
     if threads > 0:
         torch.set_num_threads(threads)
@@ -255,8 +254,10 @@ def work(url: str, threads: int) -> int:
     from rq import Queue  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
 
     os.environ["REGDEMO_TORCH_THREADS"] = str(threads)
-    # torch and the engine are imported already (this module's imports): every horse forked
-    # from this process shares them (copy-on-write) instead of importing them per run (seconds each).
+    # torch and the engine now, before the first fork: every horse forked from this process
+    # shares them (copy-on-write) instead of importing them per run (seconds each). Not at the
+    # top of this module: the Streamlit server imports it for its registry and stays torch-free.
+    import regdemo.training.engine  # noqa: F401, PLC0415
     connection = redis.Redis.from_url(url)
     worker = _worker_class()([Queue(QUEUE_NAME, connection=connection)], connection=connection,
                              name=f"regdemo-{socket.gethostname()}-{os.getpid()}")

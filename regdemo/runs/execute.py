@@ -27,14 +27,9 @@ import threading
 import time
 from collections.abc import Callable
 
-import torch
-
 from regdemo.messages import encode, msg
-from regdemo.runs import inference
 from regdemo.runs.records import RUNNING, Run
-from regdemo.training import engine
 from regdemo.training.config import ConfigError, RunConfig
-from regdemo.training.data import DataError
 from regdemo.training.events import FINAL_STATUSES, Done, EpochEnd, Started
 
 log = logging.getLogger(__name__)
@@ -137,8 +132,11 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
         target = store if results is None else results
         if save and target is not None:
             try:
-                if target.save(view, source=source) and model is not None and view.status in inference.KEEPS_WEIGHTS:
-                    target.save_weights(key, inference.weights_bytes(model))  # for the Draw page
+                if target.save(view, source=source) and model is not None:
+                    from regdemo.runs import inference  # noqa: PLC0415 -- torch (a model exists): see _attempts
+
+                    if view.status in inference.KEEPS_WEIGHTS:
+                        target.save_weights(key, inference.weights_bytes(model))  # for the Draw page
             except Exception:  # noqa: BLE001 -- a store failure must not lose the status
                 log.exception("run %s: saving it failed", key)
         store.set_status(key, view.status, view.message)
@@ -148,6 +146,12 @@ def train_run(key: str, config, store, *, results=None, source: str = "app", sav
 def _attempts(record: Run, config: RunConfig, train, batcher: _Batcher, store, key: str):
     """fit on the asked device, else on the CPU (device missing, GPU out of memory); returns
     the trained model of the final Done (None when there was none)."""
+    # torch here, not at the top: the Streamlit server imports this module for its pool and
+    # must stay free of torch (docs/deploy.md); the worker processes have it loaded already.
+    import torch  # noqa: PLC0415 -- see above
+
+    from regdemo.training import engine  # noqa: PLC0415 -- see above
+
     train = train or engine.fit
     try:
         engine.resolve_device(config.device)
@@ -193,6 +197,8 @@ def _consume(record: Run, config: RunConfig, train, batcher: _Batcher):
 
 
 def _failure_message(key: str, err: BaseException) -> str:
+    from regdemo.training.data import DataError  # noqa: PLC0415 -- loaded already where a run trains (see _attempts)
+
     if isinstance(err, (DataError, ConfigError)):
         return encode(err.message)  # written for the user already
     log.error("run %s failed", key, exc_info=err)  # the traceback goes to the log only

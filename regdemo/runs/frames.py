@@ -10,12 +10,12 @@ from __future__ import annotations
 import pandas as pd
 
 # Split names as they appear in legends; regdemo.viz.theme gives each a fixed colour.
-TRAIN, TRAIN_EVAL, TEST, VAL = "train", "train (eval mode)", "test", "held-out"
+TRAIN, TRAIN_EVAL, TEST, VAL = "train", "train (eval mode)", "test", "validation"
 
 EPOCH_COLUMNS = [
     "run", "label", "epoch", "train_loss", "train_acc", "train_loss_eval", "train_acc_eval",
     "test_loss", "test_acc", "val_loss", "val_acc", "gap", "l1_norm", "l2_norm", "near_zero",
-    "best_epoch", "seconds",
+    "best_epoch", "seconds", "memorized", "train_acc_clean",
 ]
 
 
@@ -34,6 +34,8 @@ def epochs_frame(view, label: str | None = None) -> pd.DataFrame:
             "gap": e.train_acc_eval - e.test_acc,
             "l1_norm": e.l1_norm, "l2_norm": e.l2_norm, "near_zero": e.near_zero,
             "best_epoch": e.best_epoch, "seconds": e.seconds,
+            # label noise only (empty cells on clean data): see events.EpochEnd
+            "memorized": e.memorized, "train_acc_clean": e.train_acc_clean,
         })
     return pd.DataFrame(rows, columns=EPOCH_COLUMNS)
 
@@ -41,7 +43,7 @@ def epochs_frame(view, label: str | None = None) -> pd.DataFrame:
 def curves_frame(view, label: str | None = None, eval_train: bool = False) -> pd.DataFrame:
     """Long format for curves: columns run, label, epoch, split, acc, loss, kind.
 
-    Epoch-end points (kind "epoch") for train, test and held-out; plus the
+    Epoch-end points (kind "epoch") for train, test and validation; plus the
     running train-mode points from progress events (kind "progress") so the
     curve moves several times per epoch before the first epoch ends.
     """

@@ -30,17 +30,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-import torch
-
 from regdemo.messages import encode, msg
-from regdemo.runs import inference, predict
+from regdemo.runs import predict
 from regdemo.runs.cpus import threads_per_worker
 from regdemo.runs.execute import death_message, train_run
 from regdemo.storage.sqlite import RunStore
 from regdemo.storage.stores import open_store
-from regdemo.training import engine
 from regdemo.training.config import RunConfig
-from regdemo.training.data import load_dataset
 from regdemo.training.events import FAILED, FINAL_STATUSES
 
 log = logging.getLogger(__name__)
@@ -114,6 +110,8 @@ class InProcessPool(_Pool):
     def __init__(self, workers: int, store, results, source: str, save: bool, train: Callable | None):
         super().__init__(workers, "trainer", store)
         self.store, self.results, self.source, self.save, self.train = store, results, source, save, train
+        from regdemo.runs import inference  # noqa: PLC0415 -- torch (tests only): see _attempts
+
         self._models = inference.Models(results)
         self._start()
 
@@ -296,13 +294,22 @@ def _watch_parent(parent: int) -> None:
 
 
 def serve(args) -> int:
+    # The watcher first: a server that dies while this worker still warms up (seconds on a busy
+    # machine) must not leave it behind to finish warming and wait forever.
+    threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
+    # The worker process: torch and the digits loaded before the first run (see _attempts).
+    import torch  # noqa: PLC0415
+
+    from regdemo.runs import inference  # noqa: PLC0415
+    from regdemo.training import engine  # noqa: PLC0415
+    from regdemo.training.data import load_dataset  # noqa: PLC0415
+
     torch.set_num_threads(args.threads)
     # open_store: PostgreSQL when REGDEMO_DATABASE_URL is set (inherited from the server), else the file
     results = open_store(args.store) if args.store else None
     inference.listen(predict.socket_path(pathlib.Path(args.live).parent, os.getpid()), results)  # the Draw page
     engine.warm_up()
     load_dataset(RunConfig().dataset)  # the default run's digits (a few MB): its first point comes sooner
-    threading.Thread(target=_watch_parent, args=(args.parent,), name="regdemo-parent", daemon=True).start()
     live = RunStore(args.live)
     task_fd, result_fd = (int(fd) for fd in args.fds.split(","))
     with os.fdopen(task_fd, "r") as tasks, os.fdopen(result_fd, "w", buffering=1) as out:

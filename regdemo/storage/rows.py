@@ -12,7 +12,17 @@ from dataclasses import dataclass, fields
 from regdemo.messages import MessageError, msg
 from regdemo.runs.records import RunView
 from regdemo.training.config import RunConfig
-from regdemo.training.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED, Done, EpochEnd, Progress, Started
+from regdemo.training.events import (
+    DIVERGED,
+    EARLY_STOPPED,
+    FINISHED,
+    STOPPED,
+    Done,
+    EpochEnd,
+    Progress,
+    Started,
+    from_json_dict,
+)
 
 # Final answers for their config: the registry reuses them instead of training again.
 REUSABLE = (FINISHED, EARLY_STOPPED, DIVERGED)
@@ -140,11 +150,6 @@ def to_row(view, source: str) -> dict:
     }
 
 
-def _known(cls, data: dict) -> dict:
-    names = {f.name for f in fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
-
-
 def parse_config(text: str) -> RunConfig:
     return RunConfig.from_dict(json.loads(text))
 
@@ -169,13 +174,10 @@ def _summary(row) -> RunSummary:
 
 def from_row(row):
     config = parse_config(row["config"])
-    epochs = []
-    for data in json.loads(row["epochs"]):
-        data = _known(EpochEnd, data)
-        data["weight_hist"] = tuple(data.get("weight_hist", ()))
-        epochs.append(EpochEnd(**data))
+    # from_json_dict: unknown names dropped (a newer writer), lists back to tuples
+    epochs = [from_json_dict({"weight_hist": (), **data, "kind": EpochEnd.kind}) for data in json.loads(row["epochs"])]
     progress = tuple(Progress(*p) for p in json.loads(row["progress"]))
-    started = Started(**_known(Started, json.loads(row["started"]))) if row["started"] else None
+    started = from_json_dict({**json.loads(row["started"]), "kind": Started.kind}) if row["started"] else None
     done = Done(row["status"], row["epochs_run"], row["best_epoch"], row["step"], row["message"],
                 test_predictions=tuple(json.loads(row["test_predictions"])))
     return RunView(

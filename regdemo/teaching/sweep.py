@@ -108,7 +108,7 @@ class SweepPoint:
     """What one finished (value, seed) run measured. Accuracies are fractions.
 
     The accuracies are those of the kept model: the last epoch, or the best
-    held-out epoch under early stopping. They are None when the run ended
+    validation epoch under early stopping. They are None when the run ended
     without one (diverged before an epoch, stopped, failed).
     """
 

@@ -44,3 +44,22 @@ def random_affine(images: torch.Tensor, level: str, generator: torch.Generator |
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     # Zero padding: MNIST's background is 0, so shifted-in pixels stay blank.
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def example_rows(images: torch.Tensor, seed: int, levels=("light", "strong"), draws: int = 3):
+    """uint8 digits (N, 28, 28) and `draws` random augmentations of them at each level.
+
+    Returns [(level, draw, uint8 (N, 28, 28))], the original first as ("off", 0, ...).
+    Every digit of every draw gets its own transform from a generator seeded with
+    `seed`, exactly as in a training batch. The Augmentation page shows these rows
+    from regdemo/assets/augmented-digits.npz (tools/make_augmented_digits.py), so the
+    Streamlit server needs no torch to show them.
+    """
+    x = images.unsqueeze(1).float().div(255.0)
+    gen = torch.Generator().manual_seed(seed)
+    rows = [("off", 0, images)]
+    for level in levels:
+        for draw in range(1, draws + 1):
+            warped = random_affine(x, level, gen)[:, 0].clamp(0.0, 1.0)
+            rows.append((level, draw, (warped * 255).round().to(torch.uint8)))
+    return rows

@@ -28,7 +28,7 @@ TRAIN_SIZE_STEPS = {
 }
 MODELS = ("wide", "article")
 AUGMENT_LEVELS = ("off", "light", "strong")
-OPTIMIZERS = ("sgd", "adam")
+OPTIMIZERS = ("sgd", "adam", "adamw")  # adamw: decoupled weight decay (Loshchilov & Hutter)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 MAX_EPOCHS = 200
@@ -92,7 +92,7 @@ class RunConfig:
     l1: float = _knob(0.0, flag="--l1", url="l1", label="sidebar.l1", help="sidebar.l1.help", metavar="LAMBDA",
                       low=0.0, high=MAX_LAMBDA, widget="steps", shows="lambda",
                       steps=(0.0, 1e-6, 3e-6, 1e-5, 3e-5, 5e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2))
-    # weight decay (SGD/Adam weight_decay via param groups)
+    # the optimizer's weight_decay on the penalized group: an L2 gradient for SGD/Adam, decay for AdamW
     l2: float = _knob(0.0, flag="--l2", url="l2", label="sidebar.l2", help="sidebar.l2.help", metavar="LAMBDA",
                       low=0.0, high=MAX_LAMBDA, widget="steps", shows="lambda",
                       steps=(0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1))
@@ -105,7 +105,7 @@ class RunConfig:
     augment: str = _knob("off", flag="--augment", url="augment", label="sidebar.augment", help="sidebar.augment.help",
                          choices=AUGMENT_LEVELS, widget="steps", steps=AUGMENT_LEVELS, words="sidebar.augment")
     batchnorm: bool = _knob(False, flag="--batchnorm", url="bn", label="sidebar.batchnorm", widget="toggle")
-    # early stopping on held-out loss; 0 = off
+    # early stopping on the validation loss; 0 = off
     patience: int = _knob(0, flag="--early-stopping", url="patience", label="sidebar.patience",
                           help="sidebar.patience.help", metavar="PATIENCE", low=0, high=MAX_PATIENCE,
                           widget="slider", top=10)

@@ -1,6 +1,9 @@
-"""Real digits as uint8 tensors: the embedded MNIST sample, IDX files, checksummed download.
+"""Real digits as uint8 arrays and tensors: the embedded MNIST sample, IDX files, checksummed download.
 
-Which digits a run trains on, and with which labels, is trainset.py.
+(Kept whole at ~430 lines: one path from a dataset's name to its arrays -- where the files are,
+fetching the missing ones, reading IDX -- sharing one load cache and DataError's one-line reasons;
+split, the order in which places are tried would no longer read top to bottom.) Which digits a
+run trains on, and with which labels, is trainset.py.
 
 Three datasets, all as the same `Dataset` of uint8 (N, 28, 28) images and int64 labels:
 
@@ -12,8 +15,10 @@ Three datasets, all as the same `Dataset` of uint8 (N, 28, 28) images and int64 
                  .gz, from --data-dir, the cache folder, or (Fashion-MNIST) Debian's
                  dataset-fashion-mnist package; downloaded into the cache when missing.
 
-Only torch and the standard library: no numpy, no torchvision (its registry build does not
-load with the CPU torch), so the app stays small. Normalisation and augmentation are done
+No torchvision (its registry build does not load with the CPU torch). Files are read into
+numpy uint8 arrays (`load_digits`, what the Streamlit server shows: it never imports torch,
+which is imported here only inside the functions that make tensors) and shared with torch
+without a copy (`load_dataset`, what training uses). Normalisation and augmentation are done
 later, on the device, in batches; here the pixels stay uint8 (a quarter of float32's memory).
 """
 
@@ -33,11 +38,15 @@ import urllib.error
 import urllib.request
 import zlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import torch
+import numpy as np
 
 from regdemo import settings
 from regdemo.messages import Message, MessageError, msg
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +118,18 @@ class DataError(MessageError):
     to do; callers show it in the reader's language, without a traceback."""
 
 
+@dataclass(frozen=True, eq=False)  # eq=False: comparing arrays with == is not a bool
+class Digits:
+    """One dataset as numpy arrays (load_digits; cached and shared: never modify in place)."""
+
+    name: str
+    train_images: np.ndarray = field(repr=False)  # uint8 (N, 28, 28)
+    train_labels: np.ndarray = field(repr=False)  # int64 (N,)
+    test_images: np.ndarray = field(repr=False)  # uint8 (M, 28, 28)
+    test_labels: np.ndarray = field(repr=False)  # int64 (M,)
+    classes: tuple[str, ...]
+
+
 @dataclass(frozen=True, eq=False)  # eq=False: comparing tensors with == is not a bool
 class Dataset:
     """One dataset in memory. The tensors are shared by every caller (load_dataset is cached):
@@ -128,7 +149,7 @@ class Dataset:
 
 # ----------------------------------------------------------------------------- IDX files
 
-def read_idx(path: str | os.PathLike) -> torch.Tensor:
+def read_idx(path: str | os.PathLike):
     """The uint8 tensor stored in an IDX file (gzip-compressed or raw, told apart by content).
 
     Validates the structure only: magic 0x00000801 (1-D, labels) or 0x00000803 (3-D, images
@@ -139,10 +160,20 @@ def read_idx(path: str | os.PathLike) -> torch.Tensor:
         data = path.read_bytes()
     except OSError as err:
         raise DataError(msg("data.unreadable", path=str(path), error=str(err.strerror or err))) from None
+    import torch  # noqa: PLC0415 -- torch only where tensors are made (see the docstring)
+
+    return torch.from_numpy(_parse_idx(data, path))
+
+
+def _read_array(path: pathlib.Path) -> np.ndarray:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise DataError(msg("data.unreadable", path=str(path), error=str(err.strerror or err))) from None
     return _parse_idx(data, path)
 
 
-def _parse_idx(data: bytes, path: pathlib.Path) -> torch.Tensor:
+def _parse_idx(data: bytes, path: pathlib.Path) -> np.ndarray:
     if data[:2] == b"\x1f\x8b":  # gzip magic: decide by content, a renamed file still works
         try:
             data = gzip.decompress(data)
@@ -167,29 +198,29 @@ def _parse_idx(data: bytes, path: pathlib.Path) -> torch.Tensor:
     if len(data) - header > size:
         raise DataError(msg("data.extra_bytes", path=str(path), count=len(data) - header - size, items=dims[0]))
     if size == 0:
-        return torch.zeros(dims, dtype=torch.uint8)
-    # bytearray: one copy into memory torch may own and write (frombuffer on bytes warns).
-    return torch.frombuffer(bytearray(memoryview(data)[header:]), dtype=torch.uint8).view(dims)
+        return np.zeros(dims, dtype=np.uint8)
+    # bytearray: writable memory, which torch.from_numpy may share without a warning.
+    return np.frombuffer(bytearray(memoryview(data)[header:]), dtype=np.uint8).reshape(dims)
 
 
-def _images_and_labels(images: torch.Tensor, images_path, labels: torch.Tensor, labels_path):
+def _images_and_labels(images: np.ndarray, images_path, labels: np.ndarray, labels_path):
     """Check one images/labels pair belongs together; labels as int64."""
-    if images.dim() != 3:
+    if images.ndim != 3:
         raise DataError(msg("data.labels_not_images", path=str(images_path)))
-    if labels.dim() != 1:
+    if labels.ndim != 1:
         raise DataError(msg("data.images_not_labels", path=str(labels_path)))
     if len(images) != len(labels):
         raise DataError(msg("data.count_mismatch", images_path=str(images_path), images=len(images),
                             labels_path=str(labels_path), labels=len(labels)))
     if len(labels) and int(labels.max()) > 9:
-        bad = int(torch.nonzero(labels > 9)[0, 0])
+        bad = int(np.flatnonzero(labels > 9)[0])
         raise DataError(msg("data.bad_label", path=str(labels_path), label=int(labels[bad]), position=bad))
-    return images, labels.long()
+    return images, labels.astype(np.int64)
 
 
-def _dataset(name: str, paths: list[pathlib.Path], tensors: list[torch.Tensor]) -> Dataset:
-    train_x, train_y = _images_and_labels(tensors[0], paths[0], tensors[1], paths[1])
-    test_x, test_y = _images_and_labels(tensors[2], paths[2], tensors[3], paths[3])
+def _digits(name: str, paths: list[pathlib.Path], arrays: list[np.ndarray]) -> Digits:
+    train_x, train_y = _images_and_labels(arrays[0], paths[0], arrays[1], paths[1])
+    test_x, test_y = _images_and_labels(arrays[2], paths[2], arrays[3], paths[3])
     expected = EXPECTED_COUNTS.get(name)
     if expected is not None:
         for found, want, path in ((len(train_y), expected[0], paths[0]),
@@ -197,7 +228,7 @@ def _dataset(name: str, paths: list[pathlib.Path], tensors: list[torch.Tensor]) 
             if found != want:
                 raise DataError(msg("data.wrong_count", path=str(path), count=found, dataset=DISPLAY_NAMES[name],
                                     want=want))
-    return Dataset(name, train_x, train_y, test_x, test_y, CLASSES[name])
+    return Digits(name, train_x, train_y, test_x, test_y, CLASSES[name])
 
 
 # ----------------------------------------------------------------------------- loading
@@ -211,10 +242,23 @@ def default_cache_dir() -> pathlib.Path:
     return settings.read().data_dir
 
 
-def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, download: bool = True,
-                 base_url: str | None = None, cache_dir: str | os.PathLike | None = None,
-                 checksums: dict[str, str] | None = None) -> Dataset:
-    """Load a dataset by name (see DATASET_NAMES); DataError with a one-line reason if not.
+def load_dataset(name: str, data_dir: str | os.PathLike | None = None, **options) -> Dataset:
+    """load_digits(...) as torch tensors, sharing the arrays' memory (see load_digits)."""
+    return _tensors(load_digits(name, data_dir, **options))
+
+
+@functools.lru_cache(maxsize=3)
+def _tensors(digits: Digits) -> Dataset:
+    import torch  # noqa: PLC0415 -- torch only where tensors are made (see the docstring)
+
+    return Dataset(digits.name, torch.from_numpy(digits.train_images), torch.from_numpy(digits.train_labels),
+                   torch.from_numpy(digits.test_images), torch.from_numpy(digits.test_labels), digits.classes)
+
+
+def load_digits(name: str, data_dir: str | os.PathLike | None = None, *, download: bool = True,
+                base_url: str | None = None, cache_dir: str | os.PathLike | None = None,
+                checksums: dict[str, str] | None = None) -> Digits:
+    """Load a dataset by name (see DATASET_NAMES) as numpy arrays; DataError with a one-line reason if not.
 
     Cached in-process: the same resolved arguments return the same Dataset object, whose
     tensors are shared, so never modify them in place. A failure is not cached.
@@ -249,14 +293,15 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, downlo
 def _cache_clear() -> None:
     _load_sample.cache_clear()
     _load_files.cache_clear()
+    _tensors.cache_clear()
 
 
-load_dataset.cache_clear = _cache_clear  # for tests, like functools.lru_cache's own
+load_dataset.cache_clear = load_digits.cache_clear = _cache_clear  # for tests, like functools.lru_cache's own
 
 
 @functools.lru_cache(maxsize=1)
-def _load_sample(sample_dir: pathlib.Path) -> Dataset:
-    paths, tensors = [], []
+def _load_sample(sample_dir: pathlib.Path) -> Digits:
+    paths, arrays = [], []
     for base in FILES:
         path = sample_dir / f"{base}.gz"
         try:
@@ -266,13 +311,13 @@ def _load_sample(sample_dir: pathlib.Path) -> Dataset:
         if hashlib.sha256(blob).hexdigest() != SAMPLE_SHA256[path.name]:
             raise DataError(msg("data.sample_damaged", path=str(path)))
         paths.append(path)
-        tensors.append(_parse_idx(blob, path))
-    return _dataset("mnist-sample", paths, tensors)
+        arrays.append(_parse_idx(blob, path))
+    return _digits("mnist-sample", paths, arrays)
 
 
 # maxsize 3: one entry per full dataset and folder is the usual case; full MNIST is ~55 MB.
 @functools.lru_cache(maxsize=3)
-def _load_files(name, folder, cache, download, urls, sums) -> Dataset:
+def _load_files(name, folder, cache, download, urls, sums) -> Digits:
     if folder is not None:
         candidates = [folder, folder.joinpath(*TORCHVISION_SUBDIR[name])]
         target = folder
@@ -282,13 +327,13 @@ def _load_files(name, folder, cache, download, urls, sums) -> Dataset:
     for directory in candidates:
         paths = _find_files(directory)
         if None not in paths:
-            return _dataset(name, paths, [read_idx(p) for p in paths])
+            return _digits(name, paths, [_read_array(p) for p in paths])
     if not download:
         raise DataError(msg("data.not_found", dataset=DISPLAY_NAMES[name], files=", ".join(FILES),
                             folders=", ".join(str(c) for c in candidates), hint=_OFFLINE_HINT))
     _download_missing(name, target, urls, dict(sums))
     paths = _find_files(target)
-    return _dataset(name, paths, [read_idx(p) for p in paths])
+    return _digits(name, paths, [_read_array(p) for p in paths])
 
 
 def _find_files(directory: pathlib.Path) -> list[pathlib.Path | None]:

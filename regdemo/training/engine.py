@@ -9,10 +9,10 @@ sync. The host reads numbers back only at progress points, a few times an epoch.
 Where each regularizer lives (one grep each):
   dropout      models.CapturingDropout, its p from config.dropout
   L1           `l1_penalty` below, added to the loss
-  L2           optimizer param groups' weight_decay in `make_optimizer`
+  L2           optimizer param groups' weight_decay in `make_optimizer` (decoupled for AdamW)
   augmentation augment.random_affine, called on each training batch
   batch norm   models._norm
-  early stop   `patience` below, on a held-out split of the training digits
+  early stop   `patience` below, on the validation split (10 % of the training digits)
   train size   trainset.stratified_subset in `trainset.prepare_data`
 """
 
@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from regdemo.messages import encode, msg
 from regdemo.training import data as data_module
+from regdemo.training import memorization
 from regdemo.training.augment import random_affine
 from regdemo.training.config import ConfigError, RunConfig
 from regdemo.training.events import (
@@ -128,6 +129,12 @@ def make_optimizer(model, config: RunConfig) -> torch.optim.Optimizer:
     groups = [{"params": decayed, "weight_decay": config.l2}]
     if rest:
         groups.append({"params": rest, "weight_decay": 0.0})
+    # The same weight_decay means different things (Loshchilov & Hutter 2019). SGD and Adam add
+    # l2 * w to the gradient: with plain SGD that is decay by lr * l2 * w per step, with momentum
+    # it goes through the velocity, and Adam divides it by each weight's running gradient scale.
+    # AdamW takes it out of the gradient: w <- w - lr * l2 * w, decoupled from Adam's step.
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=config.lr)
     if config.optimizer == "adam":
         return torch.optim.Adam(groups, lr=config.lr)
     return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
@@ -221,9 +228,11 @@ def fit(
     bs = min(config.batch_size, n)
     steps_per_epoch = math.ceil(n / bs)
     progress_every = max(1, steps_per_epoch // max(1, progress_per_epoch))
+    gallery = train.gallery
     yield Started(
         device=str(device), train_size=n, test_size=len(test), val_size=len(val) if val else 0,
         steps_per_epoch=steps_per_epoch, parameters=count_parameters(model),
+        **(gallery.started_fields() if gallery is not None else {}),
     )
 
     step = 0
@@ -304,7 +313,11 @@ def fit(
                 window_correct.zero_()
                 window_steps, window_seen = 0, 0
 
-        train_loss_eval, train_acc_eval, _ = evaluate(model, train_eval, autocast=autocast)
+        train_loss_eval, train_acc_eval, train_preds = evaluate(model, train_eval, autocast=autocast)
+        memorized = train_acc_clean = None  # label noise: how much of it the net has learnt by heart
+        if train_eval.true_labels is not None:
+            memorized, train_acc_clean = memorization.measure(train_preds, train_eval.labels, train_eval.true_labels)
+        gallery_preds = tuple(evaluate(model, gallery, autocast=autocast)[2].tolist()) if gallery else ()
         test_loss, test_acc, test_preds = evaluate(model, test, autocast=autocast)
         val_loss = val_acc = None
         if val is not None:
@@ -329,6 +342,7 @@ def fit(
             test_loss=test_loss, test_acc=test_acc, val_loss=val_loss, val_acc=val_acc,
             l1_norm=l1_norm, l2_norm=l2_norm, near_zero=near_zero, weight_hist=hist,
             best_epoch=best_epoch, seconds=time.perf_counter() - started, step=step,
+            memorized=memorized, train_acc_clean=train_acc_clean, gallery_predictions=gallery_preds,
         )
         if config.patience and since_best >= config.patience:
             status = EARLY_STOPPED
@@ -336,7 +350,7 @@ def fit(
             break
 
     if best_state is not None and best_epoch != epoch:
-        # Early stopping keeps the best held-out weights, also when training
+        # Early stopping keeps the weights of the best validation epoch, also when training
         # ran to the last epoch; their predictions replace the last epoch's.
         model.load_state_dict(best_state)
         _, _, test_preds = evaluate(model, test, autocast=autocast)

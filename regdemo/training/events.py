@@ -37,6 +37,14 @@ class Started:
     val_size: int  # 0 unless early stopping holds out a validation split
     steps_per_epoch: int
     parameters: int
+    # With label noise, the gallery of wrong-labelled training digits the pages show
+    # (memorization.pick_gallery): positions among the dataset's training digits, real and
+    # given labels, and the 28x28 uint8 pixels, row-major, base64: the server draws them
+    # without torch or the dataset. Empty on clean data.
+    gallery_indices: tuple[int, ...] = ()
+    gallery_true: tuple[int, ...] = ()
+    gallery_given: tuple[int, ...] = ()
+    gallery_pixels: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,15 +68,21 @@ class EpochEnd:
     train_acc_eval: float
     test_loss: float
     test_acc: float
-    val_loss: float | None  # held-out split, only with early stopping
+    val_loss: float | None  # the validation split, only with early stopping
     val_acc: float | None
     l1_norm: float  # sum |w| over the penalized weights
     l2_norm: float  # sqrt(sum w^2) over the penalized weights
     near_zero: float  # fraction of penalized weights with |w| < NEAR_ZERO
     weight_hist: tuple[int, ...]  # counts over HIST_BINS bins of [HIST_LOW, HIST_HIGH]
-    best_epoch: int  # best held-out epoch so far (this epoch when no early stopping)
+    best_epoch: int  # best validation epoch so far (this epoch when no early stopping)
     seconds: float  # wall time of this epoch, evaluation included
     step: int
+    # Label noise only (None on clean data), eval mode over the same training digits as
+    # train_acc_eval: the share of wrong-labelled ones whose wrong label the net predicts,
+    # the accuracy on the correctly labelled ones, and its answer for each gallery digit.
+    memorized: float | None = None
+    train_acc_clean: float | None = None
+    gallery_predictions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,7 +158,8 @@ def _unpack_floats(text: str) -> tuple[float, ...]:
 
 
 _KINDS = {cls.kind: cls for cls in (Started, Progress, EpochEnd, MaskSnapshot, Done)}
-_TUPLES = {"weight_hist", "shape", "activation", "kept", "test_predictions"}
+_TUPLES = {"weight_hist", "shape", "activation", "kept", "test_predictions", "gallery_indices", "gallery_true",
+           "gallery_given", "gallery_predictions"}
 
 
 def from_json_dict(data: dict):

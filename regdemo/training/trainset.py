@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from regdemo.messages import msg
+from regdemo.training import memorization
 from regdemo.training.config import RunConfig
 from regdemo.training.data import DataError
 
@@ -22,7 +23,7 @@ from regdemo.training.data import DataError
 # same sampling noise, and evaluation costs the sample's 4,000-digit epoch about 10 %
 # instead of 25 % (bench.py: the article net forwards ~35k digits/s, trains ~7k/s).
 TRAIN_EVAL_LIMIT = 10_000
-VAL_FRACTION = 0.1  # held out of the training digits when early stopping is on
+VAL_FRACTION = 0.1  # the validation split, taken from the training digits when early stopping is on
 
 # Seed of the label-noise choice: fixed, so "20 % noise" means the same wrong labels in
 # every run (like train_size's fixed digits), and runs differ only in what they claim to.
@@ -84,6 +85,10 @@ class Split:
 
     images: torch.Tensor  # uint8 (N, 28, 28)
     labels: torch.Tensor  # int64 (N,)
+    # With label noise: the digits' real labels, and (training split only) the digits the
+    # pages' gallery of wrong labels follows. None on clean data.
+    true_labels: torch.Tensor | None = None
+    gallery: memorization.Gallery | None = None
 
     def __len__(self):
         return len(self.labels)
@@ -96,20 +101,24 @@ def prepare_data(config: RunConfig, dataset, device) -> tuple[Split, Split, Spli
         # A fixed choice of digits (seed 0): "n=1000" means the same 1,000
         # digits in every run, so runs differ only in what they claim to.
         train_idx = stratified_subset(dataset.train_labels, config.train_size, seed=0)
-    labels = dataset.train_labels[train_idx]
+    labels = true = dataset.train_labels[train_idx]
+    n_val = max(10, round(len(train_idx) * VAL_FRACTION))
+    is_val = torch.zeros(len(train_idx), dtype=torch.bool)
+    if config.patience or config.label_noise:  # the noisy gallery avoids these digits, too
+        is_val[stratified_subset(true, n_val, seed=1)] = True
+    gallery = None
     if config.label_noise:
         # The wrong labels are chosen among the digits this run trains on, so the
-        # fraction is exact; the held-out split below is noisy like the rest.
+        # fraction is exact; the validation split below is noisy like the rest.
         labels = noisy_labels(labels, config.label_noise)
+        gallery = memorization.pick_gallery(dataset.train_images[train_idx], labels, true, train_idx, ~is_val, device)
+    noisy = bool(config.label_noise)
     val = None
     if config.patience:
-        n_val = max(10, round(len(train_idx) * VAL_FRACTION))
-        pick = stratified_subset(dataset.train_labels[train_idx], n_val, seed=1)
-        is_val = torch.zeros(len(train_idx), dtype=torch.bool)
-        is_val[pick] = True
         val = Split(dataset.train_images[train_idx[is_val]].to(device), labels[is_val].to(device))
-        train_idx, labels = train_idx[~is_val], labels[~is_val]
-    train = Split(dataset.train_images[train_idx].to(device), labels.to(device))
+        train_idx, labels, true = train_idx[~is_val], labels[~is_val], true[~is_val]
+    train = Split(dataset.train_images[train_idx].to(device), labels.to(device),
+                  true.to(device) if noisy else None, gallery)
     test = Split(dataset.test_images.to(device), dataset.test_labels.to(device))
     return train, test, val
 
@@ -120,4 +129,5 @@ def train_eval_split(train: Split, test: Split) -> Split:
     if size == len(train):
         return train
     pick = stratified_subset(train.labels.cpu(), size, seed=2).to(train.labels.device)
-    return Split(train.images[pick], train.labels[pick])
+    true = train.true_labels[pick] if train.true_labels is not None else None
+    return Split(train.images[pick], train.labels[pick], true)

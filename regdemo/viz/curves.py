@@ -150,7 +150,7 @@ def curves_columns(curves: pd.DataFrame, metric: str = "acc", *, t: Translate, e
 
     The train-mode line comes from the progress points when there are any
     (several per epoch, so it moves before the first epoch ends); its
-    epoch-end averages would zig-zag against them. Test, held-out and
+    epoch-end averages would zig-zag against them. Test, validation and
     eval-mode train come from the epoch ends.
     """
     check_metric(metric)

@@ -51,7 +51,7 @@ def accuracy_modes_chart(frame: pd.DataFrame, *, t: Translate, height: int = 320
 # --- early stopping ---------------------------------------------------------------------------
 
 def early_stopping_frame(view) -> pd.DataFrame:
-    """Loss per epoch on the training digits (eval mode), the held-out split and the test split."""
+    """Loss per epoch on the training digits (eval mode), the validation split and the test split."""
     rows = []
     for e in view.epochs:
         rows.append((e.epoch, TRAIN_EVAL, e.train_loss_eval))
@@ -63,8 +63,8 @@ def early_stopping_frame(view) -> pd.DataFrame:
 
 def early_stopping_chart(frame: pd.DataFrame, best_epoch: int, patience: int, last_epoch: int,
                          stopped_early: bool, *, t: Translate, height: int = 380, log: bool = False):
-    """Loss curves with the best held-out epoch, the patience window after it, and the stop.
-    log: the loss on a log axis (a held-out loss turning up late is plain there)."""
+    """Loss curves with the best validation epoch, the patience window after it, and the stop.
+    log: the loss on a log axis (a loss turning up late is plain there)."""
     text = words(t)
     # One x scale for every layer (a rect layer alone would pull zero into the domain).
     scale = alt.Scale(domain=[1, max(2, last_epoch, best_epoch + patience)], nice=False, zero=False)
@@ -79,7 +79,7 @@ def early_stopping_chart(frame: pd.DataFrame, best_epoch: int, patience: int, la
     )
     layers = []
     if best_epoch and patience:
-        # The epochs training waited for the held-out loss to beat the best one.
+        # The epochs training waited for the validation loss to beat the best one.
         window = pd.DataFrame({"epoch": [best_epoch], "end": [best_epoch + patience],
                                "middle": [best_epoch + patience / 2], "label": [text["patience"]]})
         layers.append(alt.Chart(window).mark_rect(opacity=0.15, color=SPLIT_COLORS[VAL]).encode(

@@ -103,3 +103,37 @@ def penalty_summary(frame: pd.DataFrame, *, t: Translate) -> pd.DataFrame:
         "Σ|w|": last["l1_norm"].round(1),
         "‖w‖₂": last["l2_norm"].round(2),
     })
+
+
+# --- a lesson pair's weights per epoch (the L2 and L1 pairs) -----------------------------------
+
+def pair_weights_frame(views: Mapping[str, object]) -> pd.DataFrame:
+    """Per run and epoch: the penalized weights' L2 norm and the share near zero."""
+    rows = [(name, e.epoch, e.l2_norm, e.near_zero)
+            for name, view in views.items() if view is not None for e in view.epochs]
+    return pd.DataFrame(rows, columns=["run", "epoch", "l2_norm", "near_zero"])
+
+
+def pair_weights_chart(frame: pd.DataFrame, colors: Mapping[str, str], *, t: Translate, epochs: int | None = None,
+                       near_zero: bool = False, height: int = 240):
+    """The weights' L2 norm per epoch, one line per run in its colour; with `near_zero`, the
+    share of weights with |w| < NEAR_ZERO beside it (L1's sparsity)."""
+    text = words(t)
+    runs = list(colors)
+    color = alt.Color("run:N", title=text["run"], sort=runs, legend=alt.Legend(orient="bottom"),
+                      scale=alt.Scale(domain=runs, range=[colors[r] for r in runs]))
+    base = alt.Chart(frame).mark_line(point=True, strokeWidth=3).encode(x=epoch_axis(frame, text, epochs), color=color)
+    norm = base.encode(
+        y=alt.Y("l2_norm:Q", title=t("weights.chart.l2"), scale=alt.Scale(zero=True)),
+        tooltip=[alt.Tooltip("run:N", title=text["run"]), alt.Tooltip("epoch:Q", title=text["epoch"]),
+                 alt.Tooltip("l2_norm:Q", format=".2f", title=t("weights.chart.l2"))],
+    ).properties(height=height, width=320)
+    # pad: the plots keep their own size (under a page's fit, legends would take it from them)
+    if not near_zero:
+        return norm.properties(autosize=alt.AutoSizeParams(type="pad"))
+    share = base.encode(
+        y=alt.Y("near_zero:Q", title=text["near_zero"], axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("run:N", title=text["run"]), alt.Tooltip("epoch:Q", title=text["epoch"]),
+                 alt.Tooltip("near_zero:Q", format=".1%", title=text["near_zero"])],
+    ).properties(height=height, width=320)
+    return alt.hconcat(norm, share).properties(autosize=alt.AutoSizeParams(type="pad"))

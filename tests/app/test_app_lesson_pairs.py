@@ -117,7 +117,7 @@ def test_dropout_pair_says_what_was_measured_and_trains_both_runs(registry, cata
 
 def test_the_l1_pair_leads_with_sparsity(registry, catalog):
     info = texts(open_page(PAGES["l1"]).info)
-    assert "near zero (|w| < 0.001) 5.0 % without, **62.0 % with L1**" in info
+    assert "near zero (|w| < 10⁻³) 5.0 % without, **62.0 % with L1**" in info
     assert "-0.5 ± 0.4 points" in info
 
 

@@ -10,6 +10,7 @@ running (it waits to be stopped), diverged and failed.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -189,7 +190,7 @@ def test_train_size_button_runs_every_size_within_the_session_limit(registry):
     at.run()
     assert not at.exception
     assert len(charts(at)) == 1
-    lines = [c.value for c in at.caption if c.value.startswith("**")]
+    lines = [c.value for c in at.caption if re.match(r"\*\*[\d,]+\*\* digits", c.value)]  # not the pairs' notes
     assert len(lines) == 5 and lines[0].startswith("**250** digits, 32 epochs: Finished")
 
 

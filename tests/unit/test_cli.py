@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-import regdemo
 from regdemo.cli.parser import main
+from regdemo.training.checkpoint import load_model
+from regdemo.training.config import preset
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--train-size", "200", "--epochs", "1", "--device", "cpu"]
@@ -45,14 +46,14 @@ def test_train_json_lines(capsys):
 def test_preset_with_overrides(capsys):
     assert main(["train", "--preset", "article-dropout", *TINY, "--json"]) == 0
     final = json.loads(capsys.readouterr().out.splitlines()[-1])
-    expected = regdemo.preset("article-dropout", train_size=200, epochs=1, device="cpu")
+    expected = preset("article-dropout", train_size=200, epochs=1, device="cpu")
     assert final["key"] == expected.key()
 
 
 def test_save_then_load_model(tmp_path, capsys):
     path = tmp_path / "ck" / "model.pt"
     assert main(["train", *TINY, "--model", "article", "--dropout", "0.25", "--save", str(path)]) == 0
-    model = regdemo.load_model(path)
+    model = load_model(path)
     assert not model.training and model.config.model == "article" and model.config.dropout == 0.25
     x = torch.rand(3, 1, 28, 28)
     assert torch.equal(model(x), model(x))  # eval mode: dropout off, deterministic

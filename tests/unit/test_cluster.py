@@ -360,7 +360,7 @@ def test_a_run_watched_on_another_server_is_not_reaped(env, workers):
         b.shutdown()
 
 
-@pytest.mark.parametrize("lang, words", [("en", "cannot reach its run store"), ("zh", "无法连接运行存储")])
+@pytest.mark.parametrize("lang, words", [("en", "cannot reach its run store"), ("zh", "无法连接训练记录库")])
 def test_the_page_says_the_store_cannot_be_used_instead_of_a_traceback(tmp_path, monkeypatch, lang, words):
     """A malformed REGDEMO_DATABASE_URL (or a database that does not answer): the page shows
     one message naming the variable; no exception box. Stored-runs pages say the same."""

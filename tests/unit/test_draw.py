@@ -16,7 +16,8 @@ from support import make_run
 from regdemo.i18n import translate
 from regdemo.messages import msg, render
 from regdemo.runs import inference, predict
-from regdemo.storage.sqlite import DATABASE_VARIABLE, RunStore, open_store
+from regdemo.storage.sqlite import RunStore
+from regdemo.storage.stores import DATABASE_VARIABLE, open_store
 from regdemo.training import drawing
 from regdemo.training.config import RunConfig
 from regdemo.training.models import build_model
@@ -63,7 +64,7 @@ def test_an_empty_canvas_says_draw_a_digit_first():
             drawing.mnist_digit(blank)
         assert err.value.message == msg("draw.empty")
     assert render(msg("draw.empty"), "en") == "Draw a digit first."
-    assert render(msg("draw.empty"), "zh") == "请先画一个数字。"
+    assert render(msg("draw.empty"), "zh") == "请先写一个数字。"
 
 
 def test_canvas_rgba_and_uploaded_pngs_give_the_same_ink():

@@ -169,3 +169,21 @@ def test_last_epoch_predictions_are_the_returned_models():
     _, test, _ = prepare_data(SMALL, DATA, torch.device("cpu"))
     _, acc, preds = evaluate(done.model, test)
     assert acc == pytest.approx(last.test_acc) and tuple(preds.tolist()) == done.test_predictions
+
+
+def test_adamw_decays_weights_outside_adams_step_adam_rescales_the_l2_gradient():
+    """With a zero data gradient, Adam + L2 moves each weight by about lr (its step is normalized,
+    whatever λ is), AdamW's decoupled decay by lr·λ·w on top of a zero step."""
+    from regdemo.training.engine import make_optimizer
+
+    lr, lam = 1e-3, 0.05
+    for name, expect in (("adam", lambda w: w - lr * torch.sign(w)), ("adamw", lambda w: w * (1 - lr * lam))):
+        model = torch.nn.Linear(4, 3, bias=False)
+        with torch.no_grad():
+            model.weight.copy_(torch.tensor([[0.5, -0.2, 0.1, 2.0]] * 3))
+        before = model.weight.detach().clone()
+        optimizer = make_optimizer(model, RunConfig(optimizer=name, lr=lr, l2=lam))
+        assert type(optimizer).__name__ == {"adam": "Adam", "adamw": "AdamW"}[name]
+        model.weight.grad = torch.zeros_like(model.weight)
+        optimizer.step()
+        assert torch.allclose(model.weight.detach(), expect(before), atol=1e-6), name

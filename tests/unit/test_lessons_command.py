@@ -11,11 +11,11 @@ import pytest
 
 from regdemo.cli.parser import build_parser, config_from_args, main
 from regdemo.teaching.lessons import LESSON_PRESETS, catalog, check
-from regdemo.teaching.lessons.catalog import LESSONS, SPARSITY, Lesson, measured, train_args
+from regdemo.teaching.lessons.catalog import CONTRAST, LESSONS, SPARSITY, Lesson, measured, train_args
 from regdemo.training.config import RunConfig
 from regdemo.training.data import load_dataset
 
-NAMES = ("dropout", "l1", "l2", "augmentation", "batchnorm", "early_stopping", "more_data")
+NAMES = ("dropout", "l1", "l2", "augmentation", "batchnorm", "early_stopping", "adamw", "more_data")
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +40,8 @@ def test_catalog_has_exactly_the_lessons_in_order():
 
 def test_each_pair_differs_in_its_regularizer_only():
     expected = {"dropout": {"dropout"}, "l1": {"l1"}, "l2": {"l2"}, "augmentation": {"augment"},
-                "batchnorm": {"batchnorm"}, "early_stopping": {"patience"}, "more_data": {"train_size"}}
+                "batchnorm": {"batchnorm"}, "early_stopping": {"patience"}, "more_data": {"train_size"},
+                "adamw": {"optimizer"}}
     for name, fields in expected.items():
         lesson = LESSONS[name]
         differ = {f.name for f in dataclasses.fields(RunConfig)
@@ -179,6 +180,30 @@ def test_check_table_and_json(tiny_results, tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
 
 
+def test_check_reports_memorized_at_the_kept_epoch(tiny_results):
+    results, _ = tiny_results
+    for r in results:
+        for run in r.baseline + r.treated:
+            assert 0.0 <= run.memorized <= 1.0  # every tiny lesson has label noise
+        assert r.memorizes_less == [t.memorized < b.memorized for b, t in zip(r.baseline, r.treated, strict=True)]
+    text = check.table(results)
+    assert "base mem" in text.splitlines()[0] and "treat mem" in text.splitlines()[0]
+    entry = check.to_json(results)["lessons"]["dropout"]
+    assert entry["baseline"]["memorized"]["per_seed"] == [round(r.memorized, 4) for r in results[0].baseline]
+
+
+def test_memorizes_less_seed_by_seed_and_the_table_says_where_not():
+    def run(memorized):
+        return check.RunResult(80, 0.5, 85, 80, 0.02, 20, 20, 1.0, memorized)
+
+    worse = check.LessonResult(TINY[0], (0, 1, 2), (run(0.9),) * 3, (run(0.3), run(0.95), run(0.2)))
+    assert worse.memorizes_less == [True, False, True]
+    assert "dropout: the treated run memorized NOT less than the baseline in seed(s) 1" in check.table([worse])
+    clean = check.LessonResult(TINY[0], (0,), (run(None),), (run(None),))
+    assert clean.memorizes_less is None and "NOT less" not in check.table([clean])
+    assert "memorized" not in check.to_json([clean])["lessons"]["dropout"]["baseline"]
+
+
 def test_proven_follows_the_bars():
     def run(acc, loss=0.5, near_zero=0.02):
         return check.RunResult(acc, loss, acc + 5, acc, near_zero, 20, 20, 1.0)
@@ -195,6 +220,11 @@ def test_proven_follows_the_bars():
     assert not result(loss_lesson, [run(80, 0.8)] * 3, [run(79.5, 0.6)] * 3).proven()
     assert result(l1_lesson, [run(80, near_zero=0.02)] * 3, [run(70, near_zero=0.07)] * 3).proven()
     assert not result(l1_lesson, [run(80, near_zero=0.02)] * 3, [run(90, near_zero=0.05)] * 3).proven()
+    # A contrast claims no winner: measured either way, the treated run a little worse included.
+    contrast = Lesson("adamw", "l1_l2", {"en": "a", "zh": "b"}, TINY_BASE.replace(optimizer="adam"),
+                      TINY_BASE.replace(optimizer="adamw"), CONTRAST)
+    assert result(contrast, [run(80)] * 3, [run(79)] * 3).proven()
+    assert "measured" in check.table([result(contrast, [run(80)] * 3, [run(79)] * 3)])
 
 
 @pytest.mark.subprocess

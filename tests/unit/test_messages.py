@@ -116,7 +116,7 @@ def test_stored_form_round_trips_nested_messages_and_keeps_free_text():
 def test_errors_carry_their_message_english_in_str_and_survive_pickling():
     err = RunLimitError(msg("limit.session", count=3, limit=3))
     assert str(err).startswith("You already have 3 runs") and isinstance(err, RuntimeError)
-    assert "3 个运行" in render(err, "zh")
+    assert "3 次训练" in render(err, "zh")
     again = pickle.loads(pickle.dumps(err))  # worker processes send errors between processes
     assert again.message == err.message and str(again) == str(err)
     assert RunLimitError(encode(err.message)).message == err.message  # a stored text is decoded
@@ -169,7 +169,7 @@ def test_a_run_stopped_in_english_reads_in_chinese_from_the_store(tmp_path):
     store.set_status(config.key(), STOPPED, NOBODY_WATCHING)
     row = store.live(config.key())
     assert render(row.message).startswith("Nobody was watching this run")
-    assert render(row.message, "zh") == "已经没有人在看这个运行，所以它被停止，把训练资源让给别人。"
+    assert render(row.message, "zh") == "已经没有人在看这次训练，所以它被停止，把训练资源让给别人。"
 
 
 # --- a Chinese page --------------------------------------------------------------------

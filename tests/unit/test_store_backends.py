@@ -7,18 +7,21 @@ Debian package, fails under CI). Runs are hand-made event records, as in test_st
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
+from dataclasses import replace
 
 import pytest
 from support import epoch, make_run
 
 from regdemo.messages import render
+from regdemo.runs.records import Run
 from regdemo.storage import stores
 from regdemo.storage.sqlite import RunStore, StoreUnavailable
 from regdemo.storage.stores import open_store
 from regdemo.training.config import RunConfig
-from regdemo.training.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED
+from regdemo.training.events import DIVERGED, EARLY_STOPPED, FINISHED, STOPPED, Done, Started
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -50,6 +53,26 @@ def test_save_and_get_round_trip(backend):
     assert back.started == live.started and back.done == live.done
     assert back.status == FINISHED and back.source == "cli" and back.masks == {}
     assert backend.get("nope") is None and backend.warnings == []
+
+
+def test_memorization_and_the_gallery_round_trip(backend):
+    """A noisy run's memorization figures and gallery come back as they were saved."""
+    config = RunConfig(label_noise=0.2, train_size=200, epochs=2)
+    run = Run(config)
+    run.apply(Started(device="cpu", train_size=200, test_size=1000, val_size=0, steps_per_epoch=4, parameters=10,
+                      gallery_indices=(5, 17), gallery_true=(1, 7), gallery_given=(3, 2),
+                      gallery_pixels=base64.b64encode(bytes(range(256)) * 6 + bytes(32)).decode()))
+    for n, (memorized, clean) in enumerate([(0.125, 0.75), (0.5, 0.875)], 1):
+        run.apply(replace(epoch(n, 0.8), memorized=memorized, train_acc_clean=clean, gallery_predictions=(1, n)))
+    run.apply(Done(FINISHED, 2, 2, 8, ""))
+    assert backend.save(run.view())
+    back = backend.get(run.key)
+    assert back.started == run.view().started and back.epochs == run.view().epochs
+    assert [(e.memorized, e.train_acc_clean, e.gallery_predictions) for e in back.epochs] == [
+        (0.125, 0.75, (1, 1)), (0.5, 0.875, (1, 2))]
+    plain = make_run(RunConfig(train_size=200, epochs=2, seed=3))  # a clean run: nothing there
+    assert backend.save(plain.view())
+    assert all(e.memorized is None and e.gallery_predictions == () for e in backend.get(plain.key).epochs)
 
 
 def test_summary_list_order_limit_and_len(backend):

@@ -23,10 +23,11 @@ from regdemo.i18n import translate
 from regdemo.runs import runsets
 from regdemo.runs.frames import TEST, TRAIN, TRAIN_EVAL, VAL, curves_frame, epochs_frame, kept_epoch, summary_frame
 from regdemo.runs.records import RunView
+from regdemo.training.augment import example_rows
 from regdemo.training.config import RunConfig
 from regdemo.training.events import HIST_BINS, HIST_HIGH, HIST_LOW, Done, EpochEnd, MaskSnapshot, Progress
 from regdemo.viz.curves import _curves_skeleton, acc_domain, curves_chart, curves_data, curves_spec, gap_frame
-from regdemo.viz.digits import augmented_rows, digit_strip, one_per_class
+from regdemo.viz.digits import augmented_rows, digit_strip, draws_stored, one_per_class
 from regdemo.viz.lessons import (
     accuracy_modes_chart,
     accuracy_modes_frame,
@@ -55,6 +56,7 @@ from regdemo.viz.weights import (
     weight_hist_chart,
     weight_hist_frame,
 )
+from tools import make_augmented_digits
 
 EN = translate
 ZH = partial(translate, lang="zh")
@@ -476,7 +478,7 @@ def test_split_legends_read_in_the_page_language_and_keep_their_colours():
     chart = spec(accuracy_modes_chart(accuracy_modes_frame(v), t=ZH))
     expr = chart["encoding"]["color"]["legend"]["labelExpr"]
     assert set(chart["encoding"]["color"]["scale"]["domain"]) == {TRAIN, TRAIN_EVAL, TEST}
-    for split, word in ((TRAIN, "训练"), (TRAIN_EVAL, "训练（评估模式）"), (TEST, "测试"), (VAL, "留出集")):
+    for split, word in ((TRAIN, "训练"), (TRAIN_EVAL, "训练（评估模式）"), (TEST, "测试"), (VAL, "验证集")):
         assert f'datum.label === "{split}" ? "{word}"' in expr
 
 
@@ -536,36 +538,54 @@ def test_early_stopping_frame_and_chart_mark_best_and_window():
 
 # --- augmentation and data size -----------------------------------------------------------
 
-def test_augmented_rows_are_reproducible_per_seed_and_differ_between_draws():
+def test_example_rows_are_reproducible_per_seed_and_differ_between_draws():
     images = torch.zeros(3, 28, 28, dtype=torch.uint8)
     images[:, 10:18, 12:16] = 255
-    rows = augmented_rows(images, seed=5)
+    rows = example_rows(images, seed=5)
     assert [(level, draw) for level, draw, _ in rows] == [
         ("off", 0), ("light", 1), ("light", 2), ("light", 3), ("strong", 1), ("strong", 2), ("strong", 3)]
-    assert torch.equal(rows[0][2], images.float() / 255)
+    assert torch.equal(rows[0][2], images)
     for _, _, x in rows:
-        assert x.shape == (3, 28, 28) and x.min() >= 0 and x.max() <= 1
-    again = augmented_rows(images, seed=5)
+        assert x.shape == (3, 28, 28) and x.dtype == torch.uint8
+    again = example_rows(images, seed=5)
     assert all(torch.equal(a[2], b[2]) for a, b in zip(rows, again, strict=True))
     assert not torch.equal(rows[1][2], rows[2][2])
-    assert not torch.equal(rows[1][2], augmented_rows(images, seed=6)[1][2])
+    assert not torch.equal(rows[1][2], example_rows(images, seed=6)[1][2])
+
+
+def test_stored_augmented_digits_are_what_the_augmentation_makes():
+    """The page's file, against a fresh run of tools/make_augmented_digits.py."""
+    fresh = make_augmented_digits.make_arrays()
+    seeds = make_augmented_digits.SEEDS
+    assert draws_stored() == seeds
+    for seed in (0, seeds - 1):
+        rows = augmented_rows(seed)
+        assert [(level, draw) for level, draw, _ in rows] == [
+            ("off", 0), ("light", 1), ("light", 2), ("light", 3), ("strong", 1), ("strong", 2), ("strong", 3)]
+        np.testing.assert_array_equal(rows[0][2], fresh["off"])
+        for level, draw, images in rows[1:]:
+            np.testing.assert_array_equal(images, fresh[f"{seed}/{level}/{draw}"])
+    assert [d for _, d, _ in augmented_rows(seeds)] == [d for _, d, _ in augmented_rows(0)]
+    np.testing.assert_array_equal(augmented_rows(seeds)[1][2], augmented_rows(0)[1][2])  # wraps around
+    assert not np.array_equal(augmented_rows(0)[1][2], augmented_rows(1)[1][2])
 
 
 def test_one_per_class_picks_the_first_of_each_digit():
-    labels = torch.tensor([3, 1, 0, 1, 2, 9, 8, 7, 6, 5, 4, 0])
+    labels = np.array([3, 1, 0, 1, 2, 9, 8, 7, 6, 5, 4, 0])
     idx = one_per_class(labels)
     assert labels[idx].tolist() == list(range(10))
     assert idx.tolist()[:4] == [2, 1, 4, 0]
 
 
 def test_digit_strip_lays_digits_side_by_side_with_white_gaps():
-    images = torch.zeros(4, 28, 28)
+    images = np.zeros((4, 28, 28))
     images[2] = 1.0
     strip = digit_strip(images, scale=2, gap=3)
     assert strip.dtype == np.uint8 and strip.shape == (56, 4 * 56 + 3 * 3)
     assert (strip[:, 56:59] == 255).all()  # first gap
     third = 2 * (56 + 3)
     assert (strip[:, third:third + 56] == 255).all() and (strip[:, :56] == 0).all()
+    assert np.array_equal(digit_strip((images * 255).astype(np.uint8), scale=2, gap=3), strip)
 
 
 def test_size_frame_and_chart_follow_the_runs_of_each_size():

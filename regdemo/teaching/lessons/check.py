@@ -26,13 +26,13 @@ import torch
 
 from regdemo.cli.output import epoch_json
 from regdemo.messages import render
-from regdemo.teaching.lessons.catalog import LOSS, MEASURED_PATH, SPARSITY, Lesson, train_args
+from regdemo.teaching.lessons.catalog import CONTRAST, LOSS, MEASURED_PATH, SPARSITY, Lesson, train_args
 from regdemo.teaching.sweep import Stats, stats
 from regdemo.training.config import RunConfig
 from regdemo.training.engine import fit
 
 # The claims' bars (issue 10): an accuracy lesson wins by this many points on average and in
-# every seed; L2 may instead lower the held-out loss by this fraction without losing accuracy;
+# every seed; L2 may instead lower the test loss by this fraction without losing accuracy;
 # L1 has this many times the baseline's near-zero weights.
 MIN_GAIN = 2.0
 MIN_LOSS_DROP = 0.20
@@ -47,7 +47,7 @@ class CheckError(RuntimeError):
 class RunResult:
     """One finished run, as the check needs it. Accuracies in percent."""
 
-    test_acc: float  # the kept model's: the best held-out epoch under early stopping, else the last
+    test_acc: float  # the kept model's: the best validation epoch under early stopping, else the last
     test_loss: float
     peak_test_acc: float  # the best epoch's test accuracy, whatever was kept
     last_test_acc: float  # the last epoch trained
@@ -55,10 +55,13 @@ class RunResult:
     epochs_run: int
     best_epoch: int
     seconds: float  # wall time of the whole run (a CLI process, with the subprocess runner)
+    # Share of the wrong-labelled training digits whose wrong label the kept model predicts
+    # (a fraction, events.EpochEnd.memorized); None for a run without label noise.
+    memorized: float | None = None
 
     @property
     def peak_minus_final(self) -> float:
-        """How far held-out accuracy fell from its peak by the end: memorization made visible."""
+        """How far test accuracy fell from its peak by the end: memorization made visible."""
         return self.peak_test_acc - self.last_test_acc
 
 
@@ -75,7 +78,7 @@ def result_from_lines(lines: Sequence[dict], seconds: float) -> RunResult:
         test_acc=100 * kept["test_acc"], test_loss=kept["test_loss"],
         peak_test_acc=100 * max(e["test_acc"] for e in epochs),
         last_test_acc=100 * epochs[-1]["test_acc"], near_zero=epochs[-1]["near_zero"],
-        epochs_run=len(epochs), best_epoch=final["best_epoch"], seconds=seconds,
+        epochs_run=len(epochs), best_epoch=final["best_epoch"], seconds=seconds, memorized=kept.get("memorized"),
     )
 
 
@@ -124,13 +127,22 @@ class LessonResult:
 
     @property
     def gains(self) -> list[float]:
-        """Treated minus baseline held-out accuracy, seed by seed (points)."""
+        """Treated minus baseline test accuracy, seed by seed (points)."""
         return [t.test_acc - b.test_acc for b, t in zip(self.baseline, self.treated, strict=True)]
 
     @property
     def loss_changes(self) -> list[float]:
-        """(treated - baseline) / baseline held-out loss, seed by seed."""
+        """(treated - baseline) / baseline test loss, seed by seed."""
         return [(t.test_loss - b.test_loss) / b.test_loss for b, t in zip(self.baseline, self.treated, strict=True)]
+
+    @property
+    def memorizes_less(self) -> list[bool] | None:
+        """Seed by seed, whether the treated run memorized fewer wrong labels (kept epochs);
+        None for a pair without label noise."""
+        pairs = list(zip(self.baseline, self.treated, strict=True))
+        if any(b.memorized is None or t.memorized is None for b, t in pairs):
+            return None
+        return [t.memorized < b.memorized for b, t in pairs]
 
     def stat(self, side: str, attr: str) -> Stats:
         return stats([getattr(r, attr) for r in getattr(self, side)])
@@ -143,6 +155,8 @@ class LessonResult:
     def proven(self) -> bool:
         """Whether the pair shows the lesson's claim by the bars above."""
         gains = self.gains
+        if self.lesson.measure == CONTRAST:
+            return True  # nothing claimed: the measured difference is the result, either sign
         if self.lesson.measure == SPARSITY:
             return self.sparsity_ratio() >= MIN_SPARSITY_RATIO
         wins_acc = stats(gains).mean >= MIN_GAIN and min(gains) >= MIN_GAIN
@@ -191,10 +205,10 @@ def _pm(stat: Stats, digits: int = 1) -> str:
 
 
 def table(results: Sequence[LessonResult]) -> str:
-    """The check's table: one row per lesson, held-out (test split) numbers over the seeds."""
+    """The check's table: one row per lesson, test numbers over the seeds."""
     header = (f"{'lesson':<15} {'baseline %':>12} {'treated %':>12} {'gain':>12} {'min gain':>8} "
               f"{'base loss':>11} {'treat loss':>11} {'loss Δ':>7} {'base peak-final':>15} "
-              f"{'max s':>6}  claim")
+              f"{'max s':>6} {'base mem':>11} {'treat mem':>11}  claim")
     lines = [header]
     for r in results:
         gains, changes = stats(r.gains), stats(r.loss_changes)
@@ -203,17 +217,31 @@ def table(results: Sequence[LessonResult]) -> str:
             f"{r.lesson.name:<15} {_pm(r.stat('baseline', 'test_acc')):>12} {_pm(r.stat('treated', 'test_acc')):>12} "
             f"{_pm(gains):>12} {gains.low:>8.1f} {_pm(r.stat('baseline', 'test_loss'), 3):>11} "
             f"{_pm(r.stat('treated', 'test_loss'), 3):>11} {100 * changes.mean:>6.0f}% "
-            f"{_pm(r.stat('baseline', 'peak_minus_final')):>15} {seconds:>6.1f}  "
-            + ("proven" if r.proven() else "NOT PROVEN"))
+            f"{_pm(r.stat('baseline', 'peak_minus_final')):>15} {seconds:>6.1f} {_memorized(r, 'baseline'):>11} "
+            f"{_memorized(r, 'treated'):>11}  "
+            + ("measured" if r.lesson.measure == CONTRAST else "proven" if r.proven() else "NOT PROVEN"))
+    for r in results:
+        less = r.memorizes_less
+        if less is not None and not all(less):
+            seeds = ", ".join(str(s) for s, ok in zip(r.seeds, less, strict=True) if not ok)
+            lines.append(f"{r.lesson.name}: the treated run memorized NOT less than the baseline in seed(s) {seeds}")
     for r in results:
         if r.near_zero:
             parts = ", ".join(f"{name} {100 * value:.1f} %" for name, value in r.near_zero.items())
             lines.append(f"near-zero weights (|w| < 1e-3), {r.lesson.name} lesson's setup: {parts} "
                          f"({r.sparsity_ratio():.1f}x the baseline's)")
-    lines.append("held-out = the test split; mean ± sample std over seeds; gain = treated - baseline, "
-                 "seed by seed, in points; loss Δ = relative change of the held-out loss; "
-                 "peak-final = the baseline's best epoch minus its last epoch; max s = longest run")
+    lines.append("test = the test split, never trained on; mean ± sample std over seeds; gain = treated - baseline, "
+                 "seed by seed, in points; loss Δ = relative change of the test loss; "
+                 "peak-final = the baseline's best epoch minus its last epoch; max s = longest run; "
+                 "mem = share of the wrong-labelled training digits whose wrong label the kept model predicts "
+                 "(0-1; - without label noise)")
     return "\n".join(lines)
+
+
+def _memorized(result: LessonResult, side: str) -> str:
+    if result.memorizes_less is None:
+        return "-"
+    return _pm(result.stat(side, "memorized"), 2)
 
 
 def _side(runs: Sequence[RunResult]) -> dict:
@@ -223,9 +251,12 @@ def _side(runs: Sequence[RunResult]) -> dict:
         return {"mean": round(s.mean, digits), "std": round(s.std, digits),
                 "per_seed": [round(v, digits) for v in values]}
 
-    return {"test_acc": block("test_acc", 2), "test_loss": block("test_loss", 4),
-            "peak_minus_final": block("peak_minus_final", 2), "near_zero": block("near_zero", 4),
-            "seconds": block("seconds", 1)}
+    out = {"test_acc": block("test_acc", 2), "test_loss": block("test_loss", 4),
+           "peak_minus_final": block("peak_minus_final", 2), "near_zero": block("near_zero", 4),
+           "seconds": block("seconds", 1)}
+    if all(r.memorized is not None for r in runs):  # label noise: kept epoch's share memorized
+        out["memorized"] = block("memorized", 4)
+    return out
 
 
 def to_json(results: Sequence[LessonResult], command: str = "") -> dict:
@@ -245,6 +276,8 @@ def to_json(results: Sequence[LessonResult], command: str = "") -> dict:
         }
         if r.near_zero:
             entry["near_zero"] = {name: round(v, 4) for name, v in r.near_zero.items()}
+        if r.memorizes_less is not None:
+            entry["memorizes_less"] = r.memorizes_less
         lessons[r.lesson.name] = entry
 
     return {
