@@ -62,7 +62,7 @@ class Settings:
     session_runs: int  # REGDEMO_SESSION_RUNS: runs one browser session may have queued or training
     max_queued: int  # REGDEMO_MAX_QUEUED: runs waiting at most
     grace_seconds: float  # REGDEMO_GRACE_SECONDS: a run nobody watches this long is stopped
-    stale_seconds: float  # REGDEMO_STALE_SECONDS: a cluster run whose heartbeat is older is failed
+    stale_seconds: float  # REGDEMO_STALE_SECONDS: heartbeat older -> queued again once, then failed
     database_url: str  # REGDEMO_DATABASE_URL: PostgreSQL run store shared by a cluster ("" = SQLite file)
     broker_url: str  # REGDEMO_BROKER_URL: Redis task queue of a cluster ("" = train on this machine)
     mnist_url: str  # REGDEMO_MNIST_URL: MNIST mirror(s), space-separated ("" = the built-in list)

@@ -56,6 +56,7 @@ from regdemo.training import data as data_module
 from regdemo.training import engine
 from regdemo.training.config import RunConfig, preset
 from regdemo.training.models import MNIST_MEAN, MNIST_STD, CapturingDropout, build_model
+from regdemo.training.trainset import stratified_subset
 
 ARTICLE_BATCH = 128
 MODELS = ("article", "wide")
@@ -91,7 +92,7 @@ def bench_dataset(args) -> tuple[data_module.Dataset, str]:
         return synthetic_dataset(60_000, 10_000), "fashion-mnist"  # a 60k-digit config
     ds = data_module.load_dataset(args.dataset, args.data_dir or None)
     if args.train_size and args.train_size < len(ds.train_labels):
-        idx = data_module.stratified_subset(ds.train_labels, args.train_size, seed=0)
+        idx = stratified_subset(ds.train_labels, args.train_size, seed=0)
         ds = data_module.Dataset(ds.name, ds.train_images[idx], ds.train_labels[idx], ds.test_images,
                                  ds.test_labels, ds.classes)
     return ds, args.dataset

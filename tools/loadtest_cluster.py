@@ -5,7 +5,7 @@ RQ workers, one Redis, one PostgreSQL -- all started here on 127.0.0.1.
     python -m tools.loadtest --cluster --servers 3 --cluster-workers 4
     python -m tools.loadtest --cluster --sessions 4 --configs 2 --epochs 1   # the test's size
 
-The sessions, clicks, checks and pass conditions are tools.loadtest's (session i opens
+The sessions, clicks, checks and pass conditions are tools.classroom's (session i opens
 server (i // --configs) mod --servers, so identical configs meet on different servers and must
 still train once); on top of them: each distinct config trained exactly once (the workers'
 one line per run), and the memory of every process of the cluster (RSS; PSS too for a
@@ -24,7 +24,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from tools.appserver import ROOT, chromium, start_server
-from tools.loadtest import Result, _drive, _judge, config_params
+from tools.classroom import Result, config_params, drive, judge
 from tools.procmem import Sampler, tree, tree_memory
 
 
@@ -54,7 +54,7 @@ class ClusterResult:
 def run_cluster_load(sessions: int = 30, configs: int = 10, epochs: int = 2, train_size: int = 100,
                      servers: int = 2, workers: int = 2, timeout: float = 900.0, max_rss_mb: float = 1500.0,
                      log=lambda text: None) -> ClusterResult:
-    from regdemo.runs.worker import available_cpus, threads_per_worker
+    from regdemo.runs.cpus import available_cpus, threads_per_worker
     from regdemo.storage.postgres import PostgresStore
     from tools.services import PostgresServer, RedisServer
 
@@ -87,7 +87,7 @@ def run_cluster_load(sessions: int = 30, configs: int = 10, epochs: int = 2, tra
         sampler.start()
         try:
             with chromium() as browser:
-                _drive(browser, [s.url for s in started_servers], load, deadline, log)
+                drive(browser, [s.url for s in started_servers], load, deadline, log)
         finally:
             sampler.stop()
         out.peak_mb = {name: [round(v, 1) for v in peak] for name, peak in sampler.peak.items()}
@@ -126,7 +126,7 @@ def run_cluster_load(sessions: int = 30, configs: int = 10, epochs: int = 2, tra
         redis.stop()
         postgres.stop()
         home.cleanup()
-    _judge(load)
+    judge(load)
     if not out.trained_once:
         load.problems.append("a distinct config was not trained exactly once by the workers")
     return out

@@ -42,7 +42,7 @@ import tempfile
 import time
 
 from tools.appserver import ROOT, chromium, chromium_missing, start_server, wait_rendered
-from tools.loadtest import status_of
+from tools.classroom import status_of
 from tools.procmem import Sampler, rss_mb, tree, tree_memory
 
 RUN_TIMEOUT_MS = 10 * 60_000

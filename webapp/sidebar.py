@@ -193,7 +193,7 @@ def render() -> RunConfig:
             if _shown(KNOBS[name].url):
                 _widget(name)
 
-        if _shown("train_size") or _shown("noise"):
+        if _shown(KNOBS["train_size"].url) or _shown(KNOBS["label_noise"].url):
             st.subheader(t("sidebar.data"))
         sizes = list(TRAIN_SIZE_STEPS[ss.cfg_dataset])
         if ss.get("cfg_train_size") not in sizes:
@@ -203,19 +203,19 @@ def render() -> RunConfig:
             sizes = _choices_with(sizes, value) if isinstance(value, int) and 20 <= value <= full else sizes
             if ss.get("cfg_train_size") not in sizes:
                 ss.cfg_train_size = sizes[-1]
-        if _shown("train_size"):
+        if _shown(KNOBS["train_size"].url):
             knob = KNOBS["train_size"]
             st.select_slider(_label("train_size", t(knob.label)), sizes, key="cfg_train_size",
                              disabled=_locked("train_size"), format_func=SHOWN[knob.shows], help=t(knob.help))
-        if _shown("noise"):
+        if _shown(KNOBS["label_noise"].url):
             _widget("label_noise")
 
-        if _shown("epochs"):
+        if _shown(KNOBS["epochs"].url):
             knob = KNOBS["epochs"]
             st.subheader(_label("epochs", t(knob.label)))
             st.slider(t(knob.label), knob.low, _upper(knob.top, "cfg_epochs"), key="cfg_epochs",
                       disabled=_locked("epochs"), label_visibility="collapsed")
-        if _shown("seed"):
+        if _shown(KNOBS["seed"].url):
             _widget("seed")
         if task.show is None:  # the server's device: not part of an exercise's few controls
             st.selectbox(t(KNOBS["device"].label), device_choices(), key="cfg_device",

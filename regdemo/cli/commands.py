@@ -16,9 +16,9 @@ from regdemo import settings
 from regdemo.cli.output import TABLE_HEADER, epoch_json, table_row
 from regdemo.messages import encode, msg, render
 from regdemo.runs import cluster, inference
+from regdemo.runs.cpus import threads_per_worker
 from regdemo.runs.records import Run
 from regdemo.runs.registry import Registry
-from regdemo.runs.worker import threads_per_worker
 from regdemo.storage.sqlite import RunStore, StoreUnavailable
 from regdemo.storage.stores import open_store
 from regdemo.teaching import sweep

@@ -1,16 +1,17 @@
 """python -m regdemo train | lessons | bench | sweep | runs | worker
 
 Every command's arguments are here; what a command does and prints is commands.py (one
-handler per command, args -> exit code). `bench` is the exception: tools/bench.py, a dev
-tool found only in a checkout, brings its own add_arguments(parser) and run(args).
+handler per command, args -> exit code). `bench` is the exception: a forward to
+`python -m tools.bench` (tools/ is a dev tool found only in a checkout, never imported here).
 A user error prints one line and exits 2; no traceback for anything a user typed.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
+import pathlib
+import subprocess
 import sys
 
 from regdemo.cli.commands import UserError, cmd_lessons, cmd_runs, cmd_sweep, cmd_train, cmd_worker, config_from_args
@@ -23,10 +24,11 @@ from regdemo.training.data import DataError
 
 __all__ = ["UserError", "add_run_arguments", "build_parser", "config_from_args", "main"]
 
-# command -> (module, help): dev tools loaded only if present (importlib: not a dependency)
+# command -> (module, help): dev tools in a checkout, run as `python -m <module>` (not imported)
 EXTERNAL_COMMANDS = {
     "bench": ("tools.bench", "benchmark the engine against the article's pipeline and bare compute"),
 }
+CHECKOUT = pathlib.Path(__file__).resolve().parents[2]  # the folder holding regdemo/ (and tools/ in a checkout)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,19 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _external_commands(sub) -> None:
     for name, (module, help_text) in EXTERNAL_COMMANDS.items():
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name not in (module, module.partition(".")[0]):  # tools/ exists only in a checkout
-                raise
-            # Whatever flags follow, the user sees why the command is missing, not a usage error.
-            p = sub.add_parser(name, help=help_text, prefix_chars="+")
-            p.add_argument("ignored", nargs="*")
-            p.set_defaults(handler=lambda args, name=name, module=module: _missing(name, module))
-            continue
-        p = sub.add_parser(name, help=help_text)
-        mod.add_arguments(p)
-        p.set_defaults(handler=mod.run)
+        # Every argument after the name is the tool's own, --help included: prefix "+" keeps
+        # argparse from reading any of them here.
+        p = sub.add_parser(name, help=help_text, prefix_chars="+", add_help=False)
+        p.add_argument("forwarded", nargs="*")
+        p.set_defaults(handler=lambda args, name=name, module=module: _forward(name, module, args.forwarded))
+
+
+def _forward(name: str, module: str, argv: list[str]) -> int:
+    """`python -m regdemo bench ...` is `python -m tools.bench ...` from the checkout."""
+    if not (CHECKOUT / pathlib.Path(*module.split("."))).with_suffix(".py").exists():
+        return _missing(name, module)
+    sys.stdout.flush()
+    return subprocess.call([sys.executable, "-m", module, *argv], cwd=CHECKOUT)
 
 
 def _sweep_arguments(parser) -> None:
@@ -127,8 +129,8 @@ def _worker_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _missing(name: str, module: str) -> int:
-    print(f"regdemo {name}: not available here ({module} is not importable; run it from the root of a "
-          "checkout of the repository)", file=sys.stderr)
+    print(f"regdemo {name}: not available here ({module} is a tool of the repository; run it from "
+          "a checkout)", file=sys.stderr)
     return 2
 
 

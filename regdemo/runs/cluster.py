@@ -11,11 +11,13 @@ What travels where (docs: BOUNDARY.md):
   - the queue carries (key, config dict, source) and nothing else; FIFO per queue;
   - single-flight is the store's: create_live() is an INSERT .. ON CONFLICT DO NOTHING,
     so two servers asked for the same config at once enqueue it once;
-  - events, status, Stop and heartbeats go through the store (worker.train_run);
-  - a worker that died mid-run: its horse killed -> the worker marks the run failed at
-    once (RegdemoWorker.handle_work_horse_killed); the whole machine lost -> the run's
-    heartbeat goes stale and the next server or CLI that looks fails it (fail_stale),
-    within REGDEMO_STALE_SECONDS (default 20) plus one look (every 5 s).
+  - events, status, Stop and heartbeats go through the store (execute.train_run);
+  - at least once (runs/requeue.py): a horse killed mid-run -> its worker queues the run
+    again, once (RegdemoWorker.handle_work_horse_killed); killed again, it fails. The whole
+    machine lost -> the run's heartbeat goes stale and the next server or CLI that looks
+    queues it again, once (check_stale), within REGDEMO_STALE_SECONDS (default 20) plus one
+    look (every 5 s). A queued run whose job Redis lost (a restart without AOF) is enqueued
+    again from its live row by the first server that looks.
 
     python -m regdemo worker [--concurrency N]    # on each training machine
 """
@@ -35,15 +37,16 @@ import uuid
 
 from regdemo import settings
 from regdemo.messages import encode, msg
+from regdemo.runs import requeue
+from regdemo.runs.execute import death_how, train_run
 from regdemo.runs.records import RUNNING
 from regdemo.runs.registry import Registry
 from regdemo.runs.shared import SharedRegistry
-from regdemo.runs.worker import death_message, train_run
 from regdemo.settings import SettingError, UrlError, redact_url
 from regdemo.storage.sqlite import StoreUnavailable
 from regdemo.storage.stores import open_store
 from regdemo.training.config import RunConfig
-from regdemo.training.events import FAILED, FINAL_STATUSES
+from regdemo.training.events import FINAL_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,6 @@ RUN_TIMEOUT_S = 6 * 3600  # RQ kills a horse past this; a real run takes minutes
 STALE_CHECK_S = 5.0  # how often a server or the CLI looks for stale runs
 KEEP_FINISHED_LIVE_S = 600.0  # a final live row stays this long for other servers to read
 AVAILABLE_CACHE_S = 2.0  # pages ask on every redraw; Redis is pinged at most this often
-LOST_WORKER = encode(msg("run.worker_lost"))  # a stored message: see messages.py
 
 
 def check_broker_url(url: str, variable: str = BROKER_VARIABLE) -> str:
@@ -86,19 +88,19 @@ def stale_seconds() -> float:
     return settings.read().stale_seconds  # REGDEMO_STALE_SECONDS
 
 
-def fail_stale(store, seconds: float | None = None) -> list[str]:
-    """End "failed" every running run whose worker stopped heartbeating; returns their keys.
-    PostgreSQL does it in one statement on its own clock; SQLite (one machine) compares here."""
-    seconds = stale_seconds() if seconds is None else seconds
-    if hasattr(store, "fail_stale"):
-        return store.fail_stale(seconds, LOST_WORKER)
-    now, gone = time.time(), []
-    for row in store.live_keys((RUNNING,)):
-        beat = row.heartbeat_at or row.started_at or row.created_at
-        if now - beat > seconds:
-            store.set_status(row.key, FAILED, LOST_WORKER)
-            gone.append(row.key)
-    return gone
+def enqueue(queue, key: str, config: dict, source: str) -> None:
+    """Run `key` onto the RQ queue (FIFO); redis.RedisError when Redis refuses."""
+    queue.enqueue(TASK, key, config, source,
+                  job_id=f"{key}-{uuid.uuid4().hex[:8]}",  # a retried run is a new job
+                  job_timeout=RUN_TIMEOUT_S, result_ttl=0, failure_ttl=24 * 3600, description=f"regdemo run {key}")
+
+
+def keys_in_broker(queue) -> set[str]:
+    """The run keys of the jobs waiting in `queue` and of those a worker has started."""
+    from rq.registry import StartedJobRegistry  # noqa: PLC0415 -- rq is optional: only a cluster installs it
+
+    ids = queue.get_job_ids() + StartedJobRegistry(queue=queue).get_job_ids()
+    return {job_id.rpartition("-")[0] for job_id in ids}
 
 
 def clean_finished(store, seconds: float = KEEP_FINISHED_LIVE_S) -> None:
@@ -140,10 +142,7 @@ class RQDispatcher:
         if self._closed:
             raise RuntimeError("the dispatcher is closed")
         try:
-            self.queue.enqueue(TASK, key, config.to_dict(), self.source,
-                               job_id=f"{key}-{uuid.uuid4().hex[:8]}",  # a retried run is a new job
-                               job_timeout=RUN_TIMEOUT_S, result_ttl=0, failure_ttl=24 * 3600,
-                               description=f"regdemo run {key}")
+            enqueue(self.queue, key, config.to_dict(), self.source)
         except redis.RedisError as err:
             with self._lock:
                 self._checked_at, self._reason = time.monotonic(), self._unavailable(err)
@@ -174,15 +173,21 @@ class RQDispatcher:
         return encode(msg("queue.unavailable", url=redact_url(self.url), error=type(err).__name__))
 
     def check_stale(self) -> list[str]:
-        """Fail runs whose worker was lost, and drop finished live rows nobody needs any
-        more; at most every STALE_CHECK_S (call it freely)."""
+        """Queue again (once) or fail the runs whose worker was lost, enqueue again the queued
+        runs Redis lost, and drop finished live rows nobody needs any more; at most every
+        STALE_CHECK_S (call it freely). Returns the keys failed."""
         if self.store is None or time.monotonic() - self._stale_at < STALE_CHECK_S:
             return []
         self._stale_at = time.monotonic()
         try:
             clean_finished(self.store)
-            return fail_stale(self.store)
-        except Exception:  # noqa: BLE001 -- a store hiccup must not stop the caller
+            again, failed = requeue.lost_workers(self.store, stale_seconds())
+            for row in again + requeue.lost_jobs(self.store, keys_in_broker(self.queue), stale_seconds()):
+                log.warning("run %s: queued again (%s)", row.key, "worker lost" if row.status == RUNNING else
+                            "its job was lost from Redis")
+                enqueue(self.queue, row.key, row.config.to_dict(), self.source)
+            return failed
+        except Exception:  # noqa: BLE001 -- a store or Redis hiccup must not stop the caller
             log.exception("checking for lost workers failed")
             return []
 
@@ -227,13 +232,14 @@ def _worker_class():
         def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
             super().handle_work_horse_killed(job, retpid, ret_val, rusage)
             try:
-                key = job.args[0]
+                key, config, source = job.args[0], job.args[1], job.args[2] if len(job.args) > 2 else "app"
                 code = -os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else (ret_val or 1) >> 8
                 store = open_store()
-                row = store.live(key)
-                if row is not None and row.status not in FINAL_STATUSES:
-                    store.set_status(key, FAILED, death_message(code))
-                print(f"{time.strftime('%H:%M:%S')} run {key} failed: worker process died ({code})", flush=True)
+                again = requeue.after_death(store, key, death_how(code))
+                if again:
+                    enqueue(self.queues[0], key, config, source)
+                print(f"{time.strftime('%H:%M:%S')} run {key} {'queued again' if again else 'failed'}: "
+                      f"worker process died ({code})", flush=True)
                 if hasattr(store, "close"):
                     store.close()
             except Exception:  # noqa: BLE001 -- the worker goes on with the next run

@@ -147,6 +147,13 @@ class Run:
         with self._lock:
             self.status, self.queue_position, self.started_at = RUNNING, 0, time.time()
 
+    def mark_queued_again(self, message: str) -> None:
+        """Its worker was lost and the run waits again (runs/requeue.py); the curves drawn so far
+        stay until the next attempt's Started replaces them."""
+        with self._lock:
+            if self.status == RUNNING:
+                self.status, self.message = QUEUED, message
+
     def mark_failed(self, message: str) -> None:
         with self._lock:
             if self.status not in FINAL_STATUSES:

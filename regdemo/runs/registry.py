@@ -1,6 +1,6 @@
 """Runs for the app: a Run per config key, trained by worker processes.
 
-(Kept whole at ~520 lines: one Registry class whose rules below all run under its one lock,
+(Kept whole at ~530 lines: one Registry class whose rules below all run under its one lock,
 self._cond; spread over files, which code holds the lock would no longer be visible. What a
 cluster words otherwise is shared.SharedRegistry; where runs train, backend.Backend.)
 
@@ -56,9 +56,10 @@ from collections.abc import Callable
 
 from regdemo import settings
 from regdemo.messages import encode, msg
+from regdemo.runs.cpus import available_cpus
 from regdemo.runs.predict import PredictError
 from regdemo.runs.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
-from regdemo.runs.worker import InProcessPool, LocalPool, available_cpus
+from regdemo.runs.worker import InProcessPool, LocalPool
 from regdemo.storage.rows import REUSABLE, worth_saving
 from regdemo.storage.sqlite import RunStore
 from regdemo.training.config import RunConfig
@@ -430,6 +431,8 @@ class Registry:
                     if run in self._queue:
                         self._queue.remove(run)
                         self._renumber()
+            if row.status == QUEUED and run.status == RUNNING:  # its worker was lost: queued again
+                run.mark_queued_again(row.message)
             if row.status == RUNNING and row.message:
                 run.set_notice(row.message)
             if row.status in FINAL_STATUSES:

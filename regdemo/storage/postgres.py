@@ -36,14 +36,14 @@ from regdemo.runs.records import QUEUED, RUNNING
 from regdemo.settings import UrlError, redact_url
 from regdemo.storage import rows as store_rows
 from regdemo.training.config import RunConfig
-from regdemo.training.events import FAILED, FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
+from regdemo.training.events import FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5
 POOL_SIZE = 4  # connections kept open per process; more are opened (and closed) under load
 _LIVE_COLUMNS = ("key", "config", "status", "message", "owner", "worker", "stop_reason", "created_at",
-                 "started_at", "heartbeat_at", "watched_at")
+                 "started_at", "heartbeat_at", "watched_at", "attempts")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -86,6 +86,7 @@ CREATE TABLE IF NOT EXISTS live (
     heartbeat_at DOUBLE PRECISION,
     watched_at DOUBLE PRECISION
 );
+ALTER TABLE live ADD COLUMN IF NOT EXISTS attempts INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS live_by_time ON live (created_at);
 CREATE TABLE IF NOT EXISTS live_events (
     key TEXT NOT NULL,
@@ -377,15 +378,14 @@ class PostgresStore:
 
         self._run(write, None, msg("db.live_not_deleted"))
 
-    def fail_stale(self, seconds: float, message: str) -> list[str]:
-        """Runs marked running whose heartbeat is older than `seconds` (their worker was killed or
-        lost) end "failed" with `message`; returns their keys. One statement: when several
-        servers look at once, each stale run is failed once."""
-        rows = self._run(lambda con: con.execute(
-            "UPDATE live SET status = %s, message = %s "
-            f"WHERE status = %s AND coalesce(heartbeat_at, started_at, created_at) < {NOW} - %s RETURNING key",
-            (FAILED, message, RUNNING, float(seconds))).fetchall(), [], msg("db.stale_unchecked"))
-        return [row[0] for row in rows]
+    def requeue(self, key: str, message: str, attempts: int, beat: float) -> bool:
+        """running -> queued again (runs/requeue.py), at the back of the queue: only attempt
+        `attempts` whose heartbeat is still `beat` (another server, or a late heartbeat, wins)."""
+        return bool(self._run(lambda con: con.execute(
+            f"UPDATE live SET status = %s, message = %s, worker = NULL, started_at = NULL, heartbeat_at = NULL, "
+            f"created_at = {NOW}, attempts = attempts + 1 WHERE key = %s AND status = %s AND attempts = %s "
+            "AND coalesce(heartbeat_at, started_at, created_at) = %s",
+            (QUEUED, message, key, RUNNING, attempts, beat)).rowcount > 0, False, msg("db.stale_unchecked")))
 
 
 def _live_row(row):

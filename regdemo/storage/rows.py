@@ -85,6 +85,7 @@ class LiveRow:
     started_at: float | None
     heartbeat_at: float | None
     watched_at: float | None
+    attempts: int = 0  # times it was queued again after its worker was lost (runs/requeue.py)
 
 
 class StoreUnavailable(MessageError, RuntimeError):

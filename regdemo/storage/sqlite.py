@@ -1,8 +1,9 @@
 """The run store: finished runs and their curves in SQLite, so nothing is lost on a restart.
 
-(Kept whole at ~480 lines: the schema and the one RunStore class whose finished-run and
-live-run methods share its connections, write transactions and corruption handling; what
-both stores share is in store_rows.py, the PostgreSQL twin in store_postgres.py.)
+(Kept whole at ~430 lines: one RunStore class whose finished-run and live-run methods share its
+connections, write transactions and corruption handling; split, which method holds which
+connection would no longer be visible. Its tables are sqlite_schema.py, what both stores share
+rows.py, the PostgreSQL twin postgres.py.)
 
 One file, $REGDEMO_HOME/runs.sqlite3 (default: ~/.local/share/regdemo, or
 $XDG_DATA_HOME/regdemo), one row per config key. The app's registry saves every
@@ -49,77 +50,14 @@ from regdemo.storage.rows import (  # noqa: F401 -- REUSABLE, RunSummary, worth_
     to_row,
     worth_saving,
 )
+from regdemo.storage.sqlite_schema import COLUMNS_ADDED, SCHEMA, SCHEMA_VERSION
 from regdemo.training.config import RunConfig
 from regdemo.training.events import FINAL_STATUSES, STOPPED, from_json_dict, to_json_dict
 
 log = logging.getLogger(__name__)
 
 STORE_FILE = "runs.sqlite3"
-SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 10.0  # seconds a writer waits for another writer before giving up
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    key TEXT PRIMARY KEY,
-    label TEXT NOT NULL,
-    config TEXT NOT NULL,          -- RunConfig.to_dict() as JSON
-    status TEXT NOT NULL,
-    message TEXT NOT NULL,
-    source TEXT NOT NULL,          -- app | cli | sweep
-    dataset TEXT NOT NULL,
-    model TEXT NOT NULL,
-    epochs_run INTEGER NOT NULL,
-    best_epoch INTEGER NOT NULL,
-    step INTEGER NOT NULL,
-    test_acc REAL,                 -- of the kept model (best epoch under early stopping)
-    train_acc REAL,                -- running train-mode accuracy of that epoch
-    train_acc_eval REAL,           -- eval-mode accuracy on the training digits
-    test_loss REAL,
-    seconds REAL,                  -- wall time from start to finish
-    created_at REAL NOT NULL,      -- unix times
-    started_at REAL,
-    finished_at REAL,
-    saved_at REAL NOT NULL,
-    started TEXT,                  -- the Started event as JSON
-    epochs TEXT NOT NULL,          -- [EpochEnd as JSON object, ...]
-    progress TEXT NOT NULL,        -- [[step, epoch, train_loss, train_acc], ...]
-    test_predictions TEXT NOT NULL -- [class, ...] in test order
-);
-CREATE INDEX IF NOT EXISTS runs_by_time ON runs (saved_at);
-
--- Live runs: one row per key queued or training, and its events so far. Workers write
--- them, app servers read them back (see worker.py and docs/load.md). Adding these two
--- tables left the finished runs' schema as it was: SCHEMA_VERSION stays 1.
-CREATE TABLE IF NOT EXISTS live (
-    key TEXT PRIMARY KEY,
-    config TEXT NOT NULL,
-    status TEXT NOT NULL,          -- queued | running | one of the final statuses
-    message TEXT NOT NULL,
-    owner TEXT,                    -- the browser session that started it
-    worker TEXT,                   -- who trains it ("host:pid")
-    stop_reason TEXT NOT NULL,     -- "" = nobody asked it to stop
-    created_at REAL NOT NULL,
-    started_at REAL,
-    heartbeat_at REAL,
-    watched_at REAL
-);
-CREATE INDEX IF NOT EXISTS live_by_time ON live (created_at);
-CREATE TABLE IF NOT EXISTS live_events (
-    key TEXT NOT NULL,
-    seq INTEGER NOT NULL,          -- 1, 2, 3.. per key
-    event TEXT NOT NULL,           -- events.to_json_dict(compact=True) as JSON
-    PRIMARY KEY (key, seq)
-) WITHOUT ROWID;
-
--- A finished run's weights (inference.weights_bytes), for the Draw page; runs saved before
--- this table existed have none. A new table again: SCHEMA_VERSION stays 1.
-CREATE TABLE IF NOT EXISTS weights (
-    key TEXT PRIMARY KEY,
-    blob BLOB NOT NULL,
-    saved_at REAL NOT NULL
-);
-"""
-
 
 
 def home_dir() -> pathlib.Path:
@@ -132,7 +70,7 @@ def default_path() -> pathlib.Path:
 
 
 _LIVE_COLUMNS = ("key", "config", "status", "message", "owner", "worker", "stop_reason", "created_at",
-                 "started_at", "heartbeat_at", "watched_at")
+                 "started_at", "heartbeat_at", "watched_at", "attempts")
 
 
 def _live_row(row) -> LiveRow:
@@ -210,7 +148,10 @@ class RunStore:
                 if version > SCHEMA_VERSION:
                     raise sqlite3.OperationalError(
                         f"it was written by a newer regdemo (schema {version} > {SCHEMA_VERSION})")
-                con.executescript(_SCHEMA)
+                con.executescript(SCHEMA)
+                for table, column, definition in COLUMNS_ADDED:
+                    if column not in {row[1] for row in con.execute(f"PRAGMA table_info({table})")}:
+                        con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
                 con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as err:
             if _is_corruption(err):
@@ -406,6 +347,18 @@ class RunStore:
             return con.execute(
                 "UPDATE live SET status=?, worker=?, started_at=?, heartbeat_at=? "
                 "WHERE key=? AND status=? AND stop_reason=''", (RUNNING, worker, now, now, key, QUEUED)).rowcount > 0
+
+        return bool(self._live(lambda con: _write(con, write), False))
+
+    def requeue(self, key: str, message: str, attempts: int, beat: float) -> bool:
+        """running -> queued again (runs/requeue.py), at the back of the queue: only attempt
+        `attempts` whose heartbeat is still `beat` (another looker, or a late heartbeat, wins)."""
+        def write(con):
+            return con.execute(
+                "UPDATE live SET status=?, message=?, worker=NULL, started_at=NULL, heartbeat_at=NULL, "
+                "created_at=?, attempts=attempts+1 WHERE key=? AND status=? AND attempts=? "
+                "AND coalesce(heartbeat_at, started_at, created_at)=?",
+                (QUEUED, message, time.time(), key, RUNNING, attempts, beat)).rowcount > 0
 
         return bool(self._live(lambda con: _write(con, write), False))
 

@@ -7,19 +7,16 @@ No streamlit here: webapp.lesson_page draws what these return.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 from regdemo.runs.frames import kept_epoch
+from regdemo.teaching.lessons import catalog as _catalog
 
 
 def catalog():
-    """regdemo.teaching.lessons.catalog, or None where it cannot be imported (then pages show no pair,
-    not a traceback). A function, so tests can stand in their own catalog."""
-    try:
-        return importlib.import_module("regdemo.teaching.lessons.catalog")
-    except ImportError:
-        return None
+    """regdemo.teaching.lessons.catalog. A function, so tests can stand in their own catalog
+    (monkeypatch.setattr(effect, "catalog", ...)) without touching sys.modules."""
+    return _catalog
 
 
 def lessons() -> dict:

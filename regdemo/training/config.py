@@ -112,7 +112,7 @@ class RunConfig:
     # 0 = the whole training split; the sidebar's stops depend on the dataset (TRAIN_SIZE_STEPS)
     train_size: int = _knob(0, flag="--train-size", url="train_size", label="sidebar.train_size",
                             help="sidebar.train_size.help", metavar="N", low=0, shows="count")
-    # Fraction of the training digits given a wrong label (data.noisy_labels): the
+    # Fraction of the training digits given a wrong label (trainset.noisy_labels): the
     # same digits in every run, whatever the seed. Test labels are never touched.
     label_noise: float = _knob(0.0, flag="--label-noise", url="noise", label="sidebar.noise", help="sidebar.noise.help",
                                metavar="F", low=0.0, high=MAX_LABEL_NOISE, widget="steps", shows="percent", digits=4,

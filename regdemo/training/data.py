@@ -1,8 +1,9 @@
 """Real digits as uint8 arrays and tensors: the embedded MNIST sample, IDX files, checksummed download.
 
-(Kept whole at ~460 lines: one path from a dataset's name to its tensors -- where the files are,
+(Kept whole at ~430 lines: one path from a dataset's name to its arrays -- where the files are,
 fetching the missing ones, reading IDX -- sharing one load cache and DataError's one-line reasons;
-split, the order in which places are tried would no longer read top to bottom.)
+split, the order in which places are tried would no longer read top to bottom.) Which digits a
+run trains on, and with which labels, is trainset.py.
 
 Three datasets, all as the same `Dataset` of uint8 (N, 28, 28) images and int64 labels:
 
@@ -434,63 +435,3 @@ def _reason(err: BaseException) -> str:
 
 def _unwritable(folder: pathlib.Path, err: OSError) -> Message:
     return msg("data.unwritable", path=str(folder), error=str(err.strerror or err))
-
-
-# ----------------------------------------------------------------------------- subsets
-
-# Seed of the label-noise choice: fixed, so "20 % noise" means the same wrong labels in
-# every run (like train_size's fixed digits), and runs differ only in what they claim to.
-NOISE_SEED = 7
-
-
-def noisy_labels(labels, fraction: float, num_classes: int = 10):
-    """A copy of `labels` with round(fraction * N) of them replaced by a wrong class.
-
-    Which examples and which wrong class are drawn once from NOISE_SEED: the same for every
-    run and every seed. The choice nests -- the digits mislabelled at 10 % are among those
-    mislabelled at 20 %, with the same wrong labels -- so raising the noise only adds wrong
-    labels. A new label is one of the other classes, uniformly, never the true one (the
-    classic memorization setup of Zhang et al. 2017 and Arpit et al. 2017).
-    """
-    import torch  # noqa: PLC0415 -- torch only where tensors are made (see the docstring)
-
-    n = len(labels)
-    count = round(fraction * n)
-    out = labels.clone()
-    if count == 0:
-        return out
-    generator = torch.Generator().manual_seed(NOISE_SEED)
-    order = torch.randperm(n, generator=generator)
-    # An offset of 1..C-1 classes: uniform over the wrong classes, never the true one.
-    offsets = torch.randint(1, num_classes, (n,), generator=generator)
-    picked = order[:count]
-    out[picked] = (labels[picked] + offsets[picked]) % num_classes
-    return out
-
-
-def stratified_subset(labels, size: int, seed: int):
-    """Sorted int64 indices of `size` examples with every class equally represented (±1).
-
-    Deterministic for a seed. A class with too few examples gives all it has and the others
-    share the rest, still as evenly as possible. size larger than len(labels) is a DataError,
-    never a silent clamp: a run must be what its config says.
-    """
-    n = len(labels)
-    if not 1 <= size <= n:
-        raise DataError(msg("data.bad_subset", size=size, count=n))
-    import torch  # noqa: PLC0415 -- torch only where tensors are made (see the docstring)
-
-    generator = torch.Generator().manual_seed(seed)
-    classes = torch.unique(labels)
-    members = [torch.nonzero(labels == c).flatten() for c in classes.tolist()]
-    # Fill the smallest classes first; a seeded tiebreak decides which classes get the +1s
-    # of an uneven split, so no digit is always favoured.
-    tiebreak = torch.randperm(len(members), generator=generator).tolist()
-    order = sorted(range(len(members)), key=lambda i: (len(members[i]), tiebreak[i]))
-    remaining, picked = size, []
-    for rank, i in enumerate(order):
-        take = min(len(members[i]), remaining // (len(order) - rank))
-        remaining -= take
-        perm = torch.randperm(len(members[i]), generator=generator)[:take]
-        picked.append(members[i][perm])
-    return torch.sort(torch.cat(picked)).values.long()

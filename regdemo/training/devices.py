@@ -9,16 +9,17 @@ the CPU and says so (runs.worker).
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
+import sys
 
 NVIDIA_GPUS = pathlib.Path("/proc/driver/nvidia/gpus")
 
 
 def cuda_missing() -> str | None:
     """None if a CUDA GPU looks usable, else why not: "cpu_build" or "no_device"."""
-    spec = importlib.util.find_spec("torch")  # finds the package; does not run it
-    folder = pathlib.Path(spec.origin).parent if spec is not None and spec.origin else None
+    # The torch folder on the import path, looked up as a folder: nothing is imported or run.
+    folders = (pathlib.Path(entry or ".") / "torch" for entry in sys.path)
+    folder = next((f for f in folders if (f / "__init__.py").is_file()), None)
     if folder is None or not any((folder / "lib").glob("libtorch_cuda*")):
         return "cpu_build"
     if not (NVIDIA_GPUS.is_dir() and any(NVIDIA_GPUS.iterdir())):

@@ -1,8 +1,5 @@
 """The one training loop: fit(config) yields events while a CNN trains.
 
-(Kept whole at ~400 lines: the training loop is read best visible at once, as in pytorch/examples'
-mnist/main.py.)
-
 The app's background runs, the CLI, the tests and the benchmark all call fit().
 Everything a step touches already lives on the device as tensors (uint8 digits,
 int64 labels, a shuffled index): a step is a gather, an optional augmentation,
@@ -16,7 +13,7 @@ Where each regularizer lives (one grep each):
   augmentation augment.random_affine, called on each training batch
   batch norm   models._norm
   early stop   `patience` below, on the validation split (10 % of the training digits)
-  train size   data.stratified_subset in `prepare_data`
+  train size   trainset.stratified_subset in `trainset.prepare_data`
 """
 
 from __future__ import annotations
@@ -27,7 +24,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -53,6 +49,7 @@ from regdemo.training.events import (
     Started,
 )
 from regdemo.training.models import build_model, count_parameters, dropout_layers, penalized_weights
+from regdemo.training.trainset import Split, prepare_data, train_eval_split
 
 PROGRESS_PER_EPOCH = 8  # progress events (and mask snapshots) per epoch
 # Evaluation batches. On a CPU, small batches keep each layer's activations in the
@@ -60,12 +57,6 @@ PROGRESS_PER_EPOCH = 8  # progress events (and mask snapshots) per epoch
 # 2-2.7x more per digit (2-core EPYC, both nets). A GPU wants large batches.
 EVAL_BATCH = 128
 EVAL_BATCH_GPU = 4096
-# Eval-mode train accuracy is measured on a fixed, stratified choice of training digits as
-# large as the test split (all of them when there are fewer). Both curves then carry the
-# same sampling noise, and evaluation costs the sample's 4,000-digit epoch about 10 %
-# instead of 25 % (bench.py: the article net forwards ~35k digits/s, trains ~7k/s).
-TRAIN_EVAL_LIMIT = 10_000
-VAL_FRACTION = 0.1  # the validation split, taken from the training digits when early stopping is on
 
 # Model initialisation draws from torch's global RNG; runs in other threads
 # draw only from their own generators, so seeding under this lock keeps every
@@ -122,60 +113,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "mps" and not mps:
         raise ConfigError(msg("config.no_mps"))
     return torch.device(name)
-
-
-@dataclass
-class Split:
-    """Digits of one split, resident on the device."""
-
-    images: torch.Tensor  # uint8 (N, 28, 28)
-    labels: torch.Tensor  # int64 (N,)
-    # With label noise: the digits' real labels, and (training split only) the digits the
-    # pages' gallery of wrong labels follows. None on clean data.
-    true_labels: torch.Tensor | None = None
-    gallery: memorization.Gallery | None = None
-
-    def __len__(self):
-        return len(self.labels)
-
-
-def prepare_data(config: RunConfig, dataset, device) -> tuple[Split, Split, Split | None]:
-    """Train subset, test split and (with early stopping) a validation split."""
-    train_idx = torch.arange(len(dataset.train_labels))
-    if config.train_size:
-        # A fixed choice of digits (seed 0): "n=1000" means the same 1,000
-        # digits in every run, so runs differ only in what they claim to.
-        train_idx = data_module.stratified_subset(dataset.train_labels, config.train_size, seed=0)
-    labels = true = dataset.train_labels[train_idx]
-    n_val = max(10, round(len(train_idx) * VAL_FRACTION))
-    is_val = torch.zeros(len(train_idx), dtype=torch.bool)
-    if config.patience or config.label_noise:  # the noisy gallery avoids these digits, too
-        is_val[data_module.stratified_subset(true, n_val, seed=1)] = True
-    gallery = None
-    if config.label_noise:
-        # The wrong labels are chosen among the digits this run trains on, so the
-        # fraction is exact; the validation split below is noisy like the rest.
-        labels = data_module.noisy_labels(labels, config.label_noise)
-        gallery = memorization.pick_gallery(dataset.train_images[train_idx], labels, true, train_idx, ~is_val, device)
-    noisy = bool(config.label_noise)
-    val = None
-    if config.patience:
-        val = Split(dataset.train_images[train_idx[is_val]].to(device), labels[is_val].to(device))
-        train_idx, labels, true = train_idx[~is_val], labels[~is_val], true[~is_val]
-    train = Split(dataset.train_images[train_idx].to(device), labels.to(device),
-                  true.to(device) if noisy else None, gallery)
-    test = Split(dataset.test_images.to(device), dataset.test_labels.to(device))
-    return train, test, val
-
-
-def train_eval_split(train: Split, test: Split) -> Split:
-    """The training digits that eval-mode train accuracy is measured on (see TRAIN_EVAL_LIMIT)."""
-    size = min(len(train), len(test), TRAIN_EVAL_LIMIT)
-    if size == len(train):
-        return train
-    pick = data_module.stratified_subset(train.labels.cpu(), size, seed=2).to(train.labels.device)
-    true = train.true_labels[pick] if train.true_labels is not None else None
-    return Split(train.images[pick], train.labels[pick], true)
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Memorization of wrong labels, measured where the run trains (torch; the engine calls it).
 
-A run with label noise knows which training digits got a wrong label (data.noisy_labels).
+A run with label noise knows which training digits got a wrong label (trainset.noisy_labels).
 After every epoch the engine's eval pass over the training digits already has the net's
 predictions; from them this module reads two numbers (Arpit et al. 2017: a net fits the
 correctly labelled digits first, the wrong labels later):

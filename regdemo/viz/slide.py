@@ -10,9 +10,10 @@ vl-convert-python, `missing()` says so.
 
 from __future__ import annotations
 
-import importlib.util
 import io
+import pathlib
 import re
+import sys
 
 import altair as alt
 
@@ -35,7 +36,9 @@ _CJK = re.compile("[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 
 def missing() -> str:
     """Why PNG/SVG export cannot work here ("" when it can)."""
-    if importlib.util.find_spec("vl_convert") is None:
+    # Looked up as a folder on the import path: the package (a large native library) loads only
+    # when a figure is exported.
+    if not any((pathlib.Path(entry or ".") / "vl_convert").is_dir() for entry in sys.path):
         return "vl-convert-python is not installed"
     return ""
 

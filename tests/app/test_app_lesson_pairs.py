@@ -8,7 +8,6 @@ the sentences can be checked to the digit; the runs replay a real tiny training
 
 from __future__ import annotations
 
-import sys
 import types
 from dataclasses import dataclass
 
@@ -68,7 +67,7 @@ def catalog(monkeypatch):
     module.LESSONS = {name: Lesson(name, name, {"en": f"Claim of {name}.", "zh": f"{name} 的结论。"}, BASE,
                                    BASE.replace(**changes)) for name, changes in TREATED.items()}
     module.measured = lambda: MEASURED
-    monkeypatch.setitem(sys.modules, "regdemo.teaching.lessons.catalog", module)
+    monkeypatch.setattr(lesson_effect, "catalog", lambda: module)
     return module
 
 

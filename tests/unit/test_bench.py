@@ -3,6 +3,10 @@ settings; it measures, it asserts no timings."""
 
 import json
 import math
+import pathlib
+import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -11,6 +15,8 @@ from regdemo.cli import parser as cli
 from regdemo.training.models import CapturingDropout
 from tools import bench
 from tools.bench import ArticleDigits, _slope, article_model, synthetic_dataset
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +32,7 @@ def _last_json(out: str) -> dict:
 def test_bench_runs_end_to_end_and_ends_with_the_json_summary(capsys, monkeypatch):
     # One thread setting instead of three: each is a fresh process importing torch.
     monkeypatch.setattr(bench, "THREAD_SETTINGS", {"1 thread, passive": (1, {"OMP_WAIT_POLICY": "PASSIVE"})})
-    assert cli.main(["bench", "--tiny", "--json", "--devices", "cpu", "--models", "article"]) == 0
+    assert bench.main(["--tiny", "--json", "--devices", "cpu", "--models", "article"]) == 0
     out = capsys.readouterr().out
     assert "article's pipeline (DataLoader)" in out and "first progress event" in out
     summary = _last_json(out)
@@ -48,8 +54,8 @@ def test_bench_runs_end_to_end_and_ends_with_the_json_summary(capsys, monkeypatc
 
 
 def test_quick_without_child_processes_measures_the_wide_net(capsys):
-    argv = ["bench", "--tiny", "--quick", "--json", "--devices", "cpu", "--models", "wide", "--no-startup"]
-    assert cli.main(argv) == 0
+    argv = ["--tiny", "--quick", "--json", "--devices", "cpu", "--models", "wide", "--no-startup"]
+    assert bench.main(argv) == 0
     summary = _last_json(capsys.readouterr().out)
     assert summary["startup"] is None and summary["threads"] is None and summary["main_device"] == "cpu"
     wide = summary["results"]["cpu"]["wide"]
@@ -58,7 +64,7 @@ def test_quick_without_child_processes_measures_the_wide_net(capsys):
 
 
 def test_unknown_model_is_a_usage_error(capsys):
-    assert cli.main(["bench", "--tiny", "--models", "resnet", "--no-startup"]) == 2
+    assert bench.main(["--tiny", "--models", "resnet", "--no-startup"]) == 2
     assert "--models" in capsys.readouterr().err
 
 
@@ -82,3 +88,22 @@ def test_the_article_pipeline_trains_with_torch_dropout_like_the_article():
     drops = [m for m in model.modules() if isinstance(m, torch.nn.Dropout)]
     assert len(drops) == 2 and all(m.p == 0.25 for m in drops)
     assert not any(isinstance(m, CapturingDropout) for m in model.modules())
+
+
+@pytest.mark.subprocess
+def test_regdemo_bench_forwards_to_the_tool(capfd):
+    """`python -m regdemo bench` runs `python -m tools.bench` with every argument, --help included."""
+    assert cli.main(["bench", "--help"]) == 0
+    assert "usage: python -m tools.bench" in capfd.readouterr().out
+    assert cli.main(["bench", "--tiny", "--models", "resnet", "--no-startup"]) == 2
+    assert "--models" in capfd.readouterr().err
+
+
+@pytest.mark.subprocess
+def test_regdemo_bench_outside_a_checkout_says_where_the_tool_is(tmp_path):
+    """An installed regdemo (no tools/ beside it) answers `bench` with one line, not a traceback."""
+    shutil.copytree(ROOT / "regdemo", tmp_path / "regdemo", ignore=shutil.ignore_patterns("__pycache__"))
+    done = subprocess.run([sys.executable, "-m", "regdemo", "bench", "--quick"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "not available here (tools.bench is a tool of the repository" in done.stderr

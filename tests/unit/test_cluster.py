@@ -18,7 +18,7 @@ import pytest
 from support import make_run
 
 from regdemo.messages import render
-from regdemo.runs import cluster
+from regdemo.runs import cluster, requeue
 from regdemo.runs.records import RUNNING, RunLimitError
 from regdemo.storage.sqlite import StoreUnavailable
 from regdemo.storage.stores import open_store
@@ -155,17 +155,31 @@ def test_queue_positions_cap_and_stop_hold_across_servers(env, workers):
         b.shutdown()
 
 
-def test_a_worker_killed_mid_run_fails_the_run_readably(env, workers):
+def _horse(reg, key: str, other_than: str | None = None) -> tuple[str, int]:
+    """(worker, pid) of the horse training `key` (its live row says host:pid:thread)."""
+    def taken():
+        row = reg.live.live(key)
+        return row if row is not None and row.status == RUNNING and row.worker != other_than else None
+
+    row = wait_for(taken, TIMEOUT, "a worker to train the run")
+    return row.worker, int(row.worker.split(":")[1])
+
+
+def test_a_run_that_kills_its_worker_is_queued_again_once_then_fails(env, workers):
     reg = cluster.registry_from_environment()
     try:
         run = reg.get_or_start(long_run(20), session="s")
         wait_for(lambda: run.status == RUNNING and run.view().progress, TIMEOUT, "the run to train")
-        row = reg.live.live(run.key)
-        pid = int(row.worker.split(":")[1])  # the horse training it (host:pid:thread)
+        first, pid = _horse(reg, run.key)
         os.kill(pid, signal.SIGKILL)
-        assert run.wait(60), "the run stayed running after its worker was killed"
-        assert run.status == FAILED and "stopped unexpectedly" in render(run.view().message)
-        # the worker lives on and trains the next run
+        second, pid = _horse(reg, run.key, other_than=first)  # queued again, taken by a worker
+        assert reg.live.live(run.key).attempts == 1 and "queued again" in render(reg.live.live(run.key).message)
+        os.kill(pid, signal.SIGKILL)
+        assert run.wait(60), "the run stayed running after its worker was killed twice"
+        message = render(run.view().message)
+        assert run.status == FAILED and "may need more memory than a worker has" in message, message
+        assert "SIGKILL" in message and "更多的内存" in render(run.view().message, "zh")
+        # the workers live on and train the next run
         nxt = reg.get_or_start(RunConfig(seed=21, train_size=200, epochs=1), session="s")
         assert nxt.wait(TIMEOUT) and nxt.status == FINISHED
         # pressing Train again retries the failed run
@@ -177,21 +191,50 @@ def test_a_worker_killed_mid_run_fails_the_run_readably(env, workers):
         reg.shutdown()
 
 
-def test_a_lost_worker_machine_is_noticed_by_its_heartbeat(env, workers):
+def test_a_lost_worker_machine_queues_its_run_again_once(env, workers):
     """kill -9 of the whole worker (main process and the horse): nobody is left to say the
-    run died; its heartbeat goes stale and a server fails it (REGDEMO_STALE_SECONDS=4)."""
+    run died; its heartbeat goes stale (REGDEMO_STALE_SECONDS=4) and a server queues it again,
+    once. The other worker takes it; lost too, the run fails and says it was retried."""
     reg = cluster.registry_from_environment()
     try:
         run = reg.get_or_start(long_run(30), session="s")
         wait_for(lambda: run.status == RUNNING and run.view().progress, TIMEOUT, "the run to train")
-        row = reg.live.live(run.key)
-        horse = int(row.worker.split(":")[1])
+        first, horse = _horse(reg, run.key)
         owner = next(w for w in workers if horse in _descendants(w.process.pid))
         owner.stop()
-        assert run.wait(60), "the run stayed running after its worker machine was lost"
-        assert run.status == FAILED and run.view().message == cluster.LOST_WORKER
+        second, horse = _horse(reg, run.key, other_than=first)
+        assert reg.live.live(run.key).attempts == 1
+        wait_for(lambda: run.status == RUNNING and run.view().started is not None, TIMEOUT, "the second attempt")
+        other = next(w for w in workers if horse in _descendants(w.process.pid))
+        assert other is not owner
+        other.stop()
+        assert run.wait(60), "the run stayed running after its second worker was lost"
+        assert run.status == FAILED and run.view().message == requeue.LOST_AGAIN
+        assert "retried once" in render(run.view().message)
     finally:
         reg.shutdown()
+
+
+def test_a_queued_run_lost_from_redis_is_enqueued_again(env, redis_url, tmp_path):
+    """Redis restarted without its data: the run's live row is still queued, its job is gone.
+    The server enqueues it again from the row, and a worker started afterwards trains it."""
+    import redis
+
+    reg = cluster.registry_from_environment()
+    worker = None
+    try:
+        run = reg.get_or_start(RunConfig(seed=40, train_size=200, epochs=1), session="s")
+        assert run.key in cluster.keys_in_broker(reg.pool.queue)
+        redis.Redis.from_url(redis_url).flushall()
+        assert run.key not in cluster.keys_in_broker(reg.pool.queue)
+        wait_for(lambda: run.key in cluster.keys_in_broker(reg.pool.queue), 60, "the job enqueued again")
+        assert len(reg.pool.queue.get_job_ids()) == 1  # once
+        worker = Worker(env, tmp_path / "worker.log")
+        assert run.wait(TIMEOUT) and run.status == FINISHED, run.view().message
+    finally:
+        reg.shutdown()
+        if worker is not None:
+            worker.stop()
 
 
 def test_sigterm_lets_the_worker_finish_its_run_then_exit(env, tmp_path):

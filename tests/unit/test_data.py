@@ -23,7 +23,8 @@ import pytest
 import torch
 
 from regdemo.training import data
-from regdemo.training.data import DataError, load_dataset, read_idx, stratified_subset
+from regdemo.training.data import DataError, load_dataset, read_idx
+from regdemo.training.trainset import stratified_subset
 
 N_TRAIN, N_TEST = 30, 12  # tiny fake datasets: a few dozen digits, three or so per class
 DEBIAN_FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")

@@ -8,8 +8,9 @@ import torch
 from regdemo.messages import render
 from regdemo.training.config import ConfigError, RunConfig
 from regdemo.training.data import load_dataset
-from regdemo.training.engine import evaluate, fit, prepare_data, resolve_device, to_float
+from regdemo.training.engine import evaluate, fit, resolve_device, to_float
 from regdemo.training.events import Done, EpochEnd, MaskSnapshot, Progress, Started
+from regdemo.training.trainset import prepare_data
 
 SMALL = RunConfig(train_size=300, epochs=2, batch_size=50, device="cpu")
 # The embedded sample with a 300-digit test split: evaluation dominates tiny runs.
@@ -150,7 +151,7 @@ def test_forced_missing_device_is_a_clear_error():
 
 def test_eval_mode_train_accuracy_uses_as_many_training_digits_as_test_has():
     """A fixed, stratified choice as large as the test split; all digits when fewer."""
-    from regdemo.training.engine import train_eval_split
+    from regdemo.training.trainset import train_eval_split
 
     train, test, _ = prepare_data(RunConfig(device="cpu"), FULL, torch.device("cpu"))
     chosen = train_eval_split(train, test)

@@ -360,6 +360,6 @@ def _running(pid: int) -> bool:
 
 def test_a_worker_that_exits_with_a_code_says_so():
     """msg()'s own first argument is named code: a parameter of that name must still reach the words."""
-    from regdemo.runs.worker import death_message
+    from regdemo.runs.execute import death_message
 
     assert "exit code 3" in render(death_message(3), "en") and "退出码 3" in render(death_message(3), "zh")

@@ -1,5 +1,5 @@
-"""The import graph of regdemo/, webapp/ and app_pages/: no cycle (imports inside functions
-counted), and the library never imports the app's or the dev tools' packages.
+"""The import graph of regdemo/, webapp/, app_pages/ and tools/: no cycle (imports inside
+functions counted), and neither the library nor the app imports the dev tools or the app.
 
 Built from the source with `ast`, not by importing: every `import` and `from ... import` anywhere
 in a file (top level, function, class, try block) is an edge. One test lists every cycle at once.
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PACKAGES = ("regdemo", "webapp", "app_pages")  # the pages too: a cycle through them counts
+PACKAGES = ("regdemo", "webapp", "app_pages", "tools")  # the pages and tools too: a cycle through them counts
 # Only charts may import these; the rest of the library runs without a browser or a UI toolkit.
 UI_ONLY = ("streamlit", "playwright", "altair")
 UI_HOMES = ("regdemo.viz", "regdemo.charts", "regdemo.visuals")
@@ -131,7 +132,7 @@ def test_the_cycle_finder_finds_cycles():
 
 def test_no_import_cycle():
     graph = _graph()
-    assert {"regdemo.runs.registry", "regdemo.storage.sqlite", "webapp.state"} <= set(graph)  # the real graph
+    assert {"regdemo.runs.registry", "regdemo.storage.sqlite", "webapp.state", "tools.loadtest"} <= set(graph)
     problems = []
     for component in _components(graph):
         cycle = _one_cycle(graph, set(component))
@@ -150,6 +151,17 @@ def test_the_library_imports_no_ui_or_browser_package():
         for target, line in _imported(name, path, known):
             if target.split(".")[0] in UI_ONLY:
                 problems.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert not problems, "\n".join(problems)
+
+
+def test_only_tools_and_tests_import_the_tools():
+    """tools/ is run from a checkout (`python -m tools.x`); the library and the app work without it,
+    and the library works without the app."""
+    graph = _graph()
+    problems = [f"{name} (line {line}) imports {target}" for name, edges in graph.items()
+                if not name.startswith("tools.") for target, line in edges.items()
+                if target.startswith("tools.") or target == "tools"
+                or (name.startswith("regdemo") and target.split(".")[0] in ("webapp", "app_pages"))]
     assert not problems, "\n".join(problems)
 
 
@@ -189,3 +201,70 @@ def test_the_library_top_level_is_packages_and_a_few_modules():
     assert len(top) <= MAX_TOP_LEVEL_MODULES, top
     packages = {p.name for p in (ROOT / "regdemo").iterdir() if (p / "__init__.py").exists()}
     assert set(LAYERS) == packages | {p.removesuffix(".py") for p in top} - {"__init__", "__main__"}
+
+
+def test_the_library_loads_no_module_by_name():
+    """No importlib in regdemo/ and no module loaded by name (__import__): every edge of the
+    library is an import statement this file reads; the dev tools are run as `python -m tools.x`,
+    never loaded. Where the library asks whether a package is installed (training/devices.py,
+    viz/slide.py) it looks for the package's folder on sys.path."""
+    problems = []
+    for path in sorted((ROOT / "regdemo").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                name = "importlib" if any(m.split(".")[0] == "importlib" for m in modules) else ""
+            if name in ("importlib", "import_module", "__import__", "reload"):
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno} uses {name}")
+    assert not problems, "\n".join(problems)
+
+
+MAX_LINES = 400
+
+
+def test_a_library_file_past_400_lines_says_why_it_is_kept_whole():
+    """Files are split by concern; one past MAX_LINES says in its docstring why a split would cut
+    one idea in two ("Kept whole at ~N lines: ...", N within 20 of the truth)."""
+    problems = []
+    for path in sorted((ROOT / "regdemo").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = text.count("\n")
+        if lines <= MAX_LINES:
+            continue
+        docstring = ast.get_docstring(ast.parse(text)) or ""
+        stated = [int(n) for n in re.findall(r"Kept whole at ~(\d+) lines: \w", docstring)]
+        if not any(abs(n - lines) <= 20 for n in stated):
+            problems.append(f"{path.relative_to(ROOT)}: {lines} lines; its docstring does not say why "
+                            "(Kept whole at ~N lines: ...)")
+    assert not problems, "\n".join(problems)
+
+
+def _readme_map() -> list[str]:
+    """The README's map of regdemo/: its lines from `regdemo/` to the next top-level folder."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("regdemo/ "))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i][:1] not in (" ", ""))
+    return lines[start + 1:end]
+
+
+def test_the_readme_map_names_every_library_module_in_layer_order():
+    entries = [line.split()[0] for line in _readme_map() if line.startswith("  ") and not line.startswith("   ")]
+    layers = [e.removesuffix(".py").removesuffix("/") for e in entries]
+    assert [n for n in layers if n in LAYERS] == list(LAYERS), "README map: layers out of order"
+    problems = []
+    for i, entry in enumerate(entries):
+        package = ROOT / "regdemo" / entry
+        if not entry.endswith("/") or not (package / "__init__.py").exists():
+            continue
+        block = " ".join(_readme_map()).split(f"  {entry}", 1)[1]
+        after = entries[i + 1] if i + 1 < len(entries) else None
+        block = block.split(f"  {after} ", 1)[0] if after else block
+        words = set(re.findall(r"[a-z_]+", block))
+        for path in sorted(package.rglob("*.py")):
+            if path.stem != "__init__" and path.stem not in words:
+                problems.append(f"{path.relative_to(ROOT)} is not in the README map under {entry}")
+    top = sorted(p.name for p in (ROOT / "regdemo").glob("*.py"))
+    problems += [f"regdemo/{name} is not in the README map" for name in top
+                 if name not in ("__init__.py", "__main__.py") and name not in entries]
+    assert not problems, "\n".join(problems)

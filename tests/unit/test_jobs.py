@@ -3,7 +3,7 @@ failures, device fallback and shutdown.
 
 Registry logic runs on a fake `train` (a generator of real event records, stepped by the
 test) in the registry's in-process pool: threads that call the same worker function
-(worker.train_run) and pass events through the same live store as the app's worker
+(execute.train_run) and pass events through the same live store as the app's worker
 processes. Only the tests that start processes (pool size, the end-to-end run at the
 bottom) train a model. The registry's viewer clock is faked: no test sleeps to let a
 grace period pass.
@@ -20,8 +20,8 @@ import pytest
 import torch
 
 from regdemo.messages import render
+from regdemo.runs import cpus
 from regdemo.runs import registry as jobs
-from regdemo.runs import worker
 from regdemo.runs.records import QUEUED, RUNNING, Run, RunLimitError
 from regdemo.settings import SettingError
 from regdemo.storage.sqlite import RunStore
@@ -203,7 +203,7 @@ def test_workers_are_processes_with_their_share_of_the_cores(make_registry, tmp_
     registry = make_registry(workers=2, store=RunStore(tmp_path / "runs.sqlite3"))
     pids = registry.pool.pids()
     assert len(pids) == 2 and os.getpid() not in pids
-    assert registry.pool.threads == max(1, jobs.available_cpus() // 2) == worker.threads_per_worker(2)
+    assert registry.pool.threads == max(1, jobs.available_cpus() // 2) == cpus.threads_per_worker(2)
     assert registry.alive_threads() == 2 + 2 + 1  # slot threads, processes, the reader
     registry.shutdown()
     assert registry.alive_threads() == 0

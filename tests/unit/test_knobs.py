@@ -62,6 +62,10 @@ def test_validate_checks_each_field_against_its_knob(name, value, words):
 def test_the_label_noise_flag_is_spelled_in_one_library_file():
     spelled = [p for p in (ROOT / "regdemo").rglob("*.py") if "--label-noise" in p.read_text(encoding="utf-8")]
     assert [p.relative_to(ROOT).as_posix() for p in spelled] == ["regdemo/training/config.py"]
+    # Its link name too: the sidebar, the pages and the exercise links take it from the knob.
+    named = [p for folder in ("regdemo", "webapp", "app_pages") for p in (ROOT / folder).rglob("*.py")
+             if '"noise"' in p.read_text(encoding="utf-8")]
+    assert [p.relative_to(ROOT).as_posix() for p in named] == ["regdemo/training/config.py"]
 
 
 def test_a_bad_config_is_stopped_where_it_enters():

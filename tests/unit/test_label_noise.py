@@ -1,6 +1,6 @@
 """Label noise: a fixed, nested choice of wrong training labels; test labels never touched.
 
-data.noisy_labels on labels the tests make, engine.prepare_data on the embedded sample (the
+trainset.noisy_labels on labels the tests make, trainset.prepare_data on the embedded sample (the
 digits a run really trains on), and RunConfig.label_noise's validation, URL and key.
 """
 
@@ -11,8 +11,8 @@ import torch
 
 from regdemo.messages import render
 from regdemo.training.config import ConfigError, RunConfig, from_query_params, to_query_params
-from regdemo.training.data import load_dataset, noisy_labels
-from regdemo.training.engine import VAL_FRACTION, prepare_data
+from regdemo.training.data import load_dataset
+from regdemo.training.trainset import VAL_FRACTION, noisy_labels, prepare_data
 
 CPU = torch.device("cpu")
 # RunConfig().key() and RunConfig(dropout=0.5, train_size=2000, epochs=20).key() computed on

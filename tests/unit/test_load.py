@@ -12,22 +12,22 @@ import os
 import pytest
 
 from regdemo.training.config import from_query_params
-from tools import loadtest, procmem
+from tools import classroom, loadtest, procmem
 from tools.appserver import chromium_missing
 
 
-def clean_result(**changes) -> loadtest.Result:
-    result = loadtest.Result(sessions=4, configs=2, epochs=1, train_size=100, workers=1, cpus=2,
+def clean_result(**changes) -> classroom.Result:
+    result = classroom.Result(sessions=4, configs=2, epochs=1, train_size=100, workers=1, cpus=2,
                              sessions_started=4, sessions_finished=4, stored_runs=2, stored_finished=2,
                              rss_start_mb=60, rss_peak_mb=500, rss_end_mb=480, max_rss_mb=1500)
     for name, value in changes.items():
         setattr(result, name, value)
-    loadtest._judge(result)
+    classroom.judge(result)
     return result
 
 
 def test_configs_are_distinct_valid_links():
-    links = [loadtest.config_params(i, epochs=2, train_size=100) for i in range(10)]
+    links = [classroom.config_params(i, epochs=2, train_size=100) for i in range(10)]
     configs = []
     for params in links:
         config, warnings = from_query_params(params)

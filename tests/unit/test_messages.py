@@ -18,7 +18,7 @@ from support import use_registry
 
 from regdemo.i18n import STRINGS
 from regdemo.messages import TEXT, Message, MessageError, decode, encode, msg, render
-from regdemo.runs import cluster, worker
+from regdemo.runs import cluster, execute
 from regdemo.runs.records import RunLimitError
 from regdemo.runs.registry import NOBODY_WATCHING, Registry
 from regdemo.storage.sqlite import RunStore, StoreUnavailable
@@ -159,7 +159,7 @@ def test_real_divergence_and_worker_death_read_in_chinese():
     done = [e for e in engine.fit(config) if isinstance(e, Done)][0]
     assert "学习率（现在是 10）或 L1 强度（现在是 10）" in render(done.message, "zh")
     assert not english_left(render(done.message, "zh"))
-    assert "被 SIGKILL 终止" in render(worker.death_message(-9), "zh")
+    assert "被 SIGKILL 终止" in render(execute.death_message(-9), "zh")
 
 
 def test_a_run_stopped_in_english_reads_in_chinese_from_the_store(tmp_path):

@@ -273,20 +273,69 @@ def test_stop_a_queued_run_and_delete_only_finished(backend):
     assert backend.live(key) is None
 
 
-def test_a_lost_worker_is_noticed_by_its_stale_heartbeat(backend):
-    """The cluster's rule (cluster.fail_stale): running with no heartbeat for N s -> failed."""
+def test_a_lost_worker_queues_its_run_again_once_then_fails_it(backend):
+    """runs/requeue.py on both stores: running with no heartbeat for N s -> queued again (once,
+    whoever looks twice), taken by another worker, lost again -> failed, saying it was retried."""
     import time
 
-    from regdemo.runs.cluster import LOST_WORKER, fail_stale
+    from regdemo.messages import render
+    from regdemo.runs import requeue
     from regdemo.training.events import FAILED
 
     alive, lost = RunConfig(seed=5), RunConfig(seed=6)
     for config in (alive, lost):
         backend.create_live(config.key(), config, None)
-        backend.mark_started(config.key(), "w")
+        backend.mark_started(config.key(), "w1")
     time.sleep(1.2)
     backend.heartbeat(alive.key())
-    assert fail_stale(backend, seconds=1.0) == [lost.key()]
-    assert backend.live(lost.key()).status == FAILED and backend.live(lost.key()).message == LOST_WORKER
-    assert backend.live(alive.key()).status == "running"
-    assert fail_stale(backend, seconds=1.0) == []  # failed once, not again
+    again, failed = requeue.lost_workers(backend, seconds=1.0)
+    assert [row.key for row in again] == [lost.key()] and failed == []
+    row = backend.live(lost.key())
+    assert (row.status, row.attempts, row.worker, row.message) == ("queued", 1, None, requeue.QUEUED_AGAIN)
+    assert backend.live(alive.key()).status == "running" and backend.live(alive.key()).attempts == 0
+    assert requeue.lost_workers(backend, seconds=1.0) == ([], [])  # queued again once, not twice
+    assert backend.live_keys(("queued",))[-1].key == lost.key()  # at the back of the queue
+    assert not backend.requeue(lost.key(), "", 0, row.created_at)  # only a running row, only its attempt
+    assert backend.mark_started(lost.key(), "w2")
+    time.sleep(1.2)
+    backend.heartbeat(alive.key())
+    assert requeue.lost_workers(backend, seconds=1.0) == ([], [lost.key()])
+    row = backend.live(lost.key())
+    assert row.status == FAILED and row.message == requeue.LOST_AGAIN
+    assert "retried once" in render(row.message) and "重试一次" in render(row.message, "zh")
+    assert requeue.lost_workers(backend, seconds=1.0) == ([], [])  # failed once, not again
+
+
+def test_a_run_that_kills_its_worker_twice_ends_failed_asking_for_memory(backend):
+    from regdemo.messages import msg, render
+    from regdemo.runs import requeue
+    from regdemo.training.events import FAILED
+
+    config = RunConfig(seed=7)
+    backend.create_live(config.key(), config, None)
+    backend.mark_started(config.key(), "w1")
+    killed = msg("run.killed_by", signal="SIGKILL")
+    assert requeue.after_death(backend, config.key(), killed)
+    row = backend.live(config.key())
+    assert row.status == "queued" and "queued again" in render(row.message)
+    assert backend.mark_started(config.key(), "w2")
+    assert not requeue.after_death(backend, config.key(), killed)
+    row = backend.live(config.key())
+    assert row.status == FAILED and "may need more memory than a worker has" in render(row.message)
+    assert "SIGKILL" in render(row.message) and "更多的内存" in render(row.message, "zh")
+    assert not requeue.after_death(backend, config.key(), killed)  # ended already: nothing changes
+    assert backend.live(config.key()).message == row.message
+
+
+def test_a_queued_row_whose_job_the_broker_lost_is_found(backend):
+    import time
+
+    from regdemo.runs import requeue
+
+    waiting, lost, stopped = RunConfig(seed=8), RunConfig(seed=9), RunConfig(seed=10)
+    for config in (waiting, lost, stopped):
+        backend.create_live(config.key(), config, None)
+    backend.request_stop(stopped.key(), "Nobody waits")
+    assert requeue.lost_jobs(backend, {waiting.key()}, seconds=1.0) == []  # just created: its job may be on its way
+    time.sleep(1.2)
+    assert [row.key for row in requeue.lost_jobs(backend, {waiting.key()}, seconds=1.0)] == [lost.key()]
