@@ -10,7 +10,7 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
-# --retries 0: PyTorch's CPU index (for Streamlit Cloud) is unreachable on an
+# --retries 0: PyTorch's CPU wheel page (--find-links, for Streamlit Cloud) is unreachable on an
 # offline machine; fail over to the other indexes at once instead of backing off.
 .venv/bin/python -m pip install -q --retries 0 -r requirements-dev.txt
 # Debian packages: chromium and fonts for the browser tests (CJK for the Chinese pages),
