@@ -12,6 +12,7 @@ import json
 import pathlib
 import threading
 
+from regdemo.i18n import translate
 from regdemo.runs.records import Run
 from regdemo.runs.registry import Registry
 from regdemo.training.config import RunConfig, to_query_params
@@ -213,6 +214,18 @@ def chart_rows(chart) -> dict[str, int]:
 def charts(at) -> list:
     """The chart elements on the page."""
     return at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+
+
+def measured(chart) -> bool:
+    """True for a lesson pair's measured-curves chart (webapp/measured_curves.py), which every
+    lesson page draws before any run; told apart by its alt text in either language."""
+    return chart.proto.alt in {translate(f"pair.curves.chart.{metric}", lang)
+                               for metric in ("acc", "loss") for lang in ("en", "zh")}
+
+
+def run_charts(at) -> list:
+    """The charts drawn from this page's own runs: every chart but the measured curves."""
+    return [chart for chart in charts(at) if not measured(chart)]
 
 
 def texts(elements) -> str:

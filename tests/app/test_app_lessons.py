@@ -20,9 +20,9 @@ from support import (
     REPLAY_FAILED_SEED,
     RUNNING_SEED,
     WIDE,
-    charts,
     open_page,
     replay,
+    run_charts,
     use_registry,
 )
 
@@ -70,7 +70,7 @@ def test_dropout_page_shows_the_masks_of_the_wide_net(registry):
     run = finished(registry, WIDE)
     at = open_page("app_pages/dropout.py", WIDE)
     assert [m.value for m in at.metric][:2] == ["50%", f"{run.view().masks['drop'][-1].fraction_dropped:.1%}"]
-    assert len(charts(at)) == 2  # the unit grids and the train-mode vs eval-mode curves
+    assert len(run_charts(at)) == 2  # the unit grids and the train-mode vs eval-mode curves
     assert not at.warning
     at.session_state["dropout_mode"] = "eval"
     at.run()
@@ -85,7 +85,7 @@ def test_dropout_page_shows_the_feature_maps_of_both_article_layers(registry):
     subheaders = [s.value for s in at.subheader]
     assert any("drop1" in s and "20 × 22 × 22" in s for s in subheaders)
     assert any("drop2" in s and "20 × 7 × 7" in s for s in subheaders)
-    assert len(charts(at)) == 3
+    assert len(run_charts(at)) == 3
 
 
 def test_dropout_try_it_puts_p_into_the_sidebar_and_trains(registry):
@@ -110,7 +110,7 @@ def test_a_stored_run_without_masks_says_why(registry, tmp_path, monkeypatch):
         use_registry(monkeypatch, fresh)
         at = open_page("app_pages/dropout.py", WIDE)
         assert any("run store" in info.value for info in at.info)
-        assert len(charts(at)) == 1  # the curves survive, the masks do not
+        assert len(run_charts(at)) == 1  # the curves survive, the masks do not
     finally:
         fresh.shutdown()
 
@@ -128,7 +128,7 @@ def test_l1_l2_button_trains_three_runs_and_draws_them(registry):
     assert all(run.wait(60) for run in runs)
     at.run()
     assert not at.exception
-    assert len(charts(at)) == 2  # histograms and near-zero curves
+    assert len(run_charts(at)) == 2  # histograms and near-zero curves
     table = at.dataframe[0].value
     assert list(table[translate("chart.run")]) == ["none", "L1", "L2"]
 
@@ -142,7 +142,7 @@ def test_early_stopping_page_marks_best_epoch_and_what_was_kept(registry):
     assert at.metric[0].value == str(view.done.best_epoch)
     kept = view.epochs[view.done.best_epoch - 1]
     assert at.metric[2].value == f"{kept.test_acc:.2%}"
-    assert len(charts(at)) == 1
+    assert len(run_charts(at)) == 1
 
 
 def test_early_stopping_try_it_sets_patience_and_epochs(registry):
@@ -150,7 +150,7 @@ def test_early_stopping_try_it_sets_patience_and_epochs(registry):
     finished(registry, config)
     at = open_page("app_pages/early_stopping.py", config)
     assert any("Early stopping is off" in w.value for w in at.warning)
-    assert len(charts(at)) == 1  # the loss curves, without a held-out one
+    assert len(run_charts(at)) == 1  # the loss curves, without a held-out one
     at.button(key="early_try").click().run()
     assert not at.exception
     tried = config.replace(**LESSON_PRESETS["early_stopping"])  # the catalog's treated setup
@@ -189,7 +189,7 @@ def test_train_size_button_runs_every_size_within_the_session_limit(registry):
     assert all(registry.get(c.key()).view().status == "finished" for c in configs)
     at.run()
     assert not at.exception
-    assert len(charts(at)) == 1
+    assert len(run_charts(at)) == 1
     lines = [c.value for c in at.caption if re.match(r"\*\*[\d,]+\*\* digits", c.value)]  # not the pairs' notes
     assert len(lines) == 5 and lines[0].startswith("**250** digits, 32 epochs: Finished")
 
