@@ -212,12 +212,13 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
                 elif action:
                     wait_finished(tab, code)
                 if action:
-                    # On the projector a lesson pair's charts fall below the first screen: they
-                    # go to the top. Presentation mode draws no buttons, so the first chart
-                    # (the pair's accuracy, its title and legend with it) is what is scrolled to.
-                    pair = present and action.startswith("pair_")
-                    target = f".st-key-{action}"
-                    if present and not tab.locator(target).count():
+                    # A lesson page's runs trained here sit below the pair's measured curves
+                    # (drawn before any run): the shot scrolls to those runs, their status
+                    # line at the top, at the desk and on the projector alike. Elsewhere the
+                    # page's own button (or, on the projector, its first chart) goes near the top.
+                    pair = action.startswith("pair_")
+                    target = f".st-key-{action.removesuffix('_try')}_live" if pair else f".st-key-{action}"
+                    if present and not pair and not tab.locator(target).count():
                         target = '[data-testid="stVegaLiteChart"]'
                     scroll_to(tab, target, top=40 if pair else 120, force=pair)
                 written.append(langs[code] / f"{name(slug, code)}{suffix}{present}.png")

@@ -254,5 +254,8 @@ def lesson_pair(name: str) -> None:
             st.success("  \n".join(effect_lines(live, what, measured=False, name=name)), icon=":material/check_circle:")
 
     pair.advance()  # before drawing: a run started now streams at once
-    live_runs(pair.keys, draw, name=f"pair_{name}")
+    # A keyed box around the runs trained here, below the measured curves: a slide of the pair
+    # training or trained is scrolled to it (tools/screenshots.py), not to the measured pair.
+    with st.container(key=f"pair_{name}_live"):
+        live_runs(pair.keys, draw, name=f"pair_{name}")
 
