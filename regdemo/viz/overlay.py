@@ -107,10 +107,11 @@ def _span(data: pd.DataFrame, metric: str, domain, log: bool) -> float | None:
     return 1.0 if metric == "acc" else max(float(data["value"].max()) if not data.empty else 1.0, 1e-9)
 
 
-def peak_data(curves: pd.DataFrame, run: str | None, *, t: Translate) -> pd.DataFrame:
+def peak_data(curves: pd.DataFrame, run: str | None, *, t: Translate, epochs: int | None = None) -> pd.DataFrame:
     """Where `run` (a label of `curves`) had its best test accuracy: epoch and the rule's words;
     empty for no run or before its first epoch ends. A lesson's pair marks its baseline's
-    peak: the regularized run is judged against it, not only against the baseline's last epoch."""
+    peak: the regularized run is judged against it, not only against the baseline's last epoch.
+    `epochs`: the x axis' length when fixed (a run still training), else the run's last epoch."""
     rows = curves[(curves["kind"] == "epoch") & (curves["split"] == TEST) & (curves["label"] == run)]
     empty = pd.DataFrame({"epoch": pd.Series(dtype=float), "label": pd.Series(dtype=str),
                           "right": pd.Series(dtype=bool)})
@@ -119,9 +120,11 @@ def peak_data(curves: pd.DataFrame, run: str | None, *, t: Translate) -> pd.Data
     best, last = int(rows.loc[rows["acc"].astype(float).idxmax(), "epoch"]), int(rows["epoch"].max())
     if best == last:  # still at its best (batch norm's baseline, a run still climbing): no peak behind it
         return empty
-    # Words right of the rule, or left of it in the second half (clear of the lines' end names).
+    # Words right of the rule, or left of it in the second half of the axis (clear of the lines'
+    # end names). Halves of the axis, not of the epochs so far: mid-run, an early peak's words
+    # written leftwards ran over the y axis.
     return pd.DataFrame({"epoch": [float(best)], "label": [t("chart.peak", run=run, epoch=best)],
-                         "right": [best > last / 2]})
+                         "right": [best > max(epochs or 0, last) / 2]})
 
 
 def _peak_layers(peak, at: alt.X, scale: float):
@@ -184,7 +187,7 @@ def overlay_chart(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[
     peak_of: a run's label whose best test epoch a dashed rule marks (peak_data).
     """
     data = overlay_data(curves, metric, splits, t=t)
-    peak = peak_data(curves, peak_of, t=t) if peak_of is not None else None
+    peak = peak_data(curves, peak_of, t=t, epochs=epochs) if peak_of is not None else None
     domain, log = y_options(data, metric, zoom, log_loss)
     labels = end_labels(data, splits, _span(data, metric, domain, log), height * scale, FONT["mark"] * scale)
     return _overlay_layers(data, metric, tuple(colors.items()), tuple(splits), split_names(t), words(t),
@@ -204,7 +207,7 @@ def overlay_spec(curves: pd.DataFrame, metric: str = "acc", *, colors: Mapping[s
     datasets = {"runs": data, "ends": end_labels(data, splits, _span(data, metric, domain, log), height * scale,
                                                  FONT["mark"] * scale)}
     if peak_of is not None:  # data, not spec: the rule moves as epochs arrive without a new spec
-        datasets["peak"] = peak_data(curves, peak_of, t=t)
+        datasets["peak"] = peak_data(curves, peak_of, t=t, epochs=epochs)
     return with_data(skeleton, datasets)
 
 

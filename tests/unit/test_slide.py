@@ -161,6 +161,8 @@ def test_a_pair_marks_the_baselines_best_test_epoch_live_and_in_the_export():
     assert peak_data(curves, "without", t=EN).to_dict("list") == {
         "epoch": [2.0], "label": ["without: best test accuracy at epoch 2"], "right": [True]}  # 2 > 3 / 2
     assert peak_data(curves, "without", t=ZH)["label"].tolist() == ["without：测试集准确率在第 2 轮最高"]
+    # Mid-run on an axis of 20 epochs, the same peak is in the axis' first half: words to its right.
+    assert peak_data(curves, "without", t=EN, epochs=20)["right"].tolist() == [False]
     assert peak_data(curves, "with", t=EN).empty  # its best is its last epoch
     assert peak_data(curves.iloc[:0], "without", t=EN).empty and peak_data(curves, None, t=EN).empty
     climbing = curves_frame(run([epoch(1, 0.8, 0.7), epoch(2, 0.9, 0.8)]), label="climbing", eval_train=True)
