@@ -59,6 +59,13 @@ ACTIONS = {
     "batchnorm": "pair_batchnorm_try",
 }
 LESSON_PAGES = ("dropout", "l1_l2", "l2", "early_stopping", "augmentation", "batchnorm")
+# Panels below a finished pair that get a slide of their own (page -> file suffix -> the panel's
+# keyed box): what the net memorized (curve and gallery) and the weights over time.
+PANELS = {
+    "dropout": {"-memorization": ".st-key-pair_dropout_memo"},
+    "l1_l2": {"-weights": ".st-key-pair_l1_weights"},
+    "l2": {"-weights": ".st-key-pair_l2_weights"},
+}
 # Draw comes after the lesson pages: its first lesson's pair (dropout) is trained by then,
 # and a "7" drawn on its canvas (STROKES) gets both nets' answers before the shot.
 LAST = ("draw", "history", "compare", "about")
@@ -198,8 +205,9 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
         def name(slug: str, code: str) -> str:
             return (slug or "playground") + ("" if code == "en" else f"-{code}")
 
-        def both(code: str, url: str, suffix: str, started: bool) -> None:
-            """This language's desk and projector tabs, each shot once `started` (mid-run) or finished."""
+        def opened(code: str, url: str) -> list[tuple]:
+            """This language's desk and projector tabs, each opened on `url` (a stroke drawn where
+            the page wants one): (language, tab, "" or "-presentation")."""
             desk, twin = tabs[code]
             for tab, present in ((desk, ""), (twin, "-presentation")):
                 open_app(tab, with_params(url, {"lang": code, **({"present": "1"} if present else {})}))
@@ -207,6 +215,11 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
                     STROKES[slug](tab)
                     tab.locator('[data-testid="stVegaLiteChart"] svg').nth(1).wait_for()
                     wait_rendered(tab)
+            return [(code, desk, ""), (code, twin, "-presentation")]
+
+        def shoot_opened(shots: list[tuple], suffix: str, started: bool) -> None:
+            """Shoot opened tabs once `started` (mid-run) or finished."""
+            for code, tab, present in shots:
                 if action and started:
                     wait_mid_run(tab, code, started=False)
                 elif action:
@@ -221,7 +234,16 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
                     if present and not pair and not tab.locator(target).count():
                         target = '[data-testid="stVegaLiteChart"]'
                     scroll_to(tab, target, top=40 if pair else 120, force=pair)
+                if not started:
+                    for extra, panel in PANELS.get(slug, {}).items():
+                        scroll_to(tab, panel, top=40, force=True)
+                        written.append(langs[code] / f"{name(slug, code)}{extra}{present}.png")
+                        shoot(tab, written[-1])
+                    if action:
+                        scroll_to(tab, target, top=40 if pair else 120, force=pair)
                 written.append(langs[code] / f"{name(slug, code)}{suffix}{present}.png")
+                if started and not _main(tab).get_by_text(_status_prefix("status.running", code)).count():
+                    print(f"  ({written[-1].name}: the run ended before it was shot mid-run)", file=sys.stderr)
                 shoot(tab, written[-1])
 
         for url in urls:
@@ -234,14 +256,14 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
                 # Once it trains, the sidebar has put the run's setup in the URL: every tab
                 # opens that setup and streams the same run.
                 expect_training(page, first)
-                for code in langs:
-                    both(code, page.url, "-running", started=True)
-                    if not _main(tabs[code][0]).get_by_text(_status_prefix("status.running", code)).count():
-                        print(f"  ({code}: the run ended before it was shot mid-run)", file=sys.stderr)
+                # Every tab opened first, then shot: a lesson pair trains in ~15 s, and shooting
+                # one language after the other used to find the run over in the second.
+                running = [shot for code in langs for shot in opened(code, page.url)]
+                shoot_opened(running, "-running", started=True)
             if phase == "running":
                 continue
             for code in langs:
-                both(code, page.url if action else with_params(url, SETUP), "", started=False)
+                shoot_opened(opened(code, page.url if action else with_params(url, SETUP)), "", started=False)
         browser.close()
     return written
 

@@ -33,7 +33,7 @@ from webapp.state import (
     start_current,
     t,
 )
-from webapp.weights import weights_panel
+from webapp.weights import WEIGHT_LESSONS, weights_panel
 
 
 def header(title_key: str, topic: str) -> None:
@@ -245,9 +245,12 @@ def lesson_pair(name: str) -> None:
                                          f"regdemo-{name}-{metric}", key=f"pair_{name}_{metric}",
                                          label=t(f"chart.{metric}"), title=claim)
         named = {names[v.key]: v for v in shown}
-        weights_panel(name, named, colors, epochs=epochs)  # the L2 and L1 pairs only
+        if name in WEIGHT_LESSONS:  # the L2 and L1 pairs; keyed boxes, for a slide of each panel
+            with st.container(key=f"pair_{name}_weights"):
+                weights_panel(name, named, colors, epochs=epochs)
         if found.baseline.label_noise:
-            memorization_panel(named, colors, epochs=epochs, lesson=name)
+            with st.container(key=f"pair_{name}_memo"):
+                memorization_panel(named, colors, epochs=epochs, lesson=name)
         live = lesson_effect.live_effect(by_key.get(found.baseline.key()), by_key.get(found.treated.key()),
                                          getattr(found, "measure", "accuracy"))
         if live is not None:

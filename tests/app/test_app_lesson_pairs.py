@@ -9,13 +9,13 @@ the sentences can be checked to the digit; the runs replay a real tiny training
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass
 
 import pytest
 from support import app, charts, open_page, replay, texts
 
 import regdemo.teaching.lessons  # noqa: F401 -- imported with the real catalog before any test stands in its own
 from regdemo.teaching import effect as lesson_effect
+from regdemo.teaching.lessons.catalog import Lesson
 from regdemo.training.config import RunConfig
 
 PAGES = {
@@ -51,14 +51,6 @@ MEASURED = {
     },
 }
 
-
-@dataclass(frozen=True)
-class Lesson:
-    name: str
-    topic: str
-    claim: dict
-    baseline: RunConfig
-    treated: RunConfig
 
 
 @pytest.fixture

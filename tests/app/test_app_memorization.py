@@ -5,13 +5,13 @@ where the treated run did not memorize less says so. The runs replay one real ti
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass
 
 import pytest
 from support import app, charts, open_page, texts
 
 from regdemo.i18n import translate
 from regdemo.teaching import effect as lesson_effect
+from regdemo.teaching.lessons.catalog import Lesson
 from regdemo.training import engine
 from regdemo.training.config import RunConfig
 from regdemo.training.events import Done, EpochEnd, Started
@@ -19,15 +19,6 @@ from regdemo.training.events import Done, EpochEnd, Started
 NOISY = RunConfig(train_size=100, epochs=2, label_noise=0.25)
 CLEAN = RunConfig(train_size=100, epochs=2)
 
-
-@dataclass(frozen=True)
-class Lesson:
-    name: str
-    topic: str
-    claim: dict
-    baseline: RunConfig
-    treated: RunConfig
-    measure: str = "accuracy"
 
 
 @pytest.fixture(scope="module")

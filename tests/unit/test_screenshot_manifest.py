@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tools import screenshot_manifest
 
 
@@ -28,6 +26,9 @@ def test_a_manifest_goes_stale_when_measured_json_changes(tmp_path):
 
 
 def test_docs_screenshots_were_taken_from_the_current_measured_json():
-    if not screenshot_manifest.DEFAULT.exists():
-        pytest.skip("docs/screenshots has no manifest yet: `python -m tools.screenshots --lang both` writes it")
+    assert screenshot_manifest.DEFAULT.exists(), "no manifest: `python -m tools.screenshots --lang both` writes it"
     assert screenshot_manifest.stale() == [], "measured.json changed: retake these shots"
+    # Every shot the manifest names is in the repository, and every PNG of the folder is named.
+    shots = set(json.loads(screenshot_manifest.DEFAULT.read_text())["shots"])
+    folder = screenshot_manifest.DEFAULT.parent
+    assert {p.relative_to(folder).as_posix() for p in folder.rglob("*.png")} >= shots
