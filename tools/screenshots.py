@@ -23,7 +23,7 @@ import sys
 import tempfile
 import urllib.parse
 
-from tools import screenshot_manifest
+from tools import procmem, screenshot_manifest
 from tools.appserver import (
     ROOT,
     VIEWPORT,
@@ -126,6 +126,26 @@ def wait_mid_run(page, lang: str, started: bool = True) -> None:
         print(f"  (mid-run: {str(err).splitlines()[0]})", file=sys.stderr)
 
 
+def live_charts(action: str) -> str:
+    """The selector of the charts of the runs a page's `action` trains (on a lesson page, below
+    the measured curves, which are drawn before any run)."""
+    box = f".st-key-{action.removesuffix('_try')}_live " if action.startswith("pair_") else ""
+    return f"{box}[data-testid='stVegaLiteChart'] svg"
+
+
+def wait_live(page, lang: str, action: str) -> None:
+    """Best effort, each wait bounded: no run of the page still queued (one page's runs may wait
+    behind the last page's), its runs' charts drawn, and one more epoch on them."""
+    from playwright.sync_api import Error, expect
+
+    try:
+        expect(_main(page).get_by_text(_status_prefix("status.queued", lang))).to_have_count(0, timeout=120_000)
+        page.locator(live_charts(action)).first.wait_for(timeout=FIRST_CHART_TIMEOUT_MS)
+    except (AssertionError, Error) as err:
+        print(f"  (live charts: {str(err).splitlines()[0]})", file=sys.stderr)
+    wait_mid_run(page, lang, started=False)
+
+
 def wait_finished(page, lang: str) -> None:
     """No run on the page is training or queued any more."""
     from playwright.sync_api import expect
@@ -155,6 +175,30 @@ def scroll_to(page, selector: str, top: int = 120, force: bool = False) -> None:
     target = page.locator(selector).first
     if target.count():
         page.evaluate(_SCROLL_TO_JS, [target.element_handle(), top, force])
+
+
+def paused_workers(server_pid: int):
+    """SIGSTOP the server's training processes (every descendant; the server itself keeps
+    serving), SIGCONT them on exit. A lesson pair trains in ~15 s: shooting it mid-run in two
+    languages at the desk and on the projector took longer than that, so the shots found the
+    runs over. Paused, the runs hold still at a real epoch while every tab is opened and shot;
+    a local pool has no heartbeat to miss (LocalPool.check_stale), and the runs go on after."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def paused():
+        workers = [pid for pid in procmem.tree(server_pid) if pid != server_pid]
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        try:
+            yield workers
+        finally:
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+
+    return paused()
 
 
 def shoot(page, path: pathlib.Path) -> None:
@@ -205,12 +249,17 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
         def name(slug: str, code: str) -> str:
             return (slug or "playground") + ("" if code == "en" else f"-{code}")
 
-        def opened(code: str, url: str) -> list[tuple]:
+        def opened(code: str, url: str, wait: bool = True) -> list[tuple]:
             """This language's desk and projector tabs, each opened on `url` (a stroke drawn where
-            the page wants one): (language, tab, "" or "-presentation")."""
+            the page wants one): (language, tab, "" or "-presentation"). `wait=False`: only
+            navigate, so several tabs load at once (their shots wait for them)."""
             desk, twin = tabs[code]
             for tab, present in ((desk, ""), (twin, "-presentation")):
-                open_app(tab, with_params(url, {"lang": code, **({"present": "1"} if present else {})}))
+                target = with_params(url, {"lang": code, **({"present": "1"} if present else {})})
+                if not wait and slug not in STROKES:
+                    tab.goto(target)
+                    continue
+                open_app(tab, target)
                 if slug in STROKES:
                     STROKES[slug](tab)
                     tab.locator('[data-testid="stVegaLiteChart"] svg').nth(1).wait_for()
@@ -220,8 +269,10 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
         def shoot_opened(shots: list[tuple], suffix: str, started: bool) -> None:
             """Shoot opened tabs once `started` (mid-run) or finished."""
             for code, tab, present in shots:
-                if action and started:
-                    wait_mid_run(tab, code, started=False)
+                if action and started:  # the runs are paused: drawn once rendered
+                    wait_rendered(tab)
+                    tab.locator(live_charts(action)).first.wait_for()
+                    wait_rendered(tab)
                 elif action:
                     wait_finished(tab, code)
                 if action:
@@ -256,10 +307,10 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
                 # Once it trains, the sidebar has put the run's setup in the URL: every tab
                 # opens that setup and streams the same run.
                 expect_training(page, first)
-                # Every tab opened first, then shot: a lesson pair trains in ~15 s, and shooting
-                # one language after the other used to find the run over in the second.
-                running = [shot for code in langs for shot in opened(code, page.url)]
-                shoot_opened(running, "-running", started=True)
+                wait_live(page, first, action)  # a few epochs of this page's runs drawn
+                with paused_workers(server.pid):
+                    running = [shot for code in langs for shot in opened(code, page.url, wait=False)]
+                    shoot_opened(running, "-running", started=True)
             if phase == "running":
                 continue
             for code in langs:

@@ -43,7 +43,10 @@ def strength_chart(param: str, rows: Sequence[sweep.SummaryRow], points: Sequenc
             axis = alt.Axis(format="~g", values=ticks, grid=False,
                             labelExpr=f"abs(datum.value - {zero!r}) < {zero * 1e-6!r} ? '0' : datum.label")
         x = alt.X("x:Q", title=name, scale=x_scale, axis=axis)
-    y = alt.Y(f"{which}_mean:Q", title=title, scale=alt.Scale(zero=False))
+    # The axis gets a short name: the chart's title says it whole, and a y title longer than the
+    # plot is tall pushed the chart's own title out of its box (the gap chart, en and zh).
+    axis_title = t(f"sweep.y.{which}")
+    y = alt.Y(f"{which}_mean:Q", title=axis_title, scale=alt.Scale(zero=False))
     tooltip = [alt.Tooltip("value:N", title=name), alt.Tooltip(f"{which}_mean:Q", title=title, format=".2f"),
                alt.Tooltip(f"{which}_low:Q", format=".2f", title=t("sweep.col.min")),
                alt.Tooltip(f"{which}_high:Q", format=".2f", title=t("sweep.col.max")),
@@ -58,7 +61,7 @@ def strength_chart(param: str, rows: Sequence[sweep.SummaryRow], points: Sequenc
     layers = [band, line]
     if not seeds.empty:
         dots = alt.Chart(seeds).mark_circle(size=25 * scale * scale, opacity=0.5, color="gray").encode(
-            x=x, y=alt.Y(f"{which}:Q", title=title, scale=alt.Scale(zero=False)),
+            x=x, y=alt.Y(f"{which}:Q", title=axis_title, scale=alt.Scale(zero=False)),
             tooltip=[alt.Tooltip("value:N", title=name), alt.Tooltip("seed:Q", title=t("sweep.col.seed")),
                      alt.Tooltip(f"{which}:Q", format=".2f", title=title)])
         layers.append(dots)

@@ -111,7 +111,7 @@ LESSONS: dict[str, Lesson] = {lesson.name: lesson for lesson in (
     _lesson(
         "more_data", "train_size",
         "Four times as many training digits leave the network less room to memorize.",
-        "训练数字多四倍，网络就更难死记硬背。",
+        "训练数字增至四倍，网络就更难死记硬背。",
         NOISY.replace(train_size=500), train_size=2000),
 )}
 
