@@ -100,7 +100,7 @@ def test_mistakes_page_shows_matrix_grid_and_two_run_comparison(tmp_path, monkey
     try:
         for config in (RunConfig(epochs=1), RunConfig(epochs=1, dropout=0.5)):
             assert registry.get_or_start(config).wait(30)
-        for lang, summary in (("en", "3 of 1000 test digits wrong"), ("zh", "1000 张测试数字中错了 3 张")):
+        for lang, summary in (("en", "3 of 1,000 test digits wrong"), ("zh", "1,000 张测试数字中错了 3 张")):
             at = AppTest.from_file(page, default_timeout=30)
             at.session_state["lang"] = lang
             at.session_state["mistakes_a"] = RunConfig(epochs=1).key()
