@@ -63,6 +63,6 @@ def test_run_labels_follow_the_language():
     config = RunConfig(dropout=0.5, l2=1e-3, augment="light", patience=3, train_size=1000, seed=2)
     assert config.label() == "wide · dropout 0.5 · L2 0.001 · aug light · early stop 3 · n=1000 · seed 2"
     zh_label = config.label("zh")
-    assert zh_label == "宽 CNN · Dropout 0.5 · L2 0.001 · 增强 轻度 · 早停 3 · n=1000 · 种子 2"
+    assert zh_label == "宽 CNN · Dropout 0.5 · L2 0.001 · 轻度增强 · 早停 3 · n=1000 · 种子 2"
     assert RunConfig(model="article").label("zh") == "原文网络 · 无正则化"
     assert RunConfig().label("xx") == "wide · no regularization"  # unknown language: English
