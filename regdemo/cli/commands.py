@@ -357,8 +357,8 @@ def cmd_worker(args) -> int:
     threads = args.threads or threads_per_worker(args.concurrency)
     if args.concurrency == 1:
         try:
-            return cluster.work(url, threads)
+            return cluster.work(url, threads, answerer=args.answerer)
         except Exception as err:  # noqa: BLE001 -- e.g. Redis down at start: one line
             print(f"error: the worker stopped: {type(err).__name__}: {err}", file=sys.stderr)
             return 1
-    return cluster.supervise(args.concurrency, threads)
+    return cluster.supervise(args.concurrency, threads, answerer=args.answerer)

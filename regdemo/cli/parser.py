@@ -126,6 +126,8 @@ def _worker_arguments(parser: argparse.ArgumentParser) -> None:
                         help="worker processes on this machine, one run each at a time (default 1)")
     parser.add_argument("--threads", type=int, default=0, metavar="T",
                         help="torch threads per run (default: usable cores / N)")
+    parser.add_argument("--answerer", action=argparse.BooleanOptionalAction, default=True,
+                        help="answer the Draw page's questions in one process beside the N workers (default: on)")
 
 
 def _missing(name: str, module: str) -> int:

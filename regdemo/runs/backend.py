@@ -32,6 +32,11 @@ class Backend(Protocol):
     def check_stale(self) -> list[str]:
         """Fail the runs whose worker vanished; their keys (call it freely: it rate-limits itself)."""
 
+    def predict(self, keys: list[str], pixels, timeout: float = 5.0) -> dict[str, dict]:
+        """The Draw page's question about finished runs, answered where torch lives and not
+        behind the training queue (predict.py, answers.py). Raises predict.PredictError when
+        no worker answers within `timeout` seconds."""
+
     def close(self, timeout: float = 5.0) -> None:
         """Let go of every process, thread and connection of ours."""
 

@@ -37,7 +37,7 @@ import uuid
 
 from regdemo import settings
 from regdemo.messages import encode, msg
-from regdemo.runs import requeue
+from regdemo.runs import answers, requeue
 from regdemo.runs.execute import death_how, train_run
 from regdemo.runs.records import RUNNING
 from regdemo.runs.registry import Registry
@@ -191,6 +191,11 @@ class RQDispatcher:
             log.exception("checking for lost workers failed")
             return []
 
+    def predict(self, keys: list[str], pixels, timeout: float = 5.0) -> dict[str, dict]:
+        """The Draw page's question, taken by the answering process beside a free worker
+        (answers.py), not queued behind the runs."""
+        return answers.ask(self.redis, keys, pixels, timeout)
+
     def queued_jobs(self) -> int:
         return self.queue.count
 
@@ -248,8 +253,9 @@ def _worker_class():
     return RegdemoWorker
 
 
-def work(url: str, threads: int) -> int:
-    """One RQ worker in this process (the horse it forks per run trains)."""
+def work(url: str, threads: int, answerer: bool = True) -> int:
+    """One RQ worker in this process (the horse it forks per run trains); `answerer`: and the
+    Draw page's answering process beside it (answers.py)."""
     import redis  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
     from rq import Queue  # noqa: PLC0415 -- redis and rq are optional: only a cluster installs them
 
@@ -262,16 +268,27 @@ def work(url: str, threads: int) -> int:
     worker = _worker_class()([Queue(QUEUE_NAME, connection=connection)], connection=connection,
                              name=f"regdemo-{socket.gethostname()}-{os.getpid()}")
     worker.log_job_description = False
+    helper = answers.start(url) if answerer else None
     print(f"{time.strftime('%H:%M:%S')} worker {worker.name} waiting for runs on {redact_url(url)} "
-          f"(queue {QUEUE_NAME}, {threads} torch threads)", flush=True)
-    # SIGTERM: RQ's warm shutdown finishes the current run, then exits; a second one stops it.
-    worker.work(logging_level="WARNING", with_scheduler=False)
+          f"(queue {QUEUE_NAME}, {threads} torch threads"
+          + (f"; Draw page answered by process {helper.pid})" if helper else ")"), flush=True)
+    try:
+        # SIGTERM: RQ's warm shutdown finishes the current run, then exits; a second one stops it.
+        worker.work(logging_level="WARNING", with_scheduler=False)
+    finally:
+        if helper is not None:
+            helper.terminate()  # it would also go by itself within a second, seeing its parent gone
+            helper.wait(10)
     return 0
 
 
-def supervise(n: int, threads: int) -> int:
-    """N single workers as child processes; SIGTERM/SIGINT is passed on, and we wait for them."""
-    command = [sys.executable, "-m", "regdemo", "worker", "--concurrency", "1", "--threads", str(threads)]
+def supervise(n: int, threads: int, answerer: bool = True) -> int:
+    """N single workers as child processes; SIGTERM/SIGINT is passed on, and we wait for them.
+    One answering process serves the N (it holds torch and two nets: ~200 MB PSS, measured by
+    tools/measure_draw.py --cluster), not one each."""
+    command = [sys.executable, "-m", "regdemo", "worker", "--concurrency", "1", "--threads", str(threads),
+               "--no-answerer"]
+    helper = answers.start(broker_url()) if answerer else None
     children = [subprocess.Popen(command) for _ in range(n)]
     started = [time.monotonic()] * n
     stopping = False
@@ -285,7 +302,13 @@ def supervise(n: int, threads: int) -> int:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    helper_started = time.monotonic()
     while True:
+        if helper is not None and helper.poll() is not None and not stopping \
+                and time.monotonic() - helper_started > 10:  # it died: start another, not in a loop
+            print(f"{time.strftime('%H:%M:%S')} answering process {helper.pid} exited ({helper.returncode}); "
+                  "starting another", file=sys.stderr, flush=True)
+            helper, helper_started = answers.start(broker_url()), time.monotonic()
         for i, child in enumerate(children):
             code = child.poll()
             if code is not None and not stopping:
@@ -296,6 +319,9 @@ def supervise(n: int, threads: int) -> int:
                       file=sys.stderr, flush=True)
                 children[i], started[i] = subprocess.Popen(command), time.monotonic()
         if stopping and all(child.poll() is not None for child in children):
+            if helper is not None:
+                helper.terminate()
+                helper.wait(10)
             return 0
         time.sleep(0.5)
 

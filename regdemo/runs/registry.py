@@ -57,7 +57,6 @@ from collections.abc import Callable
 from regdemo import settings
 from regdemo.messages import encode, msg
 from regdemo.runs.cpus import available_cpus
-from regdemo.runs.predict import PredictError
 from regdemo.runs.records import MASKS_KEPT, QUEUED, RUNNING, Run, RunLimitError, RunView
 from regdemo.runs.worker import InProcessPool, LocalPool
 from regdemo.storage.rows import REUSABLE, worth_saving
@@ -235,11 +234,8 @@ class Registry:
         """What the finished runs `keys` make of a 28x28 digit (the Draw page), answered by a
         worker beside the training queue: {key: {"probs": [...]} | {"error": code}}. Waits up
         to `timeout` seconds for a worker still starting; raises predict.PredictError when none
-        answers (or on a cluster, whose RQ workers do not take such questions)."""
-        ask = getattr(self.pool, "predict", None)
-        if ask is None:
-            raise PredictError(msg("draw.no_cluster"))
-        return ask(keys, pixels, timeout)
+        answers."""
+        return self.pool.predict(keys, pixels, timeout)
 
     def touch(self, key: str, session: str) -> None:
         """Session `session` is looking at run `key` now (call it on every redraw)."""

@@ -7,6 +7,7 @@ with two real `streamlit run` servers is tests/browser/test_cluster_app.py.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -18,12 +19,14 @@ import pytest
 from support import make_run
 
 from regdemo.messages import render
-from regdemo.runs import cluster, requeue
+from regdemo.runs import cluster, inference, requeue
+from regdemo.runs.predict import NO_RUN, PredictError
 from regdemo.runs.records import RUNNING, RunLimitError
 from regdemo.storage.sqlite import StoreUnavailable
 from regdemo.storage.stores import open_store
 from regdemo.training.config import RunConfig
 from regdemo.training.events import FAILED, FINISHED
+from regdemo.training.models import build_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 pytestmark = pytest.mark.subprocess  # worker processes and CLI runs
@@ -380,3 +383,105 @@ def test_the_page_says_the_store_cannot_be_used_instead_of_a_traceback(tmp_path,
         assert words in text and "REGDEMO_DATABASE_URL" in text, text
     finally:
         state.registry.clear()
+
+
+# -- the Draw page on a cluster -----------------------------------------------------------------------
+
+def _seven() -> list[list[int]]:
+    digit = [[0] * 28 for _ in range(28)]
+    for col in range(6, 22):
+        digit[5][col] = 255  # the bar
+    for row in range(6, 24):
+        digit[row][21 - (row - 6) // 2] = 255  # the stem
+    return digit
+
+
+def test_the_draw_page_is_answered_beside_the_runs_on_a_cluster(env, workers):
+    """Both workers busy training, a drawn digit still gets both nets' probabilities, from the
+    answering process beside a worker (runs/answers.py), which loads the weights from the
+    shared PostgreSQL store; an unknown run gets its error code, not an exception."""
+    store = open_store()
+    pair = [RunConfig(seed=70, train_size=100, epochs=1), RunConfig(seed=70, train_size=100, epochs=1, dropout=0.5)]
+    for config in pair:
+        assert store.save(make_run(config, epochs=(0.8,)).view())
+        model = build_model(config.model, config.dropout, config.batchnorm)
+        assert store.save_weights(config.key(), inference.weights_bytes(model))
+    reg = cluster.registry_from_environment()
+    busy = []
+    try:
+        busy = [reg.get_or_start(long_run(seed), session=f"s{seed}") for seed in (71, 72)]
+        wait_for(lambda: all(run.status == RUNNING for run in busy), TIMEOUT, "both workers to train")
+        keys = [config.key() for config in pair]
+        answers = reg.predict([*keys, "no-such-run"], _seven(), timeout=60)
+        for key in keys:
+            probs = answers[key]["probs"]
+            assert len(probs) == 10 and abs(sum(probs) - 1) < 1e-3, answers
+        assert answers["no-such-run"] == {"error": NO_RUN}
+        assert all(run.status == RUNNING for run in busy)  # answered beside the runs, not after them
+    finally:
+        for run in busy:
+            reg.stop(run.key)
+        reg.shutdown()
+
+
+def test_n_supervised_workers_share_one_answering_process(env, tmp_path):
+    """`worker --concurrency 2`: two RQ workers and one answerer (it holds torch), which
+    answers, and goes by itself when the supervising process is gone (killed: nothing of
+    ours runs to stop it)."""
+    supervisor = Worker(env, tmp_path / "supervisor.log", "--concurrency", "2")
+    try:
+        deadline = time.monotonic() + 120
+        while supervisor.text().count("waiting for runs") < 2:
+            assert supervisor.process.poll() is None and time.monotonic() < deadline, supervisor.text()
+            time.sleep(0.2)
+
+        def answerers() -> list[int]:
+            found = []
+            for pid in _descendants(supervisor.process.pid):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if b"regdemo.runs.answers" in f.read():
+                            found.append(pid)
+                except OSError:
+                    pass
+            return found
+
+        assert len(answerers()) == 1
+        dispatcher = cluster.RQDispatcher(env["REGDEMO_BROKER_URL"])
+        try:
+            assert dispatcher.predict(["no-such-run"], _seven(), timeout=60) == {"no-such-run": {"error": NO_RUN}}
+        finally:
+            dispatcher.close()
+        (answerer,) = answerers()
+        family = _descendants(supervisor.process.pid) - {supervisor.process.pid, answerer}
+        supervisor.process.kill()
+        supervisor.process.wait(10)
+        for pid in family:  # its RQ workers, orphaned now: ours to end
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not os.path.exists(f"/proc/{answerer}") or _zombie(answerer), 30,
+                 "the answering process to exit")
+    finally:
+        supervisor.stop()
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_no_answerer_on_a_cluster_is_one_clear_message(env):
+    """No worker started: the question times out into the page's message, in its language."""
+    dispatcher = cluster.RQDispatcher(env["REGDEMO_BROKER_URL"])
+    try:
+        started = time.monotonic()
+        with pytest.raises(PredictError) as raised:
+            dispatcher.predict(["some-run"], _seven(), timeout=1.5)
+        assert time.monotonic() - started < 10
+        assert "No worker answered" in render(raised.value.message, "en")
+        assert "。" in render(raised.value.message, "zh")
+    finally:
+        dispatcher.close()

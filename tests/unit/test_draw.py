@@ -99,11 +99,11 @@ def test_the_buttons_shift_and_turn_the_prepared_digit():
 # -- messages -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("code", ["draw.empty", "draw.not_an_image", "draw.no_run", "draw.no_weights",
-                                  "draw.no_store", "draw.diverged", "draw.no_worker", "draw.no_cluster"])
+                                  "draw.no_store", "draw.diverged", "draw.no_worker"])
 def test_every_draw_message_reads_in_both_languages(code):
     en, zh = render(msg(code, width=5000, height=5000), "en"), render(msg(code, width=5000, height=5000), "zh")
     assert en and zh and en != zh and "draw." not in en + zh
-    assert set(re.findall("[A-Za-z]+", zh)) <= {"PNG", "NaN", "RQ"}  # names, no stray English words
+    assert set(re.findall("[A-Za-z]+", zh)) <= {"PNG", "NaN"}  # names, no stray English words
     assert translate(f"msg.{code}", "zh").endswith("。")
 
 
