@@ -1,20 +1,30 @@
 """The Draw page in Chromium: a stroke drawn with the mouse on the canvas gets both nets'
-probabilities back from the worker process, in English and Chinese."""
+probabilities back from the worker process, in English and Chinese, on one server and on a
+cluster (Redis, PostgreSQL, a `regdemo worker`)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
+import redis
 from support import make_run
 
 from regdemo.i18n import translate
 from regdemo.runs import inference
+from regdemo.storage.postgres import PostgresStore
 from regdemo.storage.sqlite import RunStore
 from regdemo.teaching.lessons.catalog import LESSONS
 from regdemo.training.models import build_model
+from tools import procmem
 from tools.appserver import (
+    ROOT,
     charts_fingerprint,
     draw_on_canvas,
     open_app,
@@ -27,20 +37,50 @@ from tools.appserver import (
 PAIR = LESSONS["dropout"]  # the page's first lesson
 
 
-@pytest.fixture(scope="module")
-def app(browser, tmp_path_factory):
-    """A server whose run store already holds the dropout pair, finished, with weights (untrained
-    nets: what they answer does not matter here, that both answer does)."""
-    home = tmp_path_factory.mktemp("regdemo-home")
-    store = RunStore(home / "runs.sqlite3")
+def _store_pair(store) -> None:
+    """The dropout pair, finished, with weights (untrained nets: what they answer does not
+    matter here, that both answer does)."""
     for config in (PAIR.baseline, PAIR.treated):
         run = make_run(config, epochs=(0.8,) * config.epochs)
         assert store.save(run.view())
         model = build_model(config.model, config.dropout, config.batchnorm)
         assert store.save_weights(run.key, inference.weights_bytes(model))
-    server = start_server(home, workers=1)
+
+
+@pytest.fixture(scope="module", params=["one server", "cluster"])
+def app(request, browser, tmp_path_factory):
+    """A server whose run store already holds the dropout pair: on one server (its SQLite store,
+    its own worker processes) or on a cluster (PostgreSQL, a `python -m regdemo worker` with its
+    answering process on a real redis-server; the server only asks through Redis)."""
+    home = tmp_path_factory.mktemp("regdemo-home")
+    extra, worker = {}, None
+    if request.param == "cluster":
+        broker, database = request.getfixturevalue("redis_server"), request.getfixturevalue("postgres_server")
+        extra = {"REGDEMO_BROKER_URL": broker.url, "REGDEMO_DATABASE_URL": database.new_database()}
+        client = redis.Redis.from_url(broker.url)
+        client.flushdb()  # the session's redis-server: no other test's jobs or questions left in it
+        client.close()
+        store = PostgresStore(extra["REGDEMO_DATABASE_URL"])
+        _store_pair(store)
+        store.close()
+        log = home / "worker.log"
+        worker = subprocess.Popen([sys.executable, "-m", "regdemo", "worker"], cwd=ROOT, stdin=subprocess.DEVNULL,
+                                  env=dict(os.environ, REGDEMO_HOME=str(home), **extra),
+                                  stdout=open(log, "w"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while "waiting for runs" not in log.read_text():
+            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+    else:
+        _store_pair(RunStore(home / "runs.sqlite3"))
+    server = start_server(home, workers=1, extra_env=extra)
     yield server
     server.stop()
+    if worker is not None:
+        for pid in procmem.tree(worker.pid)[::-1]:  # the worker and its answering process
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        worker.wait(10)
     assert "Traceback" not in server.log(), server.log()[-4000:]
 
 
