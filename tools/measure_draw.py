@@ -67,7 +67,7 @@ def _local_registry(workers: int):
     from regdemo.runs.registry import Registry
     from regdemo.storage.sqlite import RunStore
 
-    return Registry(workers=workers, store=RunStore()), []
+    return Registry(workers=workers, store=RunStore()), [], []
 
 
 def _cluster_registry(workers: int):
@@ -89,7 +89,7 @@ def _cluster_registry(workers: int):
     for i in range(workers):
         while "waiting for runs" not in (logs / f"worker{i}.log").read_text():
             time.sleep(0.1)
-    return cluster.registry_from_environment(), [*procs, *services]
+    return cluster.registry_from_environment(), procs, services
 
 
 def measure(asks: int = 50, workers: int = 1, on_cluster: bool = False) -> dict:
@@ -102,7 +102,7 @@ def measure(asks: int = 50, workers: int = 1, on_cluster: bool = False) -> dict:
 
         digit = mnist_digit(_seven())
         created = time.perf_counter()
-        reg, others = (_cluster_registry if on_cluster else _local_registry)(workers)
+        reg, worker_procs, services = (_cluster_registry if on_cluster else _local_registry)(workers)
         try:
             pair = [RunConfig(train_size=500, epochs=2), RunConfig(train_size=500, epochs=2, dropout=0.5)]
             runs = [reg.get_or_start(config) for config in pair]
@@ -122,21 +122,20 @@ def measure(asks: int = 50, workers: int = 1, on_cluster: bool = False) -> dict:
                 time.sleep(0.05)
             result["training"] = _summary(_times(reg, keys, digit, asks))
             result["training_run_still_going"] = not long.finished
-            answerers = [pid for proc in others if hasattr(proc, "args") for pid in procmem.tree(proc.pid)
+            answerers = [pid for proc in worker_procs for pid in procmem.tree(proc.pid)
                          if "regdemo.runs.answers" in pathlib.Path(f"/proc/{pid}/cmdline").read_text()]
             if answerers:  # RSS / PSS of the answering processes, after both nets were loaded
                 result["answerer_mb"] = [(round(procmem.rss_mb(p)), round(procmem.pss_mb(p))) for p in answerers]
             reg.stop(long.key)
         finally:
             reg.shutdown()
-            for other in others:
-                if hasattr(other, "args"):  # a worker process: its horse and answerer go with it
-                    for pid in procmem.tree(other.pid)[::-1]:
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(pid, signal.SIGKILL)
-                    other.wait(10)
-                else:
-                    other.stop()
+            for proc in worker_procs:  # a worker process: its horse and answerer go with it
+                for pid in procmem.tree(proc.pid)[::-1]:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                proc.wait(10)
+            for service in services:
+                service.stop()
     return result
 
 

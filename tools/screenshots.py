@@ -15,6 +15,7 @@ The server and the browser come from tools/appserver.py, as in the browser tests
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import pathlib
 import re
@@ -126,11 +127,15 @@ def wait_mid_run(page, lang: str, started: bool = True) -> None:
         print(f"  (mid-run: {str(err).splitlines()[0]})", file=sys.stderr)
 
 
+def live_box(action: str) -> str:
+    """The keyed box of the runs a lesson page's Try it (`action`) trains, below the pair's
+    measured curves (webapp/lesson_page.py); "" for other pages' actions."""
+    return f".st-key-{action.removesuffix('_try')}_live" if action.startswith("pair_") else ""
+
+
 def live_charts(action: str) -> str:
-    """The selector of the charts of the runs a page's `action` trains (on a lesson page, below
-    the measured curves, which are drawn before any run)."""
-    box = f".st-key-{action.removesuffix('_try')}_live " if action.startswith("pair_") else ""
-    return f"{box}[data-testid='stVegaLiteChart'] svg"
+    """The selector of the charts of the runs a page's `action` trains."""
+    return f"{live_box(action)} [data-testid='stVegaLiteChart'] svg".strip()
 
 
 def wait_live(page, lang: str, action: str) -> None:
@@ -177,28 +182,23 @@ def scroll_to(page, selector: str, top: int = 120, force: bool = False) -> None:
         page.evaluate(_SCROLL_TO_JS, [target.element_handle(), top, force])
 
 
+@contextlib.contextmanager
 def paused_workers(server_pid: int):
     """SIGSTOP the server's training processes (every descendant; the server itself keeps
     serving), SIGCONT them on exit. A lesson pair trains in ~15 s: shooting it mid-run in two
     languages at the desk and on the projector took longer than that, so the shots found the
     runs over. Paused, the runs hold still at a real epoch while every tab is opened and shot;
     a local pool has no heartbeat to miss (LocalPool.check_stale), and the runs go on after."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def paused():
-        workers = [pid for pid in procmem.tree(server_pid) if pid != server_pid]
+    workers = [pid for pid in procmem.tree(server_pid) if pid != server_pid]
+    for pid in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP)
+    try:
+        yield workers
+    finally:
         for pid in workers:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGSTOP)
-        try:
-            yield workers
-        finally:
-            for pid in workers:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGCONT)
-
-    return paused()
+                os.kill(pid, signal.SIGCONT)
 
 
 def shoot(page, path: pathlib.Path) -> None:
@@ -280,22 +280,18 @@ def take_screenshots(out: pathlib.Path, lang: str = "en", workers: int = 2,
                     # (drawn before any run): the shot scrolls to those runs, their status
                     # line at the top, at the desk and on the projector alike. Elsewhere the
                     # page's own button (or, on the projector, its first chart) goes near the top.
-                    pair = action.startswith("pair_")
-                    target = f".st-key-{action.removesuffix('_try')}_live" if pair else f".st-key-{action}"
-                    if present and not pair and not tab.locator(target).count():
+                    target = live_box(action) or f".st-key-{action}"
+                    if present and not live_box(action) and not tab.locator(target).count():
                         target = '[data-testid="stVegaLiteChart"]'
-                    scroll_to(tab, target, top=40 if pair else 120, force=pair)
-                if not started:
-                    for extra, panel in PANELS.get(slug, {}).items():
-                        scroll_to(tab, panel, top=40, force=True)
-                        written.append(langs[code] / f"{name(slug, code)}{extra}{present}.png")
-                        shoot(tab, written[-1])
-                    if action:
-                        scroll_to(tab, target, top=40 if pair else 120, force=pair)
+                    scroll_to(tab, target, top=40 if live_box(action) else 120, force=bool(live_box(action)))
                 written.append(langs[code] / f"{name(slug, code)}{suffix}{present}.png")
                 if started and not _main(tab).get_by_text(_status_prefix("status.running", code)).count():
                     print(f"  ({written[-1].name}: the run ended before it was shot mid-run)", file=sys.stderr)
                 shoot(tab, written[-1])
+                for extra, panel in (PANELS.get(slug, {}) if not started else {}).items():
+                    scroll_to(tab, panel, top=40, force=True)
+                    written.append(langs[code] / f"{name(slug, code)}{extra}{present}.png")
+                    shoot(tab, written[-1])
 
         for url in urls:
             slug = page_slug(url)

@@ -49,8 +49,8 @@ def ask(connection, keys: list[str], pixels, timeout: float = 5.0) -> dict[str, 
     deadline = time.monotonic() + timeout
     try:
         connection.rpush(QUESTIONS, json.dumps(question))
-        while (left := deadline - time.monotonic()) > 0:
-            item = connection.blpop(REPLY_PREFIX + token, timeout=max(1, min(WAIT_S, math.ceil(left))))
+        while time.monotonic() < deadline:
+            item = connection.blpop(REPLY_PREFIX + token, timeout=WAIT_S)
             if item is not None:
                 return json.loads(item[1])["results"]
     except (redis.RedisError, ValueError, KeyError):
@@ -75,6 +75,7 @@ def serve(url: str, parent: int) -> int:
             continue
         if item is None:
             continue
+        question = None
         try:
             question = json.loads(item[1])
             if question.get("until", math.inf) < time.time():
